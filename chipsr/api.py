@@ -1,0 +1,204 @@
+"""The public Python API: one function per ``chipsr`` subcommand (the CLI only parses options).
+
+Example
+-------
+>>> from chipsr import api
+>>> api.subsample("H3K27ac.bed.gz", "H3K27ac.1M.bed.gz", n_reads=1_000_000, seed=1)
+>>> api.coverage(["H3K27ac.1M.bed.gz"], "H3K27ac.bw", chrom_sizes="hg19.chrom.sizes", bin_size=25)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from chipsr.errors import ChipsrInputError
+
+log = logging.getLogger(__name__)
+
+
+def subsample(
+    reads: str | os.PathLike,
+    output: str | os.PathLike,
+    n_reads: int | None = None,
+    fraction: float | None = None,
+    seed: int = 0,
+):
+    """Subsample a BAM or BED reads file; see :func:`chipsr.tasks.chipseq.subsample.subsample`.
+
+    Returns
+    -------
+    chipsr.tasks.chipseq.subsample.SubsampleStats
+    """
+    from chipsr.tasks.chipseq.subsample import subsample as _subsample
+
+    return _subsample(reads, output, n_reads=n_reads, fraction=fraction, seed=seed)
+
+
+def resolve_chrom_sizes(
+    chrom_sizes: str | os.PathLike | None,
+    genome_fasta: str | os.PathLike | None,
+    bam_headers: Sequence[tuple[Path, dict[str, int]]],
+    need_sizes_for: Sequence[Path] = (),
+) -> tuple[dict[str, int], str]:
+    """Chromosome sizes from a chrom sizes file, a FASTA, or the BAM headers, cross-checked.
+
+    Parameters
+    ----------
+    chrom_sizes, genome_fasta : path or None
+        At most one of them.
+    bam_headers : sequence of (Path, dict)
+        Each BAM input with its header's sizes (bp).
+    need_sizes_for : sequence of Path
+        BED inputs, which carry no sizes: without a sizes source this is an error.
+
+    Returns
+    -------
+    (dict of str to int, str)
+        Sizes in output order, and a description of their source for messages.
+
+    Raises
+    ------
+    ChipsrInputError
+        Both sources given; BED input without sizes; a BAM whose header gives a chromosome
+        another size than the sizes source (or another BAM).
+    """
+    from chipsr.io.genome import chrom_sizes_from_fasta, read_chrom_sizes
+
+    if chrom_sizes is not None and genome_fasta is not None:
+        raise ChipsrInputError("give --chrom-sizes or --genome-fasta, not both")
+    if chrom_sizes is not None:
+        sizes, source = read_chrom_sizes(chrom_sizes), str(chrom_sizes)
+    elif genome_fasta is not None:
+        sizes, source = chrom_sizes_from_fasta(genome_fasta), str(genome_fasta)
+    elif bam_headers:
+        sizes, source = dict(bam_headers[0][1]), f"the header of {bam_headers[0][0]}"
+    else:
+        raise ChipsrInputError(
+            f"{need_sizes_for[0]}: BED reads carry no chromosome sizes; give --chrom-sizes or --genome-fasta"
+        )
+    if need_sizes_for and chrom_sizes is None and genome_fasta is None:
+        raise ChipsrInputError(
+            f"{need_sizes_for[0]}: BED reads carry no chromosome sizes; give --chrom-sizes or --genome-fasta"
+        )
+    for path, header in bam_headers:
+        for chrom, length in header.items():
+            if chrom in sizes and sizes[chrom] != length:
+                raise ChipsrInputError(
+                    f"{path}: chromosome {chrom} is {length} bp in the BAM header but {sizes[chrom]} bp "
+                    f"in {source} (a different genome build?)"
+                )
+    return sizes, source
+
+
+def coverage(
+    reads: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    bin_size: int = 25,
+    extend_reads: int | None = None,
+    normalize_using: str = "none",
+    effective_genome_size: int | None = None,
+    min_mapq: int = 0,
+    sam_flag_exclude: int = 0,
+    ignore_duplicates: bool = False,
+    blacklist: str | os.PathLike | None = None,
+    region: str | None = None,
+    chrom_sizes: str | os.PathLike | None = None,
+    genome_fasta: str | os.PathLike | None = None,
+    skip_unknown_chroms: bool = False,
+    threads: int = 1,
+    out_format: str | None = None,
+):
+    """One mark's read files (merged) -> a binned coverage bigWig or bedGraph.
+
+    Each bin holds the mean per-bp fragment depth over the bin (Coda's averaging; equal to
+    ``macs3 pileup`` / ``bamCoverage --binSize 1`` at 1 bp); see
+    :mod:`chipsr.tasks.chipseq.coverage` for the method and :class:`CoverageOptions` for the
+    normalisations (deepTools' definitions).
+
+    Parameters
+    ----------
+    reads : sequence of path
+        BAM and/or BED-like read files of one mark; merged.
+    output : path
+        bigWig (default) or bedGraph (``.bdg``/``.bedgraph``[.gz], or ``out_format``); atomic.
+    bin_size : int
+        Bin size (bp), > 0.
+    extend_reads : int or None
+        Fragment length (bp) for single-end reads; 0 = use pairs/fragments only; None = no extension.
+    normalize_using : {"none", "CPM", "RPKM", "BPM", "RPGC"}
+    effective_genome_size : int or None
+        bp, for RPGC.
+    min_mapq, sam_flag_exclude, ignore_duplicates :
+        BAM read filters (deepTools semantics; duplicates by position).
+    blacklist : path or None
+        BED of regions whose reads are dropped (e.g. ENCODE blacklist v2).
+    region : str or None
+        ``CHR`` or ``CHR:START-END`` (1-based inclusive).
+    chrom_sizes, genome_fasta : path or None
+        Where chromosome sizes come from (BAM headers otherwise; required for BED input).
+    skip_unknown_chroms : bool
+        Drop reads on chromosomes absent from the sizes instead of failing.
+    threads : int
+        Processes (BAM chromosomes in parallel).
+    out_format : {"bigwig", "bedgraph"} or None
+        None: from the output suffix.
+
+    Returns
+    -------
+    chipsr.tasks.chipseq.coverage.CoverageStats
+
+    Raises
+    ------
+    ChipsrInputError
+        Any bad input: missing/corrupt/empty files, malformed BED lines, unknown chromosomes,
+        sizes that disagree with a BAM header, an unsorted BAM, a missing output directory,
+        a non-positive bin size.
+    """
+    from chipsr.io.atomic import check_output_path
+    from chipsr.io.genome import parse_region, read_bed_intervals
+    from chipsr.io.reads import IndexedBam, ReadFilter, sniff_reads_format
+    from chipsr.io.tracks import infer_track_format
+    from chipsr.tasks.chipseq.coverage import CoverageOptions, compute_coverage
+
+    if not reads:
+        raise ChipsrInputError("no reads files given")
+    options = CoverageOptions(
+        bin_size=bin_size,
+        reads=ReadFilter(extend_reads=extend_reads, min_mapq=min_mapq, sam_flag_exclude=sam_flag_exclude,
+                         ignore_duplicates=ignore_duplicates),
+        normalize_using=normalize_using,
+        effective_genome_size=effective_genome_size,
+        blacklist=read_bed_intervals(blacklist) if blacklist is not None else None,
+        region=parse_region(region) if region is not None else None,
+        skip_unknown_chroms=skip_unknown_chroms,
+        threads=threads,
+    )
+    if extend_reads is not None and extend_reads < 0:
+        raise ChipsrInputError(f"--extend-reads must be >= 0 bp, got {extend_reads}")
+    check_output_path(output)
+    fmt = infer_track_format(output, out_format)
+    typed = [(Path(p), sniff_reads_format(p)) for p in reads]
+    bams: list[IndexedBam] = []
+    try:
+        for path, kind in typed:
+            if kind == "bam":
+                bams.append(IndexedBam(path))
+        sizes, source = resolve_chrom_sizes(
+            chrom_sizes, genome_fasta, [(b.path, b.chrom_sizes()) for b in bams],
+            [p for p, kind in typed if kind == "bed"],
+        )
+        for b in bams:
+            unknown = [s.contig for s in b.bam.get_index_statistics() if s.contig not in sizes and s.mapped]
+            if unknown and not skip_unknown_chroms:
+                raise ChipsrInputError(
+                    f"{b.path}: chromosome {unknown[0]} has reads but is not in {source}; "
+                    f"use --skip-unknown-chroms to drop them"
+                )
+        return compute_coverage(typed, output, sizes, options, out_format=fmt, bams=bams)
+    finally:
+        for b in bams:
+            b.close()

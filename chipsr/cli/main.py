@@ -1,0 +1,74 @@
+"""``chipsr`` entry point: the command group, logging set-up and one-line errors.
+
+Subcommands live in their own modules and are imported only when invoked, so ``chipsr --help``
+never imports torch, numpy or pysam.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+from chipsr._version import __version__
+
+#: subcommand name -> "module:function"
+COMMANDS = {
+    "subsample": "chipsr.cli.subsample:subsample",
+    "coverage": "chipsr.cli.coverage:coverage",
+}
+#: one-line help shown by ``chipsr --help`` without importing the subcommand modules
+SHORT_HELP = {
+    "subsample": "Keep exactly N reads (or a fraction) of a BAM/BED, reproducibly.",
+    "coverage": "Reads of one mark -> binned coverage bigWig/bedGraph.",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module only when it runs (fast ``--help``).
+
+    Bad input (:class:`chipsr.errors.ChipsrInputError`) and file-system errors become a
+    one-line ``Error: ...`` message on stderr and exit code 1.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SHORT_HELP[name]) for name in COMMANDS])
+
+    def invoke(self, ctx: click.Context):
+        from chipsr.errors import ChipsrInputError
+
+        try:
+            return super().invoke(ctx)
+        except ChipsrInputError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="chipsr")
+@click.option("-v", "--verbose", count=True, help="More log messages on stderr (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """chipsr: turn low-depth histone ChIP-seq into deep-experiment tracks.
+
+    Steps: subsample reads, build coverage tracks (train / denoise / evaluate come next).
+    Run `chipsr COMMAND --help` for a command's options.
+    """
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="chipsr: %(levelname)s: %(message)s", force=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

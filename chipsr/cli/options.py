@@ -1,0 +1,26 @@
+"""Options shared by several subcommands, defined once with deepTools-style names."""
+
+from __future__ import annotations
+
+import click
+
+output_option = click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file (written atomically)."
+)
+seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+threads_option = click.option(
+    "-p", "--threads", type=click.IntRange(min=1), default=1, show_default=True,
+    help="Worker processes (BAM chromosomes are processed in parallel).",
+)
+bin_size_option = click.option(
+    "--bin-size", type=int, default=25, show_default=True,
+    help="Bin size in bp; a bin holds the mean per-bp depth over its bases.",
+)
+region_option = click.option(
+    "--region", metavar="CHR[:START-END]", default=None,
+    help="Only this region (1-based inclusive coordinates, as samtools/IGV).",
+)
+blacklist_option = click.option(
+    "--blacklist", type=click.Path(dir_okay=False), default=None,
+    help="BED of regions to exclude (e.g. ENCODE blacklist v2); their reads are dropped.",
+)

@@ -1,0 +1,1 @@
+"""One data module per task: :mod:`chipsr.tasks.chipseq` (reads -> coverage tracks)."""

@@ -1,0 +1,1 @@
+"""ChIP-seq data steps: subsampling reads (:mod:`.subsample`) and binned coverage (:mod:`.coverage`)."""

@@ -1,0 +1,333 @@
+"""Subsample reads (``chipsr subsample``): exactly N templates, or a fraction, reproducibly.
+
+A *template* is a read, or a read pair (mates always stay together). Every template gets a
+64-bit pseudo-random key from the seed: for BAM a keyed BLAKE2b hash of the read name (so mates
+share it), for BED the SplitMix64 hash of the data-line index (duplicate lines are distinct
+reads). ``--reads N`` keeps the N templates with the smallest keys (bottom-k sampling: a
+uniformly random N-subset, without replacement); ``--fraction F`` keeps the templates whose
+key is below ``F * 2**64``. Two streaming passes for ``--reads`` (one to find the N-th smallest
+key, one to write), one for ``--fraction``; memory O(N) keys, never O(file); the output keeps
+the input's order, so a coordinate-sorted input gives a coordinate-sorted output.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from chipsr._version import __version__
+from chipsr.errors import ChipsrInputError
+from chipsr.io.atomic import atomic_output, check_output_path
+from chipsr.io.reads import is_header_line, iter_bed_reads, open_binary, sniff_reads_format
+
+log = logging.getLogger(__name__)
+
+_U64 = np.uint64
+_MASK64 = (1 << 64) - 1
+
+
+@dataclass
+class SubsampleStats:
+    """Counts of a subsampling run: ``total`` templates in the input, ``kept`` in the output."""
+
+    total: int
+    kept: int
+    format: str
+
+
+def splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser (Steele et al. 2014), vectorised; uint64 in, uint64 out, shape kept."""
+    with np.errstate(over="ignore"):
+        z = x.astype(_U64) + _U64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+        return z ^ (z >> _U64(31))
+
+
+def line_keys(first: int, count: int, seed: int) -> np.ndarray:
+    """Keys of BED data lines ``first .. first+count-1`` (0-based) for ``seed``: uint64, shape (count,)."""
+    salt = splitmix64(np.array([seed & _MASK64], dtype=_U64))[0]
+    return splitmix64(np.arange(first, first + count, dtype=_U64) ^ salt)
+
+
+def name_key(name: str, seed: int) -> int:
+    """Key of a read name for ``seed`` (keyed BLAKE2b, 64 bits)."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8, key=(seed & _MASK64).to_bytes(8, "little"))
+    return int.from_bytes(digest.digest(), "little")
+
+
+class BottomK:
+    """Keep the ``k`` smallest uint64 keys of a stream in O(k) memory.
+
+    Parameters
+    ----------
+    k : int
+        How many keys to keep (>= 1).
+    """
+
+    def __init__(self, k: int):
+        self.k = k
+        self.kept = np.zeros(0, dtype=_U64)
+        self.pending: list[np.ndarray] = []
+        self.n_pending = 0
+        self.total = 0
+
+    def add(self, keys: np.ndarray) -> None:
+        """Offer a batch of keys (uint64 array)."""
+        self.total += len(keys)
+        self.pending.append(np.asarray(keys, dtype=_U64))
+        self.n_pending += len(keys)
+        if self.n_pending > max(self.k, 1 << 20):
+            self._compact()
+
+    def _compact(self) -> None:
+        allk = np.concatenate([self.kept, *self.pending])
+        if len(allk) > self.k:
+            allk = np.partition(allk, self.k - 1)[: self.k]
+        self.kept, self.pending, self.n_pending = allk, [], 0
+
+    def threshold(self) -> tuple[int, int]:
+        """``(T, n_equal)``: the k-th smallest key and how many of the k smallest equal it."""
+        self._compact()
+        t = self.kept.max()
+        return int(t), int((self.kept == t).sum())
+
+
+def _validate_request(n_reads: int | None, fraction: float | None) -> None:
+    if (n_reads is None) == (fraction is None):
+        raise ChipsrInputError("give exactly one of --reads N or --fraction F")
+    if n_reads is not None and n_reads < 1:
+        raise ChipsrInputError(f"--reads must be >= 1, got {n_reads}")
+    if fraction is not None and not 0.0 < fraction <= 1.0:
+        raise ChipsrInputError(f"--fraction must be in (0, 1], got {fraction}")
+
+
+def _fraction_threshold(fraction: float) -> int:
+    """Keys strictly below this are kept (2**64 keeps everything)."""
+    return min(int(fraction * 2.0**64), 1 << 64) if fraction < 1.0 else 1 << 64
+
+
+def subsample(
+    path: str | os.PathLike,
+    output: str | os.PathLike,
+    n_reads: int | None = None,
+    fraction: float | None = None,
+    seed: int = 0,
+) -> SubsampleStats:
+    """Subsample a BAM or BED reads file to exactly ``n_reads`` templates or a ``fraction``.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        BAM (single- or paired-end; any sort order) or BED-like reads (BED3 fragments, BED6 /
+        tagAlign), plain or gzipped.
+    output : str or PathLike
+        Output in the input's format: BAM -> coordinate-sorted BAM with a ``.bai`` index
+        (and an ``@PG`` header line); BED -> BED, gzipped when the name ends in ``.gz``.
+    n_reads : int, optional
+        Keep exactly this many templates, uniformly at random without replacement. If it is
+        >= the number of templates, everything is kept and a warning is logged.
+    fraction : float, optional
+        Keep each template with probability ``fraction`` (in (0, 1]).
+    seed : int
+        Random seed; the same input and seed give a byte-identical output.
+
+    Returns
+    -------
+    SubsampleStats
+
+    Raises
+    ------
+    ChipsrInputError
+        Both or neither of ``n_reads``/``fraction``, ``n_reads < 1``, a fraction outside
+        (0, 1], a missing/empty/corrupt input, a malformed BED line, or a missing output directory.
+    """
+    _validate_request(n_reads, fraction)
+    check_output_path(output)
+    fmt = sniff_reads_format(path)
+    if fmt == "bam":
+        return _subsample_bam(Path(path), Path(output), n_reads, fraction, seed)
+    return _subsample_bed(Path(path), Path(output), n_reads, fraction, seed)
+
+
+def _warn_all(path: Path, n_reads: int, total: int) -> None:
+    log.warning("%s has %d templates <= --reads %d: keeping all of them", path, total, n_reads)
+
+
+# ------------------------------------------------------------------------------------ BED
+
+
+def _subsample_bed(path: Path, output: Path, n_reads, fraction, seed) -> SubsampleStats:
+    # pass 1 (validation, and the threshold key for --reads)
+    total = 0
+    bottom = BottomK(n_reads) if n_reads is not None else None
+    for chunk in iter_bed_reads(path):
+        n = len(chunk.starts)
+        if bottom is not None:
+            bottom.add(line_keys(total, n, seed))
+        total += n
+    keep_all = False
+    if bottom is not None:
+        if n_reads >= total:
+            _warn_all(path, n_reads, total)
+            keep_all = True
+        else:
+            limit, n_equal = bottom.threshold()
+    else:
+        limit, n_equal = _fraction_threshold(fraction), 0
+        keep_all = limit >= 1 << 64
+        limit -= 1  # keep keys <= limit
+        n_equal = None  # every key <= limit is kept
+    # pass 2: write the kept lines unchanged
+    kept = 0
+    index = 0
+    with atomic_output(output) as tmp:
+        raw = open(tmp, "wb")
+        out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if output.name.endswith(".gz") else raw
+        try:
+            with open_binary(path) as fh:
+                in_header = True
+                while True:
+                    lines = fh.readlines(1 << 24)
+                    if not lines:
+                        break
+                    if in_header:
+                        j = 0
+                        while j < len(lines) and is_header_line(lines[j]):
+                            j += 1
+                        out.writelines(lines[:j])
+                        lines = lines[j:]
+                        in_header = not lines
+                    data = [ln for ln in lines if ln.strip()]
+                    if not data:
+                        continue
+                    if not data[-1].endswith(b"\n"):
+                        data[-1] += b"\n"
+                    if keep_all:
+                        mask = np.ones(len(data), dtype=bool)
+                    else:
+                        keys = line_keys(index, len(data), seed)
+                        mask = keys < _U64(limit) if n_equal is not None else keys <= _U64(limit)
+                        if n_equal:
+                            for j in np.flatnonzero(keys == _U64(limit)):
+                                if n_equal > 0:
+                                    mask[j] = True
+                                    n_equal -= 1
+                    index += len(data)
+                    sel = np.flatnonzero(mask)
+                    kept += len(sel)
+                    out.writelines([data[j] for j in sel])
+        finally:
+            out.close()
+            raw.close()
+    log.info("%s: kept %d of %d reads", path, kept, total)
+    return SubsampleStats(total=total, kept=kept, format="bed")
+
+
+# ------------------------------------------------------------------------------------ BAM
+
+
+def _is_representative(flag: int) -> bool:
+    """The record that stands for its template: primary, and unpaired or first in pair."""
+    return not flag & 0x900 and (not flag & 0x1 or flag & 0x40)
+
+
+def _subsample_bam(path: Path, output: Path, n_reads, fraction, seed) -> SubsampleStats:
+    import pysam
+
+    def open_bam():
+        try:
+            return pysam.AlignmentFile(str(path), "rb", check_sq=False)
+        except (ValueError, OSError) as exc:
+            raise ChipsrInputError(f"{path}: cannot open as BAM ({exc})") from None
+
+    total = 0
+    if n_reads is not None:
+        bottom = BottomK(n_reads)
+        buf: list[int] = []
+        with open_bam() as bam:
+            try:
+                for read in bam.fetch(until_eof=True):
+                    if _is_representative(read.flag):
+                        buf.append(name_key(read.query_name, seed))
+                        if len(buf) >= 1 << 20:
+                            bottom.add(np.array(buf, dtype=_U64))
+                            buf = []
+            except OSError as exc:
+                raise ChipsrInputError(f"{path}: truncated or corrupt BAM ({exc})") from None
+        bottom.add(np.array(buf, dtype=_U64))
+        total = bottom.total
+        if total == 0:
+            raise ChipsrInputError(f"{path}: BAM has no reads")
+        keep_all = n_reads >= total
+        if keep_all:
+            _warn_all(path, n_reads, total)
+            limit, n_equal = 1 << 64, 0
+        else:
+            limit, n_equal = bottom.threshold()
+    else:
+        limit, n_equal = _fraction_threshold(fraction), 0
+    equal_decisions: dict[str, bool] = {}
+    kept = 0
+    counted = 0
+    sorted_output = True
+    last = (-1, -1)
+    with atomic_output(output, companions=(".bai",)) as tmp, open_bam() as bam:
+        header = bam.header.to_dict()
+        pg_ids = {pg.get("ID") for pg in header.get("PG", [])}
+        pg_id = "chipsr-subsample"
+        while pg_id in pg_ids:
+            pg_id += "+"
+        request = f"--reads {n_reads}" if n_reads is not None else f"--fraction {fraction}"
+        header.setdefault("PG", []).append(
+            {"ID": pg_id, "PN": "chipsr", "VN": __version__, "CL": f"chipsr subsample {request} --seed {seed}"}
+        )
+        unsorted_tmp = Path(str(tmp) + ".unsorted.bam")
+        with pysam.AlignmentFile(str(unsorted_tmp), "wb", header=header) as out:
+            try:
+                for read in bam.fetch(until_eof=True):
+                    key = name_key(read.query_name, seed)
+                    if key < limit:
+                        keep = True
+                    elif key == limit and n_equal:
+                        name = read.query_name
+                        if name not in equal_decisions:
+                            equal_decisions[name] = len([v for v in equal_decisions.values() if v]) < n_equal
+                        keep = equal_decisions[name]
+                    else:
+                        keep = False
+                    rep = _is_representative(read.flag)
+                    counted += rep
+                    if not keep:
+                        continue
+                    kept += rep
+                    out.write(read)
+                    pos = (read.reference_id if read.reference_id >= 0 else 1 << 40, read.reference_start)
+                    if pos < last:
+                        sorted_output = False
+                    last = pos
+            except OSError as exc:
+                raise ChipsrInputError(f"{path}: truncated or corrupt BAM ({exc})") from None
+        total = total or counted
+        if total == 0:
+            unsorted_tmp.unlink()
+            raise ChipsrInputError(f"{path}: BAM has no reads")
+        try:
+            if sorted_output and header.get("HD", {}).get("SO") == "coordinate":
+                os.replace(unsorted_tmp, tmp)
+            else:
+                log.info("%s is not marked coordinate-sorted; sorting the subsample", path)
+                pysam.sort("-o", str(tmp), "-T", str(tmp) + ".sorttmp", str(unsorted_tmp))
+                unsorted_tmp.unlink()
+            pysam.index(str(tmp), str(tmp) + ".bai")
+        finally:
+            if unsorted_tmp.exists():
+                unsorted_tmp.unlink()
+    log.info("%s: kept %d of %d templates", path, kept, total)
+    return SubsampleStats(total=total, kept=kept, format="bam")
