@@ -456,8 +456,9 @@ def _bed_coverage(paths: Sequence[Path], sizes, opts, partials: PartialTracks) -
                 starts, ends = _bed_fragments(starts, ends, strands, opts.reads.extend_reads, path,
                                               chunk.first_line + int(idx[0]))
                 bl = opts.blacklist.get(chrom) if opts.blacklist else None
+                n_rows = len(starts)
                 starts, ends, dropped = _clip_and_count(starts, ends, length, bl)
-                stats.n_reads += len(idx) - dropped
+                stats.n_reads += n_rows - dropped
                 stats.fragment_bp += int((ends - starts).sum())
                 if region is not None:
                     if chrom != region.chrom:
