@@ -180,11 +180,23 @@ def read_track(path: str | os.PathLike, chrom: str, start: int = 0, end: int | N
     frame = pd.read_csv(p, sep=r"\s+", header=None, usecols=[0, 1, 2, 3], skiprows=n_header,
                         names=["chrom", "start", "end", "value"], dtype={"chrom": str})
     frame = frame[frame["chrom"] == chrom]
+    starts = frame["start"].to_numpy(np.int64)
+    ends = frame["end"].to_numpy(np.int64)
     if end is None:
-        end = int(frame["end"].max()) if len(frame) else start
-    out = np.zeros(end - start, dtype=np.float64)
-    for s, e, v in zip(frame["start"].to_numpy(), frame["end"].to_numpy(), frame["value"].to_numpy()):
-        lo, hi = max(s, start), min(e, end)
-        if hi > lo:
-            out[lo - start : hi - start] = v
-    return out
+        end = int(ends.max()) if len(ends) else start
+    order = np.argsort(starts, kind="stable")
+    starts, ends = np.clip(starts[order], start, end), np.clip(ends[order], start, end)
+    values = frame["value"].to_numpy(np.float64)[order]
+    keep = ends > starts
+    starts, ends, values = starts[keep], ends[keep], values[keep]
+    if np.any(starts[1:] < ends[:-1]):
+        raise ChipsrInputError(f"{p}: overlapping bedGraph intervals on {chrom}")
+    # interleave gaps (value 0) and intervals, then expand run lengths
+    gap_starts = np.concatenate(([start], ends))
+    gap_ends = np.concatenate((starts, [end]))
+    lengths = np.empty(2 * len(starts) + 1, dtype=np.int64)
+    lengths[0::2] = gap_ends - gap_starts
+    lengths[1::2] = ends - starts
+    runs = np.zeros(len(lengths))
+    runs[1::2] = values
+    return np.repeat(runs, lengths)

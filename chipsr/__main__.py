@@ -1,0 +1,5 @@
+"""``python -m chipsr`` runs the command line."""
+
+from chipsr.cli.main import cli
+
+cli()

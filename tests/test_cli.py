@@ -1,0 +1,59 @@
+"""The command line: help for every subcommand, version, fast start-up, verbosity."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from chipsr import __version__
+from chipsr.cli.main import COMMANDS, cli
+
+
+def test_version():
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help_for_every_subcommand(command):
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: cli " in result.output or "Usage:" in result.output
+    assert "-o, --output" in result.output
+
+
+def test_group_help_lists_commands():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    code = (
+        "import sys\n"
+        "from chipsr.cli.main import cli\n"
+        "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+        "try:\n    cli(['coverage', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'numpy', 'pysam', 'pandas', 'pyBigWig') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+
+
+def test_verbose_logs_to_stderr(tmp_path):
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t10\t60\n")
+    sizes = tmp_path / "g.sizes"
+    sizes.write_text("chr1\t1000\n")
+    out = tmp_path / "c.bw"
+    result = subprocess.run(
+        [sys.executable, "-m", "chipsr.cli.main", "-v", "coverage", str(bed), "--chrom-sizes", str(sizes), "-o", str(out)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "chipsr: INFO:" in result.stderr and result.stdout == ""
