@@ -191,14 +191,20 @@ def coverage(
             chrom_sizes, genome_fasta, [(b.path, b.chrom_sizes()) for b in bams],
             [p for p, kind in typed if kind == "bed"],
         )
+        skipped = 0
         for b in bams:
-            unknown = [s.contig for s in b.bam.get_index_statistics() if s.contig not in sizes and s.mapped]
+            unknown = [s for s in b.bam.get_index_statistics() if s.contig not in sizes and s.mapped]
             if unknown and not skip_unknown_chroms:
                 raise ChipsrInputError(
-                    f"{b.path}: chromosome {unknown[0]} has reads but is not in {source}; "
+                    f"{b.path}: chromosome {unknown[0].contig} has reads but is not in {source}; "
                     f"use --skip-unknown-chroms to drop them"
                 )
-        return compute_coverage(typed, output, sizes, options, out_format=fmt, bams=bams)
+            skipped += sum(s.mapped for s in unknown)
+        if skipped:
+            log.warning("skipped %d BAM reads on chromosomes absent from %s", skipped, source)
+        stats = compute_coverage(typed, output, sizes, options, out_format=fmt, bams=bams)
+        stats.skipped_unknown += skipped
+        return stats
     finally:
         for b in bams:
             b.close()

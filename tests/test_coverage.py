@@ -10,13 +10,14 @@ from click.testing import CliRunner
 from chipsr import api
 from chipsr.cli.main import cli
 from chipsr.io.tracks import read_track
-from chipsr.tasks.chipseq.coverage import BinAccumulator, merge_runs, rle
+from chipsr.tasks.chipseq.coverage import BinAccumulator, merge_runs, rle, sums_to_means
 
 from conftest import depth_per_bp, random_fragments, write_bam, write_bed, write_sizes
 
 
-def dense(runs, n_bins):
-    s, e, v = runs
+def dense(acc, **kw):
+    n_bins = acc.n_bins
+    s, e, v = sums_to_means(acc.runs(**kw), acc.length, acc.bin_size)
     assert s[0] == 0 and e[-1] == n_bins and np.all(s[1:] == e[:-1])
     return np.repeat(v, e - s)
 
@@ -25,7 +26,7 @@ def test_bin_mean_hand_computed():
     # chromosome of 10 bp, bins of 4 bp: [0,4) [4,8) [8,10) (last bin truncated to 2 bp)
     acc = BinAccumulator(10, 4)
     acc.add(np.array([1, 3]), np.array([6, 10]))  # depth: 0 1 1 2 2 2 1 1 1 1
-    values = dense(acc.runs(), acc.n_bins)
+    values = dense(acc)
     np.testing.assert_allclose(values, [(0 + 1 + 1 + 2) / 4, (2 + 2 + 1 + 1) / 4, (1 + 1) / 2])
 
 
@@ -40,7 +41,7 @@ def test_bin_mean_matches_brute_force(bin_size):
     acc.add(starts[half:], ends[half:])
     depth = depth_per_bp(starts, ends, length)
     expected = np.array([depth[i : i + bin_size].mean() for i in range(0, length, bin_size)])
-    np.testing.assert_allclose(dense(acc.runs(slab=7), acc.n_bins), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(dense(acc, slab=7), expected, rtol=0, atol=1e-12)
 
 
 def test_rle_and_merge_runs():
@@ -236,3 +237,37 @@ def test_fasta_chrom_sizes(tmp_path):
     assert result.exit_code == 0, result.output
     with pyBigWig.open(str(out)) as bw:
         assert bw.chroms() == {"chrA": 100, "chrB": 2}
+
+
+def test_accumulator_touched_span_and_truncated_last_bin():
+    acc = BinAccumulator(1003, 10)  # 101 bins, the last one 3 bp wide
+    acc.add(np.array([405]), np.array([427]))
+    acc.add(np.array([1001]), np.array([1003]))
+    values = dense(acc)
+    expected = np.zeros(101)
+    expected[40], expected[41], expected[42] = 0.5, 1.0, 0.7
+    expected[100] = 2 / 3
+    np.testing.assert_allclose(values, expected)
+    empty = BinAccumulator(1003, 10)
+    assert dense(empty).sum() == 0
+
+
+def test_partials_add_exactly(tmp_path):
+    from chipsr.tasks.chipseq.coverage import PartialTracks
+
+    parts = PartialTracks(str(tmp_path))
+    a, b = BinAccumulator(1000, 7), BinAccumulator(1000, 7)
+    rng = np.random.default_rng(5)
+    s, e = random_fragments(rng, 400, 1000)
+    a.add(s[:200], e[:200])
+    b.add(s[200:], e[200:])
+    parts.save("c", a.runs())
+    parts.save("c", b.runs())
+    both = BinAccumulator(1000, 7)
+    both.add(s, e)
+    np.testing.assert_array_equal(_expand(parts.load("c", both.n_bins)), _expand(both.runs()))
+
+
+def _expand(runs):
+    s, e, v = runs
+    return np.repeat(v, e - s)

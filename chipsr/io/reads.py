@@ -362,6 +362,7 @@ def bam_fragments(
     spec: ReadFilter = ReadFilter(),
     chunk: int = 1_000_000,
     source: str = "BAM",
+    min_start: int = 0,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
     """Yield the fragments of one chromosome (or region) of an indexed BAM, in chunks.
 
@@ -379,6 +380,9 @@ def bam_fragments(
         Number of intervals per yielded chunk (bounds memory).
     source : str
         File name used in error messages.
+    min_start : int
+        Skip alignments starting before this position (bp). With ``start=min_start`` this
+        splits a chromosome into ranges that count every read exactly once (by its start).
 
     Yields
     ------
@@ -407,6 +411,8 @@ def bam_fragments(
         if flag & exclude or read.mapping_quality < min_mapq:
             continue
         pos = read.reference_start
+        if pos < min_start:
+            continue
         if pos < last_pos:
             raise ChipsrInputError(
                 f"{source}: alignments out of order on {chrom} ({read.query_name} at {pos + 1} after "

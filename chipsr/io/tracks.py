@@ -103,9 +103,9 @@ class TrackWriter(contextlib.AbstractContextManager):
                 s = np.ascontiguousarray(starts[i : i + step], dtype=np.int64)
                 self._bw.addEntries(
                     [chrom] * len(s),
-                    s.tolist(),
-                    ends=np.asarray(ends[i : i + step], dtype=np.int64).tolist(),
-                    values=np.asarray(values[i : i + step], dtype=np.float64).tolist(),
+                    s,
+                    ends=np.ascontiguousarray(ends[i : i + step], dtype=np.int64),
+                    values=np.ascontiguousarray(values[i : i + step], dtype=np.float64),
                 )
         else:
             import pandas as pd
@@ -124,8 +124,11 @@ class TrackWriter(contextlib.AbstractContextManager):
                 self._fh.close()
                 if self._raw is not None:
                     self._raw.close()
-        finally:
-            return self._atomic.__exit__(exc_type, exc, tb)
+        except BaseException as close_error:
+            # closing failed (e.g. disk full): discard the temporary file, report the error
+            self._atomic.__exit__(type(close_error), close_error, close_error.__traceback__)
+            raise
+        return self._atomic.__exit__(exc_type, exc, tb)
 
 
 def read_track(path: str | os.PathLike, chrom: str, start: int = 0, end: int | None = None) -> np.ndarray:

@@ -37,6 +37,8 @@ NORMALIZATIONS = ("none", "CPM", "RPKM", "BPM", "RPGC")
 
 #: Accumulator memory (bytes) kept in RAM before finished-looking chromosomes are flushed to disk.
 ACCUMULATOR_BUDGET = 1 << 30
+#: With threads > 1, BAM chromosomes are processed in ranges of this many bp.
+SPLIT_BP = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -148,8 +150,10 @@ class BinAccumulator:
         self.length = int(length)
         self.bin_size = int(bin_size)
         self.n_bins = -(-self.length // self.bin_size)
+        # np.zeros maps untouched pages lazily: a range job on a long chromosome stays cheap
         self.net = np.zeros(self.n_bins + 1, dtype=np.int32)
         self.weighted = np.zeros(self.n_bins + 1, dtype=np.int64) if self.bin_size > 1 else None
+        self.lo, self.hi = self.n_bins, 0  # span of touched bins
 
     @property
     def nbytes(self) -> int:
@@ -158,6 +162,8 @@ class BinAccumulator:
 
     def add(self, starts: np.ndarray, ends: np.ndarray) -> None:
         """Add fragments ``[starts, ends)`` (int64 arrays of shape (n,), already clipped to [0, L])."""
+        if len(starts) == 0:
+            return
         w = self.bin_size
         b_start = starts // w
         b_end = ends // w
@@ -166,37 +172,75 @@ class BinAccumulator:
         if self.weighted is not None:
             np.add.at(self.weighted, b_start, np.minimum((b_start + 1) * w, self.length) - starts)
             np.add.at(self.weighted, b_end, ends - np.minimum((b_end + 1) * w, self.length))
+        self.lo = min(self.lo, int(b_start.min()))
+        self.hi = max(self.hi, int(b_end.max()) + 1)
 
     def runs(self, slab: int = 1 << 22) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Run-length-encoded bin values.
+        """Run-length-encoded bin sums S_i (bp x depth; exact integers).
 
         Returns
         -------
-        (start_bins, end_bins, values)
-            int64, int64, float64 arrays of shape (r,): bins ``[start_bins[k], end_bins[k])`` all
-            have value ``values[k]`` (mean per-bp depth); runs cover every bin, adjacent runs differ.
+        (start_bins, end_bins, sums)
+            int64 arrays of shape (r,): bins ``[start_bins[k], end_bins[k])`` all have the sum of
+            per-bp depth ``sums[k]``; runs tile all ``n_bins`` bins. :func:`sums_to_means`
+            turns them into mean per-bp depth.
         """
         w, n = self.bin_size, self.n_bins
-        parts_s, parts_e, parts_v = [], [], []
-        carry = 0  # depth entering the slab (sum of net over earlier bins)
-        for a in range(0, n, slab):
-            b = min(a + slab, n)
+        lo, hi = min(self.lo, n), min(max(self.hi, self.lo), n)
+        parts_s, parts_e, parts_v = [np.array([0])], [np.array([lo])], [np.array([0])]
+        carry = 0  # depth entering the slab (no fragment starts before lo)
+        for a in range(lo, hi, slab):
+            b = min(a + slab, hi)
             net = self.net[a:b].astype(np.int64)
             incl = np.cumsum(net) + carry
             if self.weighted is None:
-                vals = incl.astype(np.float64)
+                sums = incl
             else:
-                excl = incl - net
                 widths = np.full(b - a, w, dtype=np.int64)
                 if b == n:
                     widths[-1] = self.length - (n - 1) * w
-                vals = (self.weighted[a:b] + widths * excl) / widths
+                sums = self.weighted[a:b] + widths * (incl - net)
             carry = int(incl[-1])
-            s, e, v = rle(vals)
+            s, e, v = rle(sums)
             parts_s.append(s + a)
             parts_e.append(e + a)
             parts_v.append(v)
-        return merge_runs(np.concatenate(parts_s), np.concatenate(parts_e), np.concatenate(parts_v))
+        parts_s.append(np.array([hi]))
+        parts_e.append(np.array([n]))
+        parts_v.append(np.array([0]))
+        s, e, v = (np.concatenate(x).astype(np.int64) for x in (parts_s, parts_e, parts_v))
+        keep = e > s
+        return merge_runs(s[keep], e[keep], v[keep])
+
+
+def sums_to_means(runs, length: int, bin_size: int):
+    """Turn runs of bin sums into runs of mean per-bp depth (the last, truncated bin divides by
+    its own width).
+
+    Parameters
+    ----------
+    runs : (ndarray, ndarray, ndarray)
+        ``(start_bins, end_bins, sums)`` as from :meth:`BinAccumulator.runs`, tiling all bins.
+    length, bin_size : int
+        Chromosome length and bin size (bp).
+
+    Returns
+    -------
+    (start_bins, end_bins, means)
+        The same tiling (the last bin split off when truncated), float64 means.
+    """
+    s, e, v = runs
+    n = -(-length // bin_size)
+    last_width = length - (n - 1) * bin_size
+    means = v / bin_size
+    if last_width == bin_size or len(s) == 0:
+        return s, e, means
+    k = len(s) - 1  # the run holding the last bin
+    if e[k] - s[k] == 1:
+        means[k] = v[k] / last_width
+        return s, e, means
+    return (np.concatenate((s, [n - 1])), np.concatenate((e[:-1], [n - 1, n])),
+            np.concatenate((means, [v[k] / last_width])))
 
 
 def rle(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -233,7 +277,7 @@ class PartialTracks:
         self._n = 0
 
     def save(self, chrom: str, runs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        """Store a run-length partial ``(start_bins, end_bins, values)`` for ``chrom``."""
+        """Store a run-length partial ``(start_bins, end_bins, sums)`` (int64) for ``chrom``."""
         path = os.path.join(self.tmpdir, f"part{self._n}.npz")
         self._n += 1
         np.savez(path, starts=runs[0], ends=runs[1], values=runs[2])
@@ -244,19 +288,21 @@ class PartialTracks:
         self.files.setdefault(chrom, []).append(path)
 
     def load(self, chrom: str, n_bins: int):
-        """Return the summed runs of ``chrom`` (a single zero run if it has no partial)."""
+        """Return the summed runs ``(start_bins, end_bins, sums)`` of ``chrom`` (int64; a single
+        zero run if it has no partial). Partials add exactly: bin sums are integers."""
         paths = self.files.get(chrom, [])
         if not paths:
-            return np.array([0]), np.array([n_bins]), np.array([0.0])
+            return np.array([0]), np.array([n_bins]), np.array([0])
         if len(paths) == 1:
             with np.load(paths[0]) as z:
                 return z["starts"], z["ends"], z["values"]
-        dense = np.zeros(n_bins, dtype=np.float64)
+        diff = np.zeros(n_bins + 1, dtype=np.int64)
         for path in paths:
             with np.load(path) as z:
-                lengths = z["ends"] - z["starts"]
-                dense += np.repeat(z["values"], lengths)
-        return rle(dense)
+                nz = z["values"] != 0
+                np.add.at(diff, z["starts"][nz], z["values"][nz])
+                np.add.at(diff, z["ends"][nz], -z["values"][nz])
+        return rle(np.cumsum(diff[:-1]))
 
 
 def _clip_and_count(starts, ends, length, blacklist_ivs, read_ids=None):
@@ -296,7 +342,7 @@ def _bam_chrom_job(job: dict) -> tuple[str, str | None, CoverageStats]:
             if chrom not in bam.references:
                 continue
             for starts, ends, n_reads in bam_fragments(
-                bam, chrom, fetch_start, fetch_end, opts.reads, source=str(path)
+                bam, chrom, fetch_start, fetch_end, opts.reads, source=str(path), min_start=job["min_start"]
             ):
                 # one interval per read except spliced/deleted reads; ids only matter for blacklist
                 starts, ends, dropped = _clip_and_count(starts, ends, length, bl)
@@ -327,24 +373,33 @@ def _run_jobs(jobs: list[dict], threads: int):
 
 def _bam_coverage(bams: list[IndexedBam], sizes, opts, tmpdir, partials: PartialTracks, need_total: bool):
     specs = [(str(b.path), b.index_filename) for b in bams]
-    present = set()
+    present = set()  # chromosomes with mapped reads in any BAM (the others are written as 0)
     for b in bams:
-        present.update(b.bam.references)
+        present.update(st.contig for st in b.bam.get_index_statistics() if st.mapped)
     region = opts.region
     jobs = []
     pad = max(opts.reads.extend_reads or 0, 2000 if opts.reads.extend_reads is not None else 0)
-    for i, (chrom, length) in enumerate(sizes.items()):
+    # with several workers, chromosomes are split into ranges that count each read once (by
+    # its start); their partial tracks add up (see PartialTracks.load)
+    split = SPLIT_BP if opts.threads > 1 else None
+
+    def whole(chrom, length, collect):
+        ranges = [(0, length)] if split is None else [(a, min(a + split, length)) for a in range(0, length, split)]
+        return [dict(chrom=chrom, length=length, fetch=(a, b), min_start=a, collect=collect, counted=True)
+                for a, b in ranges]
+
+    for chrom, length in sizes.items():
         if chrom not in present:
             continue
         if region is None:
-            jobs.append(dict(chrom=chrom, length=length, fetch=(None, None), collect=True, counted=True))
+            jobs += whole(chrom, length, collect=True)
             continue
         if need_total:
-            jobs.append(dict(chrom=chrom, length=length, fetch=(None, None), collect=False, counted=True))
+            jobs += whole(chrom, length, collect=False)
         if chrom == region.chrom:
             rs, re_ = region.bounds(length)
             jobs.append(dict(chrom=chrom, length=length, fetch=(max(0, rs - pad), min(length, re_ + pad)),
-                             collect=True, counted=not need_total))
+                             min_start=0, collect=True, counted=not need_total))
     for i, job in enumerate(jobs):
         job.update(index=i, options=opts, bams=specs, tmpdir=tmpdir)
     stats = CoverageStats()
@@ -564,23 +619,21 @@ def compute_coverage(
             log.warning("no reads passed the filters; the track is zero everywhere")
         w = opts.bin_size
         chroms = [opts.region.chrom] if opts.region is not None else list(chrom_sizes)
+        def mean_runs(chrom):
+            length = chrom_sizes[chrom]
+            runs = sums_to_means(partials.load(chrom, -(-length // w)), length, w)
+            return runs if opts.region is None else _region_runs(runs, opts.region, length, w)
+
         if opts.normalize_using == "BPM":
             for chrom in chroms:
-                s, e, v = partials.load(chrom, -(-chrom_sizes[chrom] // w))
-                if opts.region is not None:
-                    s, e, v = _region_runs((s, e, v), opts.region, chrom_sizes[chrom], w)
+                s, e, v = mean_runs(chrom)
                 stats.sum_bins += float(((e - s) * v).sum())
         stats.scale = _scale_factor(opts, stats)
         log.info("%d reads counted, %d fragment bp, scale factor %.6g", stats.n_reads, stats.fragment_bp, stats.scale)
         with TrackWriter(output, chrom_sizes, out_format) as writer:
             for chrom in chroms:
                 length = chrom_sizes[chrom]
-                runs = partials.load(chrom, -(-length // w))
-                if opts.region is not None:
-                    runs = _region_runs(runs, opts.region, length, w)
-                s, e, v = runs
-                values = (v * stats.scale).astype(np.float32)
-                if opts.normalize_using != "none":
-                    s, e, values = merge_runs(s, e, values)
+                s, e, v = mean_runs(chrom)
+                s, e, values = merge_runs(s, e, (v * stats.scale).astype(np.float32))
                 writer.add(chrom, s * w, np.minimum(e * w, length), values)
     return stats
