@@ -88,3 +88,21 @@ def depth_per_bp(starts, ends, length: int) -> np.ndarray:
     for s, e in zip(starts, ends):
         depth[s:e] += 1
     return depth
+
+
+def _devices():
+    params = ["cpu"]
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            params.append(pytest.param("cuda", marks=pytest.mark.gpu))
+    except ImportError:  # pragma: no cover
+        pass
+    return params
+
+
+@pytest.fixture(params=_devices())
+def device(request) -> str:
+    """Run a test on the CPU, and again on CUDA where a GPU is present (marked ``gpu``)."""
+    return request.param

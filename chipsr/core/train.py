@@ -1,0 +1,334 @@
+"""The training engine shared by every task: ``fit(model, train_data, valid_data, config)``.
+
+Adam (default lr 3e-4, the TFiLM paper's), mini-batches, early stopping on the validation loss
+with patience, the best weights kept, gradient clipping, bf16 autocast on CUDA, deterministic CPU
+runs for a seed, and **exact resume**: the state after every epoch (weights, optimizer, RNG,
+early-stopping counters, history) is a plain dict of tensors and numbers that the caller can save,
+and ``fit(..., resume=state)`` continues so that a resumed seeded CPU run ends with the same
+weights as an uninterrupted one. The engine never opens files: per-epoch records and states go to
+``callbacks`` (see :mod:`chipsr.io.checkpoint` for the ones that write a TSV and checkpoints).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, RandomSampler, TensorDataset
+
+from chipsr.core.device import pick_device
+
+log = logging.getLogger(__name__)
+
+LOSSES = ("mse", "l1", "rmse")
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of :func:`fit`.
+
+    Attributes
+    ----------
+    epochs : int
+        Maximum number of epochs.
+    batch_size : int
+        Windows per mini-batch.
+    lr : float
+        Adam learning rate (3e-4 in the TFiLM paper, Section 4).
+    weight_decay : float
+        Adam weight decay.
+    patience : int or None
+        Stop after this many epochs without a lower validation loss; None = never stop early.
+    loss : {"mse", "l1", "rmse"}
+        Training loss; ``"rmse"`` is the mean over examples of the per-example RMSE (the audio
+        reference code's loss).
+    grad_clip : float or None
+        Clip the global gradient norm to this value.
+    seed : int
+        Seed of weight-independent randomness in training (shuffling, dropout).
+    device : str or None
+        None = CUDA, then MPS, then CPU.
+    amp : bool
+        bf16 autocast on CUDA (ignored on CPU/MPS).
+    deterministic : bool
+        ``torch.use_deterministic_algorithms(True)`` during training (CPU runs are then
+        reproducible for a seed).
+    """
+
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 3e-4
+    weight_decay: float = 0.0
+    patience: int | None = 5
+    loss: str = "mse"
+    grad_clip: float | None = 1.0
+    seed: int = 0
+    device: str | None = None
+    amp: bool = True
+    deterministic: bool = True
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss {self.loss!r}: expected one of {', '.join(LOSSES)}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be >= 1; got {self.epochs}, {self.batch_size}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be > 0; got {self.lr}")
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns.
+
+    Attributes
+    ----------
+    history : list of dict
+        One record per epoch: epoch, train_loss, valid_loss, valid_metric, seconds, samples_per_s.
+    best_epoch : int
+        Epoch (1-based) with the lowest validation loss; its weights are loaded into the model.
+    best_valid_loss : float
+    stopped_early : bool
+    state : dict
+        The last training state (see :func:`fit`'s ``resume``).
+    """
+
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int = 0
+    best_valid_loss: float = math.inf
+    stopped_early: bool = False
+    state: dict = field(default_factory=dict)
+
+
+def _loss_fn(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if name == "mse":
+        return nn.functional.mse_loss
+    if name == "l1":
+        return nn.functional.l1_loss
+
+    def rmse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        per_example = ((pred - target) ** 2).flatten(1).mean(dim=1)
+        return torch.sqrt(per_example + 1e-12).mean()
+
+    return rmse
+
+
+def _as_dataset(data) -> Dataset:
+    if isinstance(data, Dataset):
+        return data
+    if isinstance(data, Sequence) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
+        x, y = data
+        if x.shape[0] != y.shape[0]:
+            raise ValueError(f"inputs and targets differ in length: {x.shape[0]} vs {y.shape[0]}")
+        return TensorDataset(x, y)
+    raise TypeError("data must be a torch Dataset of (x, y) pairs or a tuple (X, Y) of tensors")
+
+
+def _autocast(device: torch.device, enabled: bool):
+    if enabled and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return torch.autocast("cpu", enabled=False)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    data,
+    loss: str = "mse",
+    batch_size: int = 64,
+    device: str | torch.device | None = None,
+    metric: Callable[[torch.Tensor, torch.Tensor], float] | None = None,
+    amp: bool = True,
+) -> tuple[float, float]:
+    """Mean loss (and a metric over all predictions) of ``model`` on ``data``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps (N, C_in, L) to (N, C_out, L).
+    data : Dataset or (X, Y)
+        Pairs of tensors ``x`` (C_in, L) and ``y`` (C_out, L).
+    loss : {"mse", "l1", "rmse"}
+    batch_size : int
+    device : str, torch.device or None
+    metric : callable or None
+        ``metric(pred, target) -> float`` on the concatenated predictions (N, C_out, L), e.g.
+        :func:`chipsr.core.metrics.pearson_r`; NaN when None.
+    amp : bool
+        bf16 autocast on CUDA.
+
+    Returns
+    -------
+    (float, float)
+        The loss averaged over examples, and the metric.
+    """
+    dev = pick_device(device)
+    fn = _loss_fn(loss)
+    model.eval()
+    total, count = 0.0, 0
+    preds, targets = [], []
+    for x, y in DataLoader(_as_dataset(data), batch_size=batch_size, shuffle=False):
+        x, y = x.to(dev), y.to(dev)
+        with _autocast(dev, amp):
+            pred = model(x)
+        pred = pred.float()
+        total += float(fn(pred, y)) * len(x)
+        count += len(x)
+        if metric is not None:
+            preds.append(pred.cpu())
+            targets.append(y.cpu())
+    value = float("nan")
+    if metric is not None and preds:
+        value = float(metric(torch.cat(preds), torch.cat(targets)))
+    return total / max(count, 1), value
+
+
+def fit(
+    model: nn.Module,
+    train_data,
+    valid_data,
+    config: TrainConfig | None = None,
+    metric: Callable[[torch.Tensor, torch.Tensor], float] | None = None,
+    callbacks: Sequence[Callable[[dict, dict, bool], None]] = (),
+    resume: dict | None = None,
+    progress: bool = True,
+) -> FitResult:
+    """Train ``model`` with Adam and early stopping; the best weights end up in ``model``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps (N, C_in, L) to (N, C_out, L); moved to the chosen device.
+    train_data, valid_data : Dataset or (X, Y)
+        Pairs ``x`` of shape (C_in, L) and ``y`` of shape (C_out, L); or tensors X (N, C_in, L),
+        Y (N, C_out, L).
+    config : TrainConfig or None
+    metric : callable or None
+        Validation metric ``metric(pred, target) -> float`` (e.g. Pearson r), logged per epoch;
+        early stopping always uses the validation loss.
+    callbacks : sequence of callables
+        Each is called after every epoch as ``callback(record, state, is_best)``: ``record`` the
+        epoch's TSV row (epoch, train_loss, valid_loss, valid_metric, seconds, samples_per_s),
+        ``state`` the resumable training state, ``is_best`` whether this epoch has the lowest
+        validation loss so far.
+    resume : dict or None
+        A ``state`` from a previous run (e.g. ``checkpoint["train_state"]``): weights, optimizer,
+        RNG state, epoch, early-stopping counters and history are restored, and training goes on
+        from the next epoch. With the same config and seed on CPU the final weights equal those
+        of an uninterrupted run.
+    progress : bool
+        Show a progress bar on stderr (only when stderr is a terminal).
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    ValueError
+        Bad config values, or empty training data.
+
+    Notes
+    -----
+    Shuffling uses a generator seeded by (seed, epoch), and the global torch RNG state (dropout)
+    is part of ``state``; that is what makes resume exact.
+    """
+    from tqdm import tqdm
+
+    cfg = config or TrainConfig()
+    dev = pick_device(cfg.device)
+    train_set, valid_set = _as_dataset(train_data), _as_dataset(valid_data)
+    if len(train_set) == 0:
+        raise ValueError("no training examples")
+    loss_fn = _loss_fn(cfg.loss)
+    model.to(dev)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    result = FitResult()
+    start_epoch = 1
+    best_state = None
+    bad_epochs = 0
+    if resume is not None:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        torch.set_rng_state(resume["rng"])
+        start_epoch = int(resume["epoch"]) + 1
+        bad_epochs = int(resume["bad_epochs"])
+        result.best_epoch = int(resume["best_epoch"])
+        result.best_valid_loss = float(resume["best_valid_loss"])
+        result.history = [dict(r) for r in resume["history"]]
+        best_state = resume.get("best_model")
+    else:
+        torch.manual_seed(cfg.seed)
+    previous_det = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(cfg.deterministic and dev.type == "cpu", warn_only=True)
+    try:
+        for epoch in range(start_epoch, cfg.epochs + 1):
+            if cfg.patience is not None and bad_epochs >= cfg.patience:
+                result.stopped_early = True
+                break
+            model.train()
+            sampler = RandomSampler(train_set, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch))
+            loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, drop_last=False)
+            t0 = time.perf_counter()
+            total, count = 0.0, 0
+            bar = tqdm(loader, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
+                       disable=None if progress else True)
+            for x, y in bar:
+                x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+                optimizer.zero_grad(set_to_none=True)
+                with _autocast(dev, cfg.amp):
+                    pred = model(x)
+                loss = loss_fn(pred.float(), y)
+                if not torch.isfinite(loss):
+                    raise FloatingPointError(f"training loss became {float(loss)} at epoch {epoch}")
+                loss.backward()
+                if cfg.grad_clip is not None:
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                optimizer.step()
+                total += float(loss.detach()) * len(x)
+                count += len(x)
+                bar.set_postfix(loss=f"{total / count:.4g}")
+            bar.close()
+            train_seconds = time.perf_counter() - t0
+            valid_loss, valid_metric = evaluate(model, valid_set, cfg.loss, cfg.batch_size, dev, metric, cfg.amp)
+            record = {
+                "epoch": epoch,
+                "train_loss": total / count,
+                "valid_loss": valid_loss,
+                "valid_metric": valid_metric,
+                "seconds": time.perf_counter() - t0,
+                "samples_per_s": count / train_seconds if train_seconds > 0 else float("nan"),
+            }
+            result.history.append(record)
+            is_best = valid_loss < result.best_valid_loss
+            if is_best:
+                result.best_valid_loss, result.best_epoch, bad_epochs = valid_loss, epoch, 0
+                best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            else:
+                bad_epochs += 1
+            log.info("epoch %d: train %.5g valid %.5g metric %.4g (%.1f s)", epoch, record["train_loss"],
+                     valid_loss, valid_metric, record["seconds"])
+            result.state = {
+                "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                "best_model": best_state,
+                "optimizer": copy.deepcopy(optimizer.state_dict()),
+                "rng": torch.get_rng_state(),
+                "epoch": epoch,
+                "bad_epochs": bad_epochs,
+                "best_epoch": result.best_epoch,
+                "best_valid_loss": result.best_valid_loss,
+                "history": [dict(r) for r in result.history],
+                "config": asdict(cfg),
+            }
+            for callback in callbacks:
+                callback(record, result.state, is_best)
+    finally:
+        torch.use_deterministic_algorithms(previous_det)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return result

@@ -1,0 +1,147 @@
+"""Model checkpoints (``torch.save``, loaded with ``weights_only=True``) and per-epoch TSV logs.
+
+A checkpoint is a plain dict (never a pickled module)::
+
+    {"config": model.config,            # rebuilds the architecture: chipsr.core.models.build_model
+     "state_dict": best weights,
+     "chipsr_version": "0.1.0",
+     "normalization": {...} or None,    # per-task statistics (e.g. per-mark scaling)
+     "train_config": {...},             # the TrainConfig used
+     "train_state": {...} or None,      # what chipsr.core.train.fit(resume=...) needs
+     "history": [per-epoch records]}
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+
+from chipsr._version import __version__
+from chipsr.errors import ChipsrInputError
+from chipsr.io.atomic import atomic_output
+
+TSV_COLUMNS = ("epoch", "train_loss", "valid_loss", "valid_metric", "seconds", "samples_per_s")
+
+
+def make_checkpoint(model, normalization: dict | None = None, train_state: dict | None = None,
+                    state_dict: dict | None = None) -> dict:
+    """Assemble a checkpoint dict for ``model`` (see the module docstring).
+
+    Parameters
+    ----------
+    model : nn.Module
+        A chipsr model with a ``config`` dict attribute.
+    normalization : dict or None
+        Statistics needed to use the model (tensors, numbers, strings, lists).
+    train_state : dict or None
+        :attr:`chipsr.core.train.FitResult.state`, for resuming.
+    state_dict : dict or None
+        Weights to store (default: the model's current weights).
+
+    Raises
+    ------
+    ValueError
+        If the model has no ``config``.
+    """
+    config = getattr(model, "config", None)
+    if not isinstance(config, dict):
+        raise ValueError(f"{type(model).__name__} has no config dict; build it with chipsr.core.models")
+    weights = state_dict if state_dict is not None else model.state_dict()
+    return {
+        "config": dict(config),
+        "state_dict": {k: v.detach().cpu() for k, v in weights.items()},
+        "chipsr_version": __version__,
+        "normalization": normalization,
+        "train_config": (train_state or {}).get("config"),
+        "train_state": train_state,
+        "history": (train_state or {}).get("history", []),
+    }
+
+
+def save_checkpoint(path: str | os.PathLike, checkpoint: dict) -> Path:
+    """Write a checkpoint atomically (temp file + rename); returns the path.
+
+    Raises
+    ------
+    ChipsrInputError
+        If the output directory does not exist.
+    """
+    import torch
+
+    with atomic_output(path) as tmp:
+        torch.save(checkpoint, tmp)
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Load a checkpoint with ``torch.load(..., weights_only=True)`` (no code is unpickled).
+
+    Raises
+    ------
+    ChipsrInputError
+        If the file is missing or is not a chipsr checkpoint.
+    """
+    import torch
+
+    p = Path(path)
+    if not p.is_file():
+        raise ChipsrInputError(f"{p}: checkpoint file does not exist")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for a bad file
+        raise ChipsrInputError(f"{p}: not a readable checkpoint ({exc})") from None
+    if not isinstance(ckpt, dict) or "config" not in ckpt or "state_dict" not in ckpt:
+        raise ChipsrInputError(f"{p}: not a chipsr checkpoint (no config/state_dict)")
+    return ckpt
+
+
+def model_from_checkpoint(checkpoint: dict):
+    """Rebuild the model of a checkpoint with its best weights, in eval mode."""
+    from chipsr.core.models import build_model
+
+    model = build_model(checkpoint["config"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval()
+
+
+class EpochTsv:
+    """A :func:`chipsr.core.train.fit` callback that appends each epoch's record to a TSV.
+
+    Columns: epoch, train_loss, valid_loss, valid_metric, seconds, samples_per_s. A resumed run
+    keeps the earlier rows (the file is rewritten from the history each epoch, atomically).
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __call__(self, record: dict, state: dict, is_best: bool) -> None:
+        with atomic_output(self.path) as tmp, open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
+            writer.writerow(TSV_COLUMNS)
+            for row in state["history"]:
+                writer.writerow([_fmt(row[c]) for c in TSV_COLUMNS])
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.6g}"
+    return str(value)
+
+
+class CheckpointWriter:
+    """A :func:`chipsr.core.train.fit` callback that rewrites the checkpoint after every epoch.
+
+    The file always holds the best weights so far (``state_dict``) and the latest training state
+    (``train_state``), so training can resume after a crash and prediction uses the best epoch.
+    """
+
+    def __init__(self, path: str | os.PathLike, model, normalization: dict | None = None):
+        self.path = Path(path)
+        self.model = model
+        self.normalization = normalization
+
+    def __call__(self, record: dict, state: dict, is_best: bool) -> None:
+        ckpt = make_checkpoint(self.model, self.normalization, train_state=state, state_dict=state["best_model"])
+        save_checkpoint(self.path, ckpt)

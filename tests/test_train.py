@@ -1,0 +1,133 @@
+"""The training engine: loss falls, early stopping, exact resume, checkpoints, TSV."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+import torch
+from torch import nn
+
+from chipsr.core.device import pick_device
+from chipsr.core.train import TrainConfig, evaluate, fit
+from chipsr.io.checkpoint import CheckpointWriter, EpochTsv, load_checkpoint, make_checkpoint, model_from_checkpoint, save_checkpoint
+
+
+class TinyNet(nn.Module):
+    """Conv -> dropout -> conv; (N, C, L) -> (N, 1, L)."""
+
+    def __init__(self, channels: int = 2):
+        super().__init__()
+        self.config = {"name": "tiny"}
+        self.net = nn.Sequential(nn.Conv1d(channels, 8, 5, padding=2), nn.ReLU(), nn.Dropout(0.2),
+                                 nn.Conv1d(8, 1, 5, padding=2))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def toy_data(n=64, length=32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 2, length, generator=g)
+    y = (x[:, :1] * 0.5 + torch.roll(x[:, 1:], 1, dims=2)).clone()  # learnable by two convs
+    return x, y
+
+
+def test_pick_device_defaults_and_errors():
+    assert pick_device("cpu").type == "cpu"
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    assert pick_device(None).type == expected
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            pick_device("cuda")
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="loss 'huber'"):
+        TrainConfig(loss="huber")
+    with pytest.raises(ValueError, match="lr"):
+        TrainConfig(lr=0)
+
+
+def test_fit_lowers_loss_and_keeps_best(device):
+    torch.manual_seed(0)
+    model = TinyNet()
+    x, y = toy_data()
+    before, _ = evaluate(model, (x, y), device=device)
+    records = []
+    pearson = lambda p, t: float(torch.corrcoef(torch.stack([p.flatten(), t.flatten()]))[0, 1])  # noqa: E731
+    result = fit(model, (x, y), toy_data(16, seed=1), TrainConfig(epochs=30, batch_size=16, lr=1e-2, device=device),
+                 metric=pearson, callbacks=[lambda rec, state, best: records.append((rec, best))], progress=False)
+    after, r = evaluate(model, (x, y), device=device, metric=pearson)
+    assert after < before / 10
+    assert len(result.history) == len(records) and records[0][1] is True
+    assert set(result.history[0]) == {"epoch", "train_loss", "valid_loss", "valid_metric", "seconds", "samples_per_s"}
+    assert result.best_valid_loss == min(h["valid_loss"] for h in result.history)
+    assert r > 0.9
+
+
+def test_early_stopping():
+    torch.manual_seed(0)
+    model = TinyNet()
+    x, y = toy_data()
+    noise = (torch.randn(16, 2, 32), torch.randn(16, 1, 32))  # validation unrelated to training
+    result = fit(model, (x, y), noise, TrainConfig(epochs=50, batch_size=16, lr=1e-2, patience=2, device="cpu"),
+                 progress=False)
+    assert result.stopped_early and len(result.history) < 50
+    assert len(result.history) - result.best_epoch == 2
+
+
+def test_resume_gives_identical_weights(tmp_path):
+    x, y = toy_data()
+    valid = toy_data(16, seed=1)
+    cfg = TrainConfig(epochs=4, batch_size=8, lr=5e-3, patience=None, seed=3, device="cpu")
+
+    torch.manual_seed(11)
+    full = TinyNet()
+    fit(full, (x, y), valid, cfg, progress=False)
+
+    torch.manual_seed(11)
+    part = TinyNet()
+    ckpt_path = tmp_path / "m.pt"
+    fit(part, (x, y), valid, TrainConfig(**{**cfg.__dict__, "epochs": 2}),
+        callbacks=[CheckpointWriter(ckpt_path, part)], progress=False)
+    ckpt = load_checkpoint(ckpt_path)  # weights_only=True
+    resumed = TinyNet()
+    result = fit(resumed, (x, y), valid, cfg, resume=ckpt["train_state"], progress=False)
+    assert [h["epoch"] for h in result.history] == [1, 2, 3, 4]
+    # compare the *last* weights of both runs (fit loads the best; the state keeps the last)
+    torch.manual_seed(11)
+    again = TinyNet()
+    full_result = fit(again, (x, y), valid, cfg, progress=False)
+    for k, v in full_result.state["model"].items():
+        assert torch.equal(v, result.state["model"][k]), k
+    for k, v in full.state_dict().items():
+        assert torch.equal(v, resumed.state_dict()[k]), k
+
+
+def test_checkpoint_and_tsv_files(tmp_path):
+    torch.manual_seed(0)
+    model = TinyNet()
+    x, y = toy_data()
+    tsv = tmp_path / "m.epochs.tsv"
+    fit(model, (x, y), toy_data(16, seed=1), TrainConfig(epochs=3, batch_size=16, device="cpu"),
+        callbacks=[EpochTsv(tsv), CheckpointWriter(tmp_path / "m.pt", model, {"scale": [1.0, 2.0]})],
+        progress=False)
+    rows = list(csv.DictReader(tsv.open(), delimiter="\t"))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert list(rows[0]) == ["epoch", "train_loss", "valid_loss", "valid_metric", "seconds", "samples_per_s"]
+    ckpt = load_checkpoint(tmp_path / "m.pt")
+    assert ckpt["normalization"] == {"scale": [1.0, 2.0]} and ckpt["chipsr_version"]
+    assert ckpt["train_config"]["epochs"] == 3
+    with pytest.raises(ValueError, match="not a chipsr checkpoint|does not exist"):
+        load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_checkpoint_round_trip_predicts_identically(tmp_path):
+    models = pytest.importorskip("chipsr.core.models")
+    torch.manual_seed(0)
+    model = models.TFiLMUNet(in_channels=3, out_channels=1, depth=2, n_blocks=2, width=0.125).eval()
+    path = save_checkpoint(tmp_path / "u.pt", make_checkpoint(model))
+    rebuilt = model_from_checkpoint(load_checkpoint(path))
+    x = torch.randn(2, 3, 64)
+    assert torch.equal(model(x), rebuilt(x))
