@@ -1,0 +1,122 @@
+"""Non-learned baselines with the models' call interface.
+
+Each baseline is an ``nn.Module`` without parameters: call it on a ``(N, C, L)`` tensor like any
+model, and it carries a ``config`` that :func:`chipsr.core.models.build_model` rebuilds (names
+``"spline"`` and ``"identity"``). They have an empty ``state_dict`` and ignore ``train()`` /
+``eval()``; gradients do not flow through :class:`SplineUpsampler` (it runs in numpy/scipy).
+
+- :class:`SplineUpsampler` -- cubic B-spline interpolation of a low-rate signal onto the
+  high-rate grid: the "Spline" baseline and the input pre-processing of the audio SR papers
+  (audio SR paper 003 Section 4; TFiLM paper Section 4.1; DOMAIN.md section 2).
+- :class:`Identity` -- the noisy / low-depth input itself (TFiLM paper Table 2, "input").
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["SplineUpsampler", "Identity"]
+
+
+class SplineUpsampler(nn.Module):
+    """Cubic B-spline up-sampling by an integer ratio, per channel.
+
+    Grid alignment: low-rate sample ``j`` sits at high-rate position ``j * ratio`` (the low-rate
+    signal is ``x_high[..., ::ratio]``). An interpolating cubic spline through the points
+    ``(j * ratio, x[j])``, ``j = 0..L_low-1`` (``scipy.interpolate.splrep(t, x, k=3, s=0)``, i.e.
+    not-a-knot end conditions) is evaluated (``splev``) at ``0, 1, ..., L_low * ratio - 1``; the last
+    ``ratio - 1`` positions lie beyond the last knot and are extrapolated by the end polynomial.
+    Computed in float64 with scipy (imported lazily); the result is cast back to the input's dtype
+    and device. No gradient flows through it.
+
+    Parameters
+    ----------
+    ratio : int
+        Up-sampling factor r >= 1 (1 returns a copy of the input).
+
+    Raises
+    ------
+    ValueError
+        If ``ratio`` < 1, or (for ``ratio`` > 1) the input is not 3-D or has fewer than 4 samples
+        (a cubic spline needs at least k + 1 = 4 points).
+    ImportError
+        If scipy is not installed.
+
+    Shape
+    -----
+    ``(N, C, L_low) -> (N, C, L_low * ratio)``.
+    """
+
+    name = "spline"
+
+    def __init__(self, ratio: int) -> None:
+        super().__init__()
+        if ratio < 1:
+            raise ValueError(f"ratio must be >= 1; got {ratio}")
+        self.ratio = int(ratio)
+        self.config = {"name": self.name, "ratio": self.ratio}
+
+    def extra_repr(self) -> str:
+        return f"ratio={self.ratio}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, C, L_low) -> (N, C, L_low * ratio)``."""
+        if x.dim() != 3:
+            raise ValueError(f"expected input of shape (N, C, L); got {tuple(x.shape)}")
+        if self.ratio == 1:
+            return x.detach().clone()
+        n, c, length = x.shape
+        if length < 4:
+            raise ValueError(f"cubic spline needs at least 4 samples; got length {length}")
+        import numpy as np
+        from scipy.interpolate import splev, splrep
+
+        r = self.ratio
+        lo = x.detach().to("cpu", torch.float64).numpy().reshape(n * c, length)
+        t_low = np.arange(length, dtype=np.float64) * r
+        t_high = np.arange(length * r, dtype=np.float64)
+        out = np.empty((n * c, length * r), dtype=np.float64)
+        for i in range(n * c):
+            out[i] = splev(t_high, splrep(t_low, lo[i], k=3, s=0))
+        return torch.from_numpy(out.reshape(n, c, length * r)).to(device=x.device, dtype=x.dtype)
+
+
+class Identity(nn.Module):
+    """The "noisy input" baseline: returns one input channel unchanged.
+
+    TFiLM paper Section 4.2, Table 2 ("input"): the low-depth track of the target mark scored
+    against the high-depth one.
+
+    Parameters
+    ----------
+    channel : int
+        Index of the input channel to return (>= 0).
+
+    Raises
+    ------
+    ValueError
+        If ``channel`` < 0, or at call time ``channel`` >= the number of input channels.
+
+    Shape
+    -----
+    ``(N, C, L) -> (N, 1, L)``.
+    """
+
+    name = "identity"
+
+    def __init__(self, channel: int = 0) -> None:
+        super().__init__()
+        if channel < 0:
+            raise ValueError(f"channel must be >= 0; got {channel}")
+        self.channel = int(channel)
+        self.config = {"name": self.name, "channel": self.channel}
+
+    def extra_repr(self) -> str:
+        return f"channel={self.channel}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, C, L) -> (N, 1, L)``: ``x[:, channel:channel + 1]``."""
+        if x.dim() != 3 or not self.channel < x.shape[1]:
+            raise ValueError(f"channel {self.channel} is not in an input of shape {tuple(x.shape)}")
+        return x[:, self.channel : self.channel + 1]
