@@ -1,6 +1,13 @@
 """Task-agnostic networks, training and inference (torch only; never opens files).
 
-Planned contents (issue 3): the TFiLM layer, SubPixel1d, the TFiLM U-Net, AudioUNet, the
-Coda CNN and DNN baselines, losses, metrics, the training loop and tiled inference. Nothing is
-exported yet; the ChIP-seq coverage steps in :mod:`chipsr.tasks.chipseq` do not need torch.
+- :mod:`.layers` — TFiLM (temporal feature-wise linear modulation), SubPixel1d, U-Net blocks.
+- :mod:`.models` — TFiLMUNet, ConvUNet, AudioUNet, CodaCNN, LinearFilter, DNNBaseline;
+  :func:`~chipsr.core.models.build_model` rebuilds any of them from its ``config`` dict.
+- :mod:`.baselines` — non-learned baselines with the model interface (cubic B-spline, identity).
+- :mod:`.train` — :func:`~chipsr.core.train.fit`: Adam, early stopping, exact resume.
+- :mod:`.inference` — :func:`~chipsr.core.inference.predict_tiled` over signals longer than a window.
+- :mod:`.metrics` — Pearson/Spearman r, MSE, SNR, LSD, masked imputation metrics, L2 distance.
+- :mod:`.device` — :func:`~chipsr.core.device.pick_device` (CUDA, then MPS, then CPU).
+
+Checkpoints (files) are written by :mod:`chipsr.io.checkpoint`.
 """
