@@ -208,3 +208,105 @@ def coverage(
     finally:
         for b in bams:
             b.close()
+
+
+def _regions(texts) -> list:
+    from chipsr.io.genome import parse_region
+
+    return [parse_region(t) for t in (texts or [])]
+
+
+def train(
+    marks: Sequence[str],
+    target: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    train_regions: Sequence[str],
+    valid_regions: Sequence[str],
+    test_regions: Sequence[str] = (),
+    blacklist: str | os.PathLike | None = None,
+    **options,
+) -> dict:
+    """Train one denoising model for a target mark from low-depth marks (``chipsr train``).
+
+    Parameters
+    ----------
+    marks : sequence of str
+        Low-depth coverage bigWigs: paths or ``NAME=path``, comma-separated items allowed; the
+        order is recorded and must be the same at ``denoise`` time.
+    target : path
+        Full-depth bigWig of the target mark.
+    output : path
+        Checkpoint; ``<output>.epochs.tsv`` and ``splits.json`` are written beside it.
+    train_regions, valid_regions, test_regions : sequence of str
+        ``CHR`` or ``CHR:START-END`` (1-based inclusive); must not overlap.
+    blacklist : path or None
+        BED of excluded regions (windows touching them are left out).
+    **options
+        ``arch``, ``bin_size``, ``window``, ``blocks``, ``width``, ``depth``, ``dropout``,
+        ``transform``, ``epochs``, ``batch_size``, ``lr``, ``patience``, ``seed``, ``device``:
+        see :func:`chipsr.tasks.chipseq.model.train`.
+
+    Returns
+    -------
+    dict
+        Training summary.
+
+    Raises
+    ------
+    ChipsrInputError
+        See :func:`chipsr.tasks.chipseq.model.train`.
+    """
+    from chipsr.io.atomic import check_output_path
+    from chipsr.io.genome import read_bed_intervals
+    from chipsr.tasks.chipseq.model import parse_named_tracks
+    from chipsr.tasks.chipseq.model import train as _train
+
+    check_output_path(output)
+    named = parse_named_tracks(marks)
+    return _train(named, Path(target), output, _regions(train_regions), _regions(valid_regions),
+                  _regions(test_regions), blacklist=read_bed_intervals(blacklist) if blacklist else None, **options)
+
+
+def denoise(
+    marks: Sequence[str],
+    model: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    regions: Sequence[str] = (),
+    overlap: int = 100,
+    batch_size: int = 64,
+    device: str | None = None,
+) -> dict:
+    """Write a denoised bigWig from low-depth marks with a trained model (``chipsr denoise``).
+
+    Parameters
+    ----------
+    marks : sequence of str
+        The model's marks, same names and order as at training (``NAME=path`` to rename).
+    model : path
+        Checkpoint from :func:`train`.
+    output : path
+        Output bigWig (atomic).
+    regions : sequence of str
+        Limit to these regions (default: all chromosomes).
+    overlap, batch_size, device :
+        Tiled inference settings.
+
+    Returns
+    -------
+    dict
+        bp processed, seconds, Mbp/s.
+
+    Raises
+    ------
+    ChipsrInputError
+        Marks that do not match the model, a missing bigWig, a region outside a chromosome.
+    """
+    from chipsr.io.atomic import check_output_path
+    from chipsr.tasks.chipseq.model import denoise as _denoise
+    from chipsr.tasks.chipseq.model import parse_named_tracks
+
+    check_output_path(output)
+    return _denoise(parse_named_tracks(marks), model, output, _regions(regions) or None, overlap=overlap,
+                    batch_size=batch_size, device=device)

@@ -17,11 +17,15 @@ from chipsr._version import __version__
 COMMANDS = {
     "subsample": "chipsr.cli.subsample:subsample",
     "coverage": "chipsr.cli.coverage:coverage",
+    "train": "chipsr.cli.train:train",
+    "denoise": "chipsr.cli.denoise:denoise",
 }
 #: one-line help shown by ``chipsr --help`` without importing the subcommand modules
 SHORT_HELP = {
     "subsample": "Keep exactly N reads (or a fraction) of a BAM/BED, reproducibly.",
     "coverage": "Reads of one mark -> binned coverage bigWig/bedGraph.",
+    "train": "Train a model: low-depth marks -> one full-depth mark.",
+    "denoise": "Denoise low-depth marks genome-wide into a bigWig.",
 }
 
 

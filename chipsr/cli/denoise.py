@@ -1,0 +1,26 @@
+"""``chipsr denoise``."""
+
+from __future__ import annotations
+
+import click
+
+from chipsr.cli.options import output_option
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--marks", multiple=True, required=True,
+              help="Low-depth bigWigs, the model's marks in its order (comma-separated or repeated; NAME=path).")
+@click.option("--model", required=True, type=click.Path(dir_okay=False), help="Checkpoint from `chipsr train`.")
+@output_option
+@click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]", help="Only these regions; repeatable.")
+@click.option("--overlap", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Bins of context dropped at each side of every window.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--device", default=None, help="cpu, cuda, mps [default: CUDA if present, else CPU].")
+def denoise(marks, model, output, regions, overlap, batch_size, device) -> None:
+    """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark."""
+    from chipsr import api
+
+    stats = api.denoise(list(marks), model, output, regions=regions, overlap=overlap, batch_size=batch_size,
+                        device=device)
+    click.echo(f"{stats['bp'] / 1e6:.1f} Mbp at {stats['mbp_per_s']:.1f} Mbp/s -> {output}", err=True)

@@ -1,0 +1,514 @@
+"""Multi-mark denoising models for ChIP-seq: training (``chipsr train``) and genome-wide
+inference (``chipsr denoise``) on coverage bigWigs.
+
+The setup is the TFiLM paper's (Birnbaum et al. 2019, Section 4.2): k low-depth marks in (a
+(k, window) matrix of bins), one full-depth mark out, one model per target mark, windows of 1000
+bins (25-bp bins: 25 kb, Coda's data), B = 2 TFiLM blocks, Adam (lr 3e-4), MSE. Inputs and
+target are transformed (``none``, ``arcsinh`` or ``log1p``) and divided by their mean over the
+training region (per mark); both are stored in the checkpoint and inverted on output.
+Splits are by region, never overlapping; windows touching the blacklist, or with no coverage in
+any track (assembly gaps), are left out of training.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from chipsr.errors import ChipsrInputError
+from chipsr.io.genome import Region, overlaps_intervals
+
+log = logging.getLogger(__name__)
+
+ARCHS = ("tfilm", "conv", "coda", "linear")
+TRANSFORMS = ("none", "arcsinh", "log1p")
+_BIGWIG_SUFFIXES = (".bw", ".bigwig", ".bigWig")
+
+
+# ----------------------------------------------------------------------------------- tracks
+
+
+def parse_named_tracks(specs) -> dict[str, Path]:
+    """``["A.bw,B.bw", "name=C.bw"]`` -> ``{"A": A.bw, "B": B.bw, "name": C.bw}`` (order kept).
+
+    A track's default name is its file name without the bigWig suffix.
+
+    Raises
+    ------
+    ChipsrInputError
+        Empty list, or two tracks with the same name.
+    """
+    named: dict[str, Path] = {}
+    for spec in specs:
+        for item in str(spec).split(","):
+            item = item.strip()
+            if not item:
+                continue
+            if "=" in item:
+                name, path = item.split("=", 1)
+            else:
+                path = item
+                name = Path(item).name
+                for suffix in _BIGWIG_SUFFIXES:
+                    if name.endswith(suffix):
+                        name = name[: -len(suffix)]
+            if name in named:
+                raise ChipsrInputError(f"track name {name!r} given twice ({named[name]} and {path})")
+            named[name] = Path(path)
+    if not named:
+        raise ChipsrInputError("no tracks given")
+    return named
+
+
+def bigwig_sizes(path: Path) -> dict[str, int]:
+    """Chromosome sizes (bp) of a bigWig, in file order.
+
+    Raises
+    ------
+    ChipsrInputError
+        Missing file or not a bigWig.
+    """
+    import pyBigWig
+
+    if not path.is_file():
+        raise ChipsrInputError(f"{path}: bigWig file does not exist")
+    try:
+        bw = pyBigWig.open(str(path))
+    except RuntimeError:
+        bw = None
+    if bw is None or not bw.isBigWig():
+        raise ChipsrInputError(f"{path}: not a bigWig file")
+    try:
+        return dict(bw.chroms())
+    finally:
+        bw.close()
+
+
+def bigwig_bin_size(path: Path, chrom: str, max_intervals: int = 200_000) -> int:
+    """The resolution of a bigWig: the gcd (bp) of its interval boundaries on ``chrom``
+    (the chromosome end excluded). A chipsr coverage track at 25-bp bins gives 25 (or a multiple
+    of it when all runs happen to be longer)."""
+    import pyBigWig
+
+    bw = pyBigWig.open(str(path))
+    try:
+        size = bw.chroms(chrom)
+        ivs = bw.intervals(chrom) or ()
+    finally:
+        bw.close()
+    edges = np.array([p for s, e, _ in ivs[:max_intervals] for p in (s, e) if 0 < p < size], dtype=np.int64)
+    return int(np.gcd.reduce(edges)) if len(edges) else size
+
+
+def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: int | None = None) -> dict[str, int]:
+    """Check that all tracks share chromosomes and sizes (and a resolution compatible with ``bin_size``).
+
+    Returns
+    -------
+    dict of str to int
+        The common chromosome sizes (bp), in the first track's order.
+
+    Raises
+    ------
+    ChipsrInputError
+        A missing file, different chromosome sets or sizes (naming both files and the
+        chromosome), or a track coarser than ``bin_size``.
+    """
+    paths = list(named.values()) + ([target] if target is not None else [])
+    reference = bigwig_sizes(paths[0])
+    for path in paths[1:]:
+        sizes = bigwig_sizes(path)
+        if set(sizes) != set(reference):
+            only = sorted(set(sizes) ^ set(reference))[:3]
+            raise ChipsrInputError(f"{path} and {paths[0]} have different chromosomes (e.g. {', '.join(only)})")
+        for chrom, size in sizes.items():
+            if reference[chrom] != size:
+                raise ChipsrInputError(
+                    f"{path}: {chrom} is {size} bp but {reference[chrom]} bp in {paths[0]}")
+    if bin_size is not None:
+        chrom = max(reference, key=reference.get)
+        for path in paths:
+            resolution = bigwig_bin_size(path, chrom)
+            if resolution % bin_size != 0 and resolution < reference[chrom]:
+                raise ChipsrInputError(
+                    f"{path}: its intervals are on a {resolution}-bp grid, not a multiple of the bin size "
+                    f"{bin_size} bp; rebuild it with `chipsr coverage --bin-size {bin_size}`")
+    return reference
+
+
+def load_bins(paths, chrom: str, bin_size: int, start: int = 0, end: int | None = None) -> np.ndarray:
+    """Bin means of several bigWigs over ``[start, end)`` of one chromosome.
+
+    Returns
+    -------
+    ndarray of float32, shape (len(paths), n_bins)
+        n_bins = ceil((end - start) / bin_size); ``start`` must be a multiple of ``bin_size``.
+    """
+    from chipsr.io.tracks import read_binned
+
+    return np.stack([read_binned(p, chrom, bin_size, start, end) for p in paths]).astype(np.float32)
+
+
+# ------------------------------------------------------------------------------- transforms
+
+
+@dataclass
+class Scaling:
+    """Signal transform and per-mark scaling, fitted on the training region.
+
+    x' = f(x) / scale, with f in {identity, arcsinh, log1p}; the output is inverted as
+    y = f^-1(y' * scale) and clipped at 0.
+
+    Attributes
+    ----------
+    transform : {"none", "arcsinh", "log1p"}
+    input_scale : list of float
+        Per-mark mean of f(x) over the training bins.
+    target_scale : float
+        Mean of f(y) over the training bins.
+    """
+
+    transform: str
+    input_scale: list[float]
+    target_scale: float
+
+    @staticmethod
+    def _f(kind: str, x: np.ndarray) -> np.ndarray:
+        if kind == "arcsinh":
+            return np.arcsinh(x)
+        if kind == "log1p":
+            return np.log1p(np.maximum(x, 0))
+        return x
+
+    @classmethod
+    def fit(cls, transform: str, x: np.ndarray, y: np.ndarray, names: list[str], target_name: str) -> Scaling:
+        """Fit on training bins: x (k, n), y (n,). Raises ChipsrInputError for an all-zero track."""
+        if transform not in TRANSFORMS:
+            raise ChipsrInputError(f"--transform {transform!r}: expected one of {', '.join(TRANSFORMS)}")
+        fx = cls._f(transform, x).mean(axis=1)
+        fy = float(cls._f(transform, y).mean())
+        for name, m in zip(names, fx):
+            if not m > 0:
+                raise ChipsrInputError(f"mark {name} is all zeros in the training region")
+        if not fy > 0:
+            raise ChipsrInputError(f"target {target_name} is all zeros in the training region")
+        return cls(transform, [float(v) for v in fx], fy)
+
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """(k, n) raw bins -> model inputs."""
+        return (self._f(self.transform, x) / np.asarray(self.input_scale, dtype=np.float32)[:, None]).astype(np.float32)
+
+    def target(self, y: np.ndarray) -> np.ndarray:
+        """raw target bins -> model target."""
+        return (self._f(self.transform, y) / self.target_scale).astype(np.float32)
+
+    def invert(self, y: np.ndarray) -> np.ndarray:
+        """model output -> signal on the original scale (mean per-bp depth), >= 0."""
+        v = y.astype(np.float64) * self.target_scale
+        if self.transform == "arcsinh":
+            v = np.sinh(v)
+        elif self.transform == "log1p":
+            v = np.expm1(v)
+        return np.maximum(v, 0).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------- windows
+
+
+def region_bins(region: Region, sizes: dict[str, int], bin_size: int) -> tuple[int, int]:
+    """``(start_bp, end_bp)`` of a region snapped outwards to the bin grid, clipped to the chromosome.
+
+    Raises
+    ------
+    ChipsrInputError
+        Unknown chromosome, or a region starting beyond the chromosome end.
+    """
+    if region.chrom not in sizes:
+        raise ChipsrInputError(f"region {region}: chromosome {region.chrom} is not in the tracks")
+    size = sizes[region.chrom]
+    if region.start is not None and (region.start >= size or region.end > size):
+        raise ChipsrInputError(f"region {region}: outside {region.chrom} (length {size} bp)")
+    start, end = region.bounds(size)
+    return (start // bin_size) * bin_size, min(size, -(-end // bin_size) * bin_size)
+
+
+def regions_overlap(a: list[Region], b: list[Region], sizes) -> tuple[Region, Region] | None:
+    """The first pair of overlapping regions between two lists, or None."""
+    for ra in a:
+        for rb in b:
+            if ra.chrom != rb.chrom:
+                continue
+            sa, ea = ra.bounds(sizes[ra.chrom])
+            sb, eb = rb.bounds(sizes[rb.chrom])
+            if sa < eb and sb < ea:
+                return ra, rb
+    return None
+
+
+def collect_windows(paths, target, regions, sizes, bin_size, window, stride, blacklist=None):
+    """Windows of raw bins from ``regions``: inputs (n, k, window), targets (n, 1, window).
+
+    Windows overlapping a blacklisted region, or where every track is zero (assembly gaps), are
+    left out.
+
+    Returns
+    -------
+    (X, Y, n_dropped)
+        float32 arrays; ``n_dropped`` windows were left out.
+    """
+    xs, ys, dropped = [], [], 0
+    for region in regions:
+        start, end = region_bins(region, sizes, bin_size)
+        x = load_bins(paths, region.chrom, bin_size, start, end)
+        y = load_bins([target], region.chrom, bin_size, start, end)
+        n = x.shape[1]
+        if n < window:
+            raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
+        offsets = np.arange(0, n - window + 1, stride)
+        bl = blacklist.get(region.chrom) if blacklist else None
+        for o in offsets:
+            if bl is not None and overlaps_intervals(np.array([start + o * bin_size]),
+                                                     np.array([start + (o + window) * bin_size]), bl)[0]:
+                dropped += 1
+                continue
+            xw, yw = x[:, o : o + window], y[:, o : o + window]
+            if not (xw.any() or yw.any()):
+                dropped += 1
+                continue
+            xs.append(xw)
+            ys.append(yw)
+    if not xs:
+        raise ChipsrInputError(f"no usable windows in {', '.join(map(str, regions))}")
+    return np.stack(xs), np.stack(ys), dropped
+
+
+# ---------------------------------------------------------------------------------- models
+
+
+def build_chipseq_model(arch: str, n_marks: int, window: int, blocks: int, width: float, depth: int,
+                        dropout: float):
+    """The network for ``--arch`` (see :mod:`chipsr.core.models`): (N, k, window) -> (N, 1, window)."""
+    from chipsr.core.models import build_model
+
+    if arch == "tfilm":
+        cfg = dict(name="tfilm_unet", in_channels=n_marks, out_channels=1, depth=depth, n_blocks=blocks,
+                   width=width, dropout=dropout)
+    elif arch == "conv":
+        cfg = dict(name="conv_unet", in_channels=n_marks, out_channels=1, depth=depth, width=width, dropout=dropout)
+    elif arch == "coda":
+        cfg = dict(name="coda_cnn", in_channels=n_marks, out_channels=1, window=window + 1 - window % 2)
+    elif arch == "linear":
+        cfg = dict(name="linear_filter", in_channels=n_marks, out_channels=1, width=101)
+    else:
+        raise ChipsrInputError(f"--arch {arch!r}: expected one of {', '.join(ARCHS)}")
+    return build_model(cfg)
+
+
+def train(
+    marks: dict[str, Path],
+    target: Path,
+    output: str | os.PathLike,
+    train_regions: list[Region],
+    valid_regions: list[Region],
+    test_regions: list[Region] = (),
+    arch: str = "tfilm",
+    bin_size: int = 25,
+    window: int = 1000,
+    blocks: int = 2,
+    width: float = 0.125,
+    depth: int = 3,
+    dropout: float = 0.1,
+    transform: str = "none",
+    epochs: int = 20,
+    batch_size: int = 32,
+    lr: float = 3e-4,
+    patience: int = 5,
+    seed: int = 0,
+    device: str | None = None,
+    blacklist: dict | None = None,
+    target_name: str | None = None,
+) -> dict:
+    """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
+    and ``splits.json`` beside it.
+
+    Parameters
+    ----------
+    marks : dict of str to Path
+        Low-depth coverage bigWigs, by mark name; their order is the model's input channel order.
+    target : Path
+        Full-depth coverage bigWig of the target mark.
+    output : path
+        Checkpoint path (written atomically after every epoch: best weights + resumable state).
+    train_regions, valid_regions, test_regions : list of Region
+        Non-overlapping splits (the test regions are only recorded, for ``chipsr evaluate``).
+    arch : {"tfilm", "conv", "coda", "linear"}
+    bin_size : int
+        bp per bin; the bigWigs must be on this grid.
+    window : int
+        Bins per training window (1000 in the paper).
+    blocks : int
+        TFiLM blocks per layer (B = 2 in the paper's ChIP-seq experiment).
+    width, depth, dropout : float, int, float
+        U-Net width multiplier, number of down blocks and dropout.
+    transform : {"none", "arcsinh", "log1p"}
+    epochs, batch_size, lr, patience, seed, device :
+        Training settings (:class:`chipsr.core.train.TrainConfig`).
+    blacklist : dict or None
+        Merged blacklist intervals (:func:`chipsr.io.genome.read_bed_intervals`).
+    target_name : str or None
+        Name of the target mark (default: the target's file name).
+
+    Returns
+    -------
+    dict
+        Summary: best epoch, best validation loss and Pearson r, windows used, seconds.
+
+    Raises
+    ------
+    ChipsrInputError
+        Inconsistent tracks, overlapping splits, regions outside chromosomes, a target or mark
+        that is all zeros in the training region.
+    """
+    import torch
+
+    from chipsr.core.metrics import pearson_r
+    from chipsr.core.train import TrainConfig, fit
+    from chipsr.io.checkpoint import CheckpointWriter, EpochTsv
+
+    t0 = time.perf_counter()
+    if arch not in ARCHS:
+        raise ChipsrInputError(f"--arch {arch!r}: expected one of {', '.join(ARCHS)}")
+    if window < 2 or bin_size < 1:
+        raise ChipsrInputError(f"--window must be >= 2 bins and --bin-size >= 1 bp; got {window}, {bin_size}")
+    target_name = target_name or parse_named_tracks([str(target)]).popitem()[0]
+    sizes = check_tracks(marks, target, bin_size)
+    if not train_regions or not valid_regions:
+        raise ChipsrInputError("give at least one --train-region and one --valid-region")
+    for a, b, what in ((train_regions, valid_regions, "train/valid"), (train_regions, test_regions, "train/test"),
+                       (valid_regions, test_regions, "valid/test")):
+        hit = regions_overlap(list(a), list(b), sizes) if b else None
+        if hit:
+            raise ChipsrInputError(f"{what} regions overlap: {hit[0]} and {hit[1]}")
+    for r in [*train_regions, *valid_regions, *test_regions]:
+        region_bins(r, sizes, bin_size)
+    paths = list(marks.values())
+    x_tr, y_tr, drop_tr = collect_windows(paths, target, train_regions, sizes, bin_size, window, window // 2, blacklist)
+    x_va, y_va, drop_va = collect_windows(paths, target, valid_regions, sizes, bin_size, window, window, blacklist)
+    log.info("%d training windows (%d left out), %d validation windows (%d left out)",
+             len(x_tr), drop_tr, len(x_va), drop_va)
+    scaling = Scaling.fit(transform, x_tr.transpose(1, 0, 2).reshape(len(paths), -1), y_tr.ravel(),
+                          list(marks), target_name)
+    tr = (torch.from_numpy(np.stack([scaling.inputs(w) for w in x_tr])), torch.from_numpy(scaling.target(y_tr)))
+    va = (torch.from_numpy(np.stack([scaling.inputs(w) for w in x_va])), torch.from_numpy(scaling.target(y_va)))
+    torch.manual_seed(seed)
+    model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout)
+    splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
+              "test": [str(r) for r in test_regions]}
+    normalization = {
+        "task": "chipseq", "marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window,
+        "arch": arch, "transform": scaling.transform, "input_scale": scaling.input_scale,
+        "target_scale": scaling.target_scale, "splits": splits,
+    }
+    out = Path(output)
+    callbacks = [EpochTsv(str(out) + ".epochs.tsv"), CheckpointWriter(out, model, normalization)]
+    metric = lambda p, t: pearson_r(p, t)  # noqa: E731 (scale-free: same r as on the original scale for 'none')
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device)
+    result = fit(model, tr, va, cfg, metric=metric, callbacks=callbacks)
+    splits_path = out.parent / "splits.json"
+    from chipsr.io.atomic import atomic_output
+
+    with atomic_output(splits_path) as tmp:
+        tmp.write_text(json.dumps({**splits, "target": target_name, "marks": list(marks)}, indent=2) + "\n")
+    best = next(h for h in result.history if h["epoch"] == result.best_epoch)
+    summary = {"best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
+               "best_valid_pearson": best["valid_metric"], "train_windows": len(x_tr),
+               "valid_windows": len(x_va), "seconds": time.perf_counter() - t0}
+    log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
+             best["valid_metric"], summary["seconds"])
+    return summary
+
+
+# ---------------------------------------------------------------------------------- denoise
+
+
+def denoise(
+    marks: dict[str, Path],
+    checkpoint_path: str | os.PathLike,
+    output: str | os.PathLike,
+    regions: list[Region] | None = None,
+    overlap: int = 100,
+    batch_size: int = 64,
+    device: str | None = None,
+) -> dict:
+    """Denoise genome-wide: stream chromosome by chromosome through tiled inference into a bigWig.
+
+    Parameters
+    ----------
+    marks : dict of str to Path
+        Low-depth bigWigs, named and ordered as at training time.
+    checkpoint_path : path
+        A ``chipsr train`` checkpoint.
+    output : path
+        Output bigWig (atomic), in the model's bin size, with the marks' chromosome sizes.
+    regions : list of Region or None
+        Only these regions (default: every chromosome).
+    overlap : int
+        Bins of context dropped at each side of every window (see
+        :func:`chipsr.core.inference.predict_tiled`).
+    batch_size : int
+    device : str or None
+
+    Returns
+    -------
+    dict
+        bp processed, seconds and Mbp/s.
+
+    Raises
+    ------
+    ChipsrInputError
+        Marks that do not match the model (count, names, bin size), inconsistent tracks,
+        regions outside chromosomes, or a file that is not a chipsr ChIP-seq checkpoint.
+    """
+    from chipsr.core.inference import predict_tiled
+    from chipsr.io.checkpoint import load_checkpoint, model_from_checkpoint
+    from chipsr.io.tracks import TrackWriter
+    from chipsr.tasks.chipseq.coverage import merge_runs, rle
+
+    ckpt = load_checkpoint(checkpoint_path)
+    norm = ckpt.get("normalization") or {}
+    if norm.get("task") != "chipseq":
+        raise ChipsrInputError(f"{checkpoint_path}: not a ChIP-seq model (trained by `chipsr train`)")
+    expected = list(norm["marks"])
+    if list(marks) != expected:
+        raise ChipsrInputError(
+            f"marks {', '.join(marks)} do not match the model's {', '.join(expected)} "
+            f"(same count, names and order; name a file with NAME=path)")
+    bin_size, window = int(norm["bin_size"]), int(norm["window"])
+    sizes = check_tracks(marks, None, bin_size)
+    scaling = Scaling(norm["transform"], list(norm["input_scale"]), float(norm["target_scale"]))
+    model = model_from_checkpoint(ckpt)
+    overlap = min(overlap, (window - 1) // 2)
+    todo = [(r.chrom, *region_bins(r, sizes, bin_size)) for r in regions] if regions else \
+        [(c, 0, n) for c, n in sizes.items()]
+    paths = list(marks.values())
+    t0 = time.perf_counter()
+    total_bp = 0
+    with TrackWriter(output, sizes, "bigwig") as writer:
+        for chrom, start, end in sorted(todo, key=lambda t: (list(sizes).index(t[0]), t[1])):
+            x = scaling.inputs(load_bins(paths, chrom, bin_size, start, end))
+            pred = predict_tiled(model, x, window=window, overlap=overlap, batch_size=batch_size, device=device)
+            values = scaling.invert(pred[0].numpy())
+            s, e, v = merge_runs(*rle(values))
+            writer.add(chrom, start + s * bin_size, np.minimum(start + e * bin_size, end), v)
+            total_bp += end - start
+    seconds = time.perf_counter() - t0
+    rate = total_bp / 1e6 / seconds if seconds > 0 else math.inf
+    log.info("denoised %.1f Mbp in %.1f s (%.1f Mbp/s)", total_bp / 1e6, seconds, rate)
+    return {"bp": total_bp, "seconds": seconds, "mbp_per_s": rate}
