@@ -245,7 +245,7 @@ def train(
     **options
         ``arch``, ``bin_size``, ``window``, ``blocks``, ``width``, ``depth``, ``dropout``,
         ``transform``, ``epochs``, ``batch_size``, ``lr``, ``patience``, ``seed``, ``device``:
-        see :func:`chipsr.tasks.chipseq.model.train`.
+        see :func:`chipsr.tasks.chipseq.model.train`; ``threads``: torch CPU threads.
 
     Returns
     -------
@@ -257,11 +257,14 @@ def train(
     ChipsrInputError
         See :func:`chipsr.tasks.chipseq.model.train`.
     """
+    import torch
+
     from chipsr.io.atomic import check_output_path
     from chipsr.io.genome import read_bed_intervals
     from chipsr.tasks.chipseq.model import parse_named_tracks
     from chipsr.tasks.chipseq.model import train as _train
 
+    torch.set_num_threads(options.pop("threads", None) or torch.get_num_threads())
     check_output_path(output)
     named = parse_named_tracks(marks)
     return _train(named, Path(target), output, _regions(train_regions), _regions(valid_regions),
@@ -277,6 +280,7 @@ def denoise(
     overlap: int = 100,
     batch_size: int = 64,
     device: str | None = None,
+    threads: int | None = None,
 ) -> dict:
     """Write a denoised bigWig from low-depth marks with a trained model (``chipsr denoise``).
 
@@ -292,6 +296,8 @@ def denoise(
         Limit to these regions (default: all chromosomes).
     overlap, batch_size, device :
         Tiled inference settings.
+    threads : int or None
+        torch CPU threads (None: torch's default).
 
     Returns
     -------
@@ -303,10 +309,14 @@ def denoise(
     ChipsrInputError
         Marks that do not match the model, a missing bigWig, a region outside a chromosome.
     """
+    import torch
+
     from chipsr.io.atomic import check_output_path
     from chipsr.tasks.chipseq.model import denoise as _denoise
     from chipsr.tasks.chipseq.model import parse_named_tracks
 
+    if threads:
+        torch.set_num_threads(threads)
     check_output_path(output)
     return _denoise(parse_named_tracks(marks), model, output, _regions(regions) or None, overlap=overlap,
                     batch_size=batch_size, device=device)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from chipsr.cli.options import output_option
+from chipsr.cli.options import output_option, torch_threads_option
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,10 +17,11 @@ from chipsr.cli.options import output_option
               help="Bins of context dropped at each side of every window.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", default=None, help="cpu, cuda, mps [default: CUDA if present, else CPU].")
-def denoise(marks, model, output, regions, overlap, batch_size, device) -> None:
+@torch_threads_option
+def denoise(marks, model, output, regions, overlap, batch_size, device, threads) -> None:
     """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark."""
     from chipsr import api
 
     stats = api.denoise(list(marks), model, output, regions=regions, overlap=overlap, batch_size=batch_size,
-                        device=device)
+                        device=device, threads=threads)
     click.echo(f"{stats['bp'] / 1e6:.1f} Mbp at {stats['mbp_per_s']:.1f} Mbp/s -> {output}", err=True)

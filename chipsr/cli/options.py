@@ -24,3 +24,8 @@ blacklist_option = click.option(
     "--blacklist", type=click.Path(dir_okay=False), default=None,
     help="BED of regions to exclude (e.g. ENCODE blacklist v2); their reads are dropped.",
 )
+torch_threads_option = click.option(
+    "-p", "--threads", type=click.IntRange(min=1), default=1, show_default=True,
+    help="CPU threads for torch. 1 is the measured-safe default: on small machines shared with other "
+         "jobs, 2 threads were erratic (up to 10x slower).",
+)

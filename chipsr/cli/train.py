@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from chipsr.cli.options import bin_size_option, blacklist_option, output_option, seed_option
+from chipsr.cli.options import bin_size_option, blacklist_option, output_option, seed_option, torch_threads_option
 
 _ARCHS = ["tfilm", "conv", "coda", "linear"]
 
@@ -36,6 +36,7 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
               help="Early stopping: epochs without a better validation loss.")
 @seed_option
 @click.option("--device", default=None, help="cpu, cuda, cuda:1, mps [default: CUDA if present, else CPU].")
+@torch_threads_option
 def train(marks, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
     """Train one model that maps low-depth MARKS to the full-depth TARGET mark.
 
