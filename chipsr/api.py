@@ -320,3 +320,32 @@ def denoise(
     check_output_path(output)
     return _denoise(parse_named_tracks(marks), model, output, _regions(regions) or None, overlap=overlap,
                     batch_size=batch_size, device=device)
+
+
+def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None, bin_size=25,
+             smooth_input=None, smooth_sigmas=(1, 2, 4, 8, 16, 32, 64), smooth_select_region=None, locus=None,
+             threads: int | None = None) -> dict:
+    """Score tracks against a deep-sequencing truth (``chipsr evaluate``); writes PREFIX.tsv/.json/.md/.png.
+
+    See :func:`chipsr.tasks.chipseq.evaluate.evaluate` for the parameters; ``threads`` sets torch's
+    CPU threads (the metrics run in torch).
+
+    Returns
+    -------
+    dict
+        The JSON content: metrics rows and metadata.
+
+    Raises
+    ------
+    ChipsrInputError
+        Missing bigWigs, tracks whose chromosome sizes differ from the truth, bad regions or names.
+    """
+    import torch
+
+    from chipsr.tasks.chipseq.evaluate import evaluate as _evaluate
+
+    if threads:
+        torch.set_num_threads(threads)
+    return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=peaks, bin_size=bin_size,
+                     smooth_input=smooth_input, smooth_sigmas=smooth_sigmas,
+                     smooth_select_region=smooth_select_region, locus=locus)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from chipsr.cli.main import cli
-from chipsr.io.tracks import read_binned
+from chipsr.tasks.chipseq.evaluate import read_binned
 
 BIN = 25
 SIZES = {"chrA": 150_000, "chrB": 40_010}

@@ -19,6 +19,7 @@ COMMANDS = {
     "coverage": "chipsr.cli.coverage:coverage",
     "train": "chipsr.cli.train:train",
     "denoise": "chipsr.cli.denoise:denoise",
+    "evaluate": "chipsr.cli.evaluate:evaluate",
 }
 #: one-line help shown by ``chipsr --help`` without importing the subcommand modules
 SHORT_HELP = {
@@ -26,6 +27,7 @@ SHORT_HELP = {
     "coverage": "Reads of one mark -> binned coverage bigWig/bedGraph.",
     "train": "Train a model: low-depth marks -> one full-depth mark.",
     "denoise": "Denoise low-depth marks genome-wide into a bigWig.",
+    "evaluate": "Score tracks against a deep-sequencing truth (Pearson/Spearman/MSE, in/out of peaks).",
 }
 
 

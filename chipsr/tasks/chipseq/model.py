@@ -151,7 +151,7 @@ def load_bins(paths, chrom: str, bin_size: int, start: int = 0, end: int | None 
     ndarray of float32, shape (len(paths), n_bins)
         n_bins = ceil((end - start) / bin_size); ``start`` must be a multiple of ``bin_size``.
     """
-    from chipsr.io.tracks import read_binned
+    from chipsr.tasks.chipseq.evaluate import read_binned
 
     return np.stack([read_binned(p, chrom, bin_size, start, end) for p in paths]).astype(np.float32)
 

@@ -1,0 +1,792 @@
+"""Denoised tracks vs a deep-sequencing truth: metrics, tables and a figure (``chipsr evaluate``).
+
+Every track is read from its bigWig **at bin resolution** (:func:`read_binned`): bins of
+``bin_size`` bp on the genome-wide grid (bin ``i`` of a chromosome covers
+``[i * bin_size, (i + 1) * bin_size)``, the last bin truncated at the chromosome end), a bin's value
+being the mean of the per-bp values over its bases (bases without a bigWig interval count as 0).
+This is the averaging that ``chipsr coverage`` writes (Coda's 25-bp bins, Koh et al. 2017).
+
+Metrics, with their sources (``shared/design/DOMAIN.md`` section 1):
+
+* Pearson r between each track and the truth over all evaluated bins: the metric of the TFiLM
+  paper (Birnbaum et al. 2019, Section 4.2, Table 2) and of Coda (Koh et al. 2017);
+* Spearman r and MSE beside it, **overall, inside peaks and outside peaks**, as AtacWorks reports
+  them (Lal et al. 2021: an r of 0.95 overall can hide 0.41 outside peaks); Coda reports MSE and r
+  over all bins and inside full-depth peaks;
+* per chromosome and over all evaluated chromosomes together; bins overlapping a blacklist region
+  (e.g. ENCODE blacklist v2) are excluded from every subset.
+
+Peaks are either given (``peaks=`` BED: bins overlapping a peak are "inside") or called from the
+truth by :data:`PEAK_RULE` (see :func:`call_peaks`). A Gaussian-smoothed copy of the noisy input,
+its width chosen on a separate validation region, is added as the "smoothed input" row: the
+baseline every denoiser must beat (DOMAIN.md section 1: smoothing alone lifts r from 0.65 to 0.83
+on MOLM-13 H3K27ac).
+
+Outputs of :func:`evaluate` (all written atomically; none is left behind on error):
+``PREFIX.tsv`` (one row per track x chromosome (+ ``all``) x subset), ``PREFIX.json`` (the same
+rows + metadata), ``PREFIX.md`` (a table shaped like the paper's Table 2) and ``PREFIX.png``
+(a locus and a scatter of the last track against the truth).
+
+Cost: memory is O(tracks x evaluated bins), float64, plus the transient copies that Spearman's
+ranking makes. Measured on a 2-core machine with two tracks at 25 bp: hg19 chr22:40-51.3 Mb
+(0.45 M bins, + smoothing) 7 s; every hg19 chromosome (114 M bins) 9 min and 18 GB peak RSS.
+For genome-wide runs evaluate held-out chromosomes (``regions=``), as Coda and the paper do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from chipsr.errors import ChipsrInputError
+from chipsr.io.genome import Region, overlaps_intervals, parse_region, read_bed_intervals, require_file
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "PEAK_FOLD",
+    "PEAK_RULE",
+    "SMOOTHED_NAME",
+    "SUBSETS",
+    "read_binned",
+    "parse_tracks",
+    "call_peaks",
+    "evaluate",
+]
+
+#: Fold enrichment over the mean of the evaluated bins above which a truth bin is a called peak.
+PEAK_FOLD = 5.0
+#: The peak-calling rule, as recorded in the outputs when no ``peaks`` BED is given.
+PEAK_RULE = (
+    f"truth >= {PEAK_FOLD:g} x mean(truth over the evaluated, non-blacklisted bins) "
+    "(fold enrichment over a uniform background, per bin)"
+)
+#: Name of the extra row holding the Gaussian-smoothed noisy input.
+SMOOTHED_NAME = "smoothed input"
+#: Metric subsets, in output order.
+SUBSETS = ("all", "peaks", "background")
+#: Width (bp) of the locus drawn in the figure when none is given.
+LOCUS_BP = 100_000
+#: Scatter plots with more points than this become hexbin plots.
+HEXBIN_MIN_POINTS = 5_000
+#: Gaussian kernels are cut at this many sigmas (``scipy.ndimage.gaussian_filter1d``'s default).
+TRUNCATE = 4.0
+#: bigWig intervals are fetched in chunks of about this many bp (bounds the Python tuples held).
+_CHUNK_BP = 2_000_000
+_BIGWIG_MAGIC = (b"\x26\xfc\x8f\x88", b"\x88\x8f\xfc\x26")
+
+
+# ----------------------------------------------------------------------------------------------
+# reading bigWigs at bin resolution
+
+
+class _BigWig:
+    """An open bigWig with its path (for messages) and chromosome sizes (bp)."""
+
+    def __init__(self, path: str | os.PathLike, what: str = "bigWig"):
+        import pyBigWig
+
+        self.path = require_file(path, what)
+        with open(self.path, "rb") as fh:
+            magic = fh.read(4)
+        if magic not in _BIGWIG_MAGIC:
+            raise ChipsrInputError(f"{self.path}: {what} file is not a bigWig")
+        try:
+            self.bw = pyBigWig.open(str(self.path))
+        except RuntimeError:
+            self.bw = None
+        if self.bw is None:
+            raise ChipsrInputError(f"{self.path}: cannot open the {what} file as a bigWig")
+        self.chroms: dict[str, int] = dict(self.bw.chroms())
+
+    def close(self) -> None:
+        if self.bw is not None:
+            self.bw.close()
+            self.bw = None
+
+    def size(self, chrom: str) -> int:
+        if chrom not in self.chroms:
+            raise ChipsrInputError(f"{self.path}: chromosome {chrom} not in the bigWig")
+        return self.chroms[chrom]
+
+    def binned(self, chrom: str, bin_size: int, first_bin: int, last_bin: int) -> np.ndarray:
+        """Bin means of bins ``[first_bin, last_bin)`` (already validated) of ``chrom``."""
+        size = self.size(chrom)
+        n = last_bin - first_bin
+        if n <= 0:
+            return np.zeros(0)
+        edges = np.minimum(np.arange(first_bin, last_bin + 1, dtype=np.int64) * bin_size, size)
+        sums = np.zeros(n)
+        step = max(1, _CHUNK_BP // bin_size)
+        for c0 in range(0, n, step):
+            c1 = min(c0 + step, n)
+            lo, hi = int(edges[c0]), int(edges[c1])
+            ivs = self.bw.intervals(chrom, lo, hi)
+            if not ivs:
+                continue
+            a = np.asarray(ivs, dtype=np.float64)  # (m, 3): start, end, value; sorted, disjoint
+            s, e = np.clip(a[:, 0], lo, hi), np.clip(a[:, 1], lo, hi)
+            v = np.nan_to_num(a[:, 2], nan=0.0)
+            # F(x) = integral of the signal over [lo, x); bin sums are differences of F at the edges.
+            cum = np.concatenate(([0.0], np.cumsum(v * (e - s))))
+            x = edges[c0 : c1 + 1].astype(np.float64)
+            k = np.searchsorted(e, x, side="right")  # intervals ending at or before x
+            integral = cum[k]
+            inside = k < len(s)  # interval k may start before x: add its part left of x
+            kk = k[inside]
+            integral[inside] += v[kk] * np.clip(x[inside] - s[kk], 0.0, None)
+            sums[c0:c1] = np.diff(integral)
+        return sums / np.diff(edges)
+
+
+def _bin_range(start: int, end: int, bin_size: int) -> tuple[int, int]:
+    """Grid bins ``[first, last)`` overlapping ``[start, end)`` bp."""
+    return start // bin_size, -(-end // bin_size)
+
+
+def read_binned(
+    path: str | os.PathLike, chrom: str, bin_size: int, start: int = 0, end: int | None = None
+) -> np.ndarray:
+    """Mean bigWig value in each genome-grid bin overlapping ``[start, end)`` of one chromosome.
+
+    Bin ``i`` covers bases ``[i * bin_size, min((i + 1) * bin_size, L))`` of a chromosome of
+    length L (the last bin is truncated at the chromosome end and averaged over its real width);
+    its value is the mean of the per-bp values over those bases, bases without a bigWig interval
+    counting as 0 (as :func:`chipsr.io.tracks.read_track` reads them). Bins always stay on the
+    genome-wide grid: when ``start`` / ``end`` are not multiples of ``bin_size`` the first / last
+    bin still covers its whole width. No per-bp array is built: the bigWig's intervals are fetched
+    in chunks of about 2 Mb and turned into bin sums through their cumulative integral at the bin
+    edges, so memory is O(bins + intervals per chunk).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A bigWig file.
+    chrom : str
+        Chromosome name, as in the bigWig header.
+    bin_size : int
+        Bin width in bp, >= 1.
+    start, end : int
+        0-based half-open range in bp; ``end=None`` = the chromosome end.
+
+    Returns
+    -------
+    ndarray of float64, shape (ceil(end / bin_size) - start // bin_size,)
+        Mean per-bp value of each bin (the bigWig's units), in genome order; empty when
+        ``start == end``.
+
+    Raises
+    ------
+    ChipsrInputError
+        If the file is missing or not a bigWig, the chromosome is absent, ``bin_size < 1``, or
+        ``[start, end)`` does not lie inside the chromosome (``0 <= start <= end <= L``).
+    """
+    if int(bin_size) != bin_size or bin_size < 1:
+        raise ChipsrInputError(f"bin size must be a positive number of bp, got {bin_size}")
+    bw = _BigWig(path)
+    try:
+        size = bw.size(chrom)
+        end = size if end is None else int(end)
+        start = int(start)
+        if not 0 <= start <= end <= size:
+            raise ChipsrInputError(
+                f"{bw.path}: range {chrom}:[{start}, {end}) is outside {chrom} (0-{size} bp)"
+            )
+        return bw.binned(chrom, int(bin_size), *_bin_range(start, end, int(bin_size)))
+    finally:
+        bw.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# inputs
+
+
+def parse_tracks(specs: Sequence[str]) -> dict[str, str]:
+    """Parse ``NAME=PATH`` items (each spec may hold several, comma-separated) into an ordered dict.
+
+    Parameters
+    ----------
+    specs : sequence of str
+        e.g. ``["noisy=low.bw,tfilm=denoised.bw"]`` or ``["noisy=low.bw", "tfilm=denoised.bw"]``.
+        Paths containing commas are not supported.
+
+    Returns
+    -------
+    dict of str to str
+        Track name -> path, in the order given.
+
+    Raises
+    ------
+    ChipsrInputError
+        An item without ``NAME=``, an empty name or path, a name used twice, or no items at all.
+    """
+    tracks: dict[str, str] = {}
+    for spec in specs:
+        for item in spec.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            name, sep, path = item.partition("=")
+            name, path = name.strip(), path.strip()
+            if not sep or not name:
+                raise ChipsrInputError(f"--tracks item {item!r}: expected NAME=PATH (e.g. noisy=low_depth.bw)")
+            if not path:
+                raise ChipsrInputError(f"--tracks item {item!r}: no PATH after {name}=")
+            if name in tracks:
+                raise ChipsrInputError(f"--tracks: track name {name!r} is used twice ({tracks[name]} and {path})")
+            tracks[name] = path
+    if not tracks:
+        raise ChipsrInputError("--tracks: no NAME=PATH given")
+    return tracks
+
+
+def _as_region(value: str | Region, what: str) -> Region:
+    if isinstance(value, Region):
+        return value
+    try:
+        return parse_region(str(value))
+    except ChipsrInputError as exc:
+        raise ChipsrInputError(f"{what}: {exc}") from None
+
+
+def _check_region(region: Region, sizes: Mapping[str, int], truth: Path, what: str) -> tuple[int, int]:
+    """bp bounds of ``region``, which must lie inside a chromosome of the truth."""
+    if region.chrom not in sizes:
+        raise ChipsrInputError(f"{what} {region}: chromosome {region.chrom} is not in the truth bigWig {truth}")
+    size = sizes[region.chrom]
+    if region.start is None:
+        return 0, size
+    if region.end > size:
+        raise ChipsrInputError(
+            f"{what} {region}: END {region.end} is beyond the end of {region.chrom} ({size} bp in {truth})"
+        )
+    return region.start, region.end
+
+
+def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for a, b in sorted(ranges):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged if b > a]
+
+
+def _mask(ivs: dict | None, chrom: str, ranges: list[tuple[int, int]], bin_size: int, size: int) -> np.ndarray:
+    """Bins of ``ranges`` (concatenated) that overlap an interval of ``ivs[chrom]``."""
+    parts = []
+    for b0, b1 in ranges:
+        idx = np.arange(b0, b1, dtype=np.int64)
+        if ivs is None or chrom not in ivs:
+            parts.append(np.zeros(len(idx), dtype=bool))
+        else:
+            parts.append(overlaps_intervals(idx * bin_size, np.minimum((idx + 1) * bin_size, size), ivs[chrom]))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+# ----------------------------------------------------------------------------------------------
+# peaks, smoothing, metrics
+
+
+def call_peaks(truth: np.ndarray, valid: np.ndarray | None = None, fold: float = PEAK_FOLD) -> tuple[np.ndarray, float]:
+    """Call peak bins from the truth track by fold enrichment over its mean (:data:`PEAK_RULE`).
+
+    A bin is a peak when ``truth >= fold * mean(truth[valid])``. Why this rule: bigWig tracks hold
+    mean depth, CPM or fold change, not counts, so a Poisson test (MACS's) is not defined on them;
+    a fold enrichment over a uniform background (MACS's genome-wide lambda_BG, the background Coda
+    normalises by) is scale-free (the same calls for raw depth, CPM or fold change) and is what
+    ChIP-seq tools report as FE. At 5x it calls 2.0-2.7 % of the 25-bp bins of the MOLM-13
+    H3K27ac / H3K4me1 / H3K4me3 full-depth tracks (hg19 chr22), the order of the genome fraction
+    MACS2 peaks of histone marks cover. Coda (Koh et al. 2017) and AtacWorks (Lal et al. 2021)
+    split their metrics by MACS2 peaks of the full-depth data: to reproduce them, call peaks with
+    MACS and pass the BED as ``peaks=``.
+
+    Parameters
+    ----------
+    truth : ndarray of float, shape (n_bins,)
+        Truth bin values (any non-negative units).
+    valid : ndarray of bool, shape (n_bins,), optional
+        Bins that define the mean and may be called (e.g. not blacklisted); default all.
+    fold : float
+        Fold enrichment threshold (> 0).
+
+    Returns
+    -------
+    (ndarray of bool, float)
+        Peak mask of shape (n_bins,) (False outside ``valid``) and the threshold used (truth
+        units). No bin is called when the mean is <= 0 (threshold ``inf``).
+    """
+    truth = np.asarray(truth, dtype=np.float64)
+    valid = np.ones(truth.shape, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    mean = float(truth[valid].mean()) if valid.any() else 0.0
+    if not mean > 0:
+        return np.zeros(truth.shape, dtype=bool), math.inf
+    threshold = fold * mean
+    return (truth >= threshold) & valid, threshold
+
+
+def _smoothed(bw: _BigWig, chrom: str, bin_size: int, b0: int, b1: int, sigma: float) -> np.ndarray:
+    """Gaussian-smoothed bins ``[b0, b1)``, read with a kernel-radius margin so the edges see the
+    real neighbouring signal (zeros beyond the chromosome ends)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    n_chrom = -(-bw.size(chrom) // bin_size)
+    pad = int(TRUNCATE * sigma + 0.5)  # gaussian_filter1d's kernel radius
+    lo, hi = max(0, b0 - pad), min(n_chrom, b1 + pad)
+    x = bw.binned(chrom, bin_size, lo, hi)
+    return gaussian_filter1d(x, sigma, mode="constant", truncate=TRUNCATE)[b0 - lo : b0 - lo + (b1 - b0)]
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _metrics(track: str, chrom: str, x: np.ndarray, y: np.ndarray, subsets: dict[str, np.ndarray]) -> list[dict]:
+    from chipsr.core.metrics import mse, pearson_r, spearman_r
+
+    rows = []
+    for subset in SUBSETS:
+        m = subsets[subset]
+        xs, ys = x[m], y[m]
+        n = int(m.sum())
+        if n == 0:
+            r = rho = err = math.nan
+        else:
+            r, rho, err = pearson_r(xs, ys), spearman_r(xs, ys), mse(xs, ys)
+        rows.append({"track": track, "chrom": chrom, "subset": subset, "n_bins": n,
+                     "pearson": float(r), "spearman": float(rho), "mse": float(err)})
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
+# outputs
+
+
+def _write_tsv(path: Path, rows: list[dict]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["track", "chrom", "subset", "n_bins", "pearson", "spearman", "mse"])
+    frame.to_csv(path, sep="\t", index=False, float_format="%.6g", na_rep="nan", lineterminator="\n")
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def _markdown(result: dict) -> str:
+    rows = {(r["track"], r["chrom"], r["subset"]): r for r in result["metrics"]}
+    peaks = result["peaks"]
+    regions = result["regions"]
+    where = ", ".join(regions) if len(regions) <= 5 else f"{', '.join(regions[:5])}, ... ({len(regions)} regions)"
+    lines = [
+        f"# chipsr evaluate: Pearson r against {Path(result['truth']).name}",
+        "",
+        f"Bins of {result['bin_size']} bp over {where}: {result['n_bins']} bins "
+        f"evaluated ({result['n_bins_blacklisted']} blacklisted bins excluded). "
+        f"Peaks: {peaks['rule']}; {100 * peaks['fraction']:.2f} % of the bins.",
+    ]
+    if result["smoothing"] is not None:
+        s = result["smoothing"]
+        lines[-1] += (f" Smoothed input: {s['input']} with a Gaussian of sigma {s['sigma']:g} bins, "
+                      f"chosen on {s['select_region']}.")
+    lines += [
+        "",
+        "| track | Pearson r | Pearson r (peaks) | Pearson r (outside peaks) | Spearman r | MSE |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for track in result["track_order"]:
+        a, p, b = (rows[(track, "all", s)] for s in SUBSETS)
+        lines.append(f"| {track} | {_fmt(a['pearson'])} | {_fmt(p['pearson'])} | {_fmt(b['pearson'])} | "
+                     f"{_fmt(a['spearman'])} | {_fmt(a['mse'], 4)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _plot(path: Path, locus: Region, locus_tracks: dict[str, np.ndarray], truth_locus: np.ndarray,
+          bin_size: int, scatter_name: str, x: np.ndarray, y: np.ndarray, r: float) -> None:
+    """Locus panels (one per track, then the truth) above a scatter / hexbin of one track vs truth."""
+    from matplotlib.figure import Figure
+
+    names = [*locus_tracks, "truth"]
+    series = [*locus_tracks.values(), truth_locus]
+    n = len(names)
+    fig = Figure(figsize=(10, 1.3 * n + 4.5), layout="constrained")
+    grid = fig.add_gridspec(n + 1, 1, height_ratios=[1.0] * n + [3.5])
+    first_bp = (locus.start // bin_size) * bin_size  # bins stay on the genome grid
+    centres = (first_bp + (np.arange(len(truth_locus)) + 0.5) * bin_size) / 1e6
+    top = None
+    for i, (name, values) in enumerate(zip(names, series)):
+        ax = fig.add_subplot(grid[i], sharex=top)
+        top = top or ax
+        color = "black" if name == "truth" else f"C{i}"
+        ax.fill_between(centres, values, step="mid", color=color, alpha=0.35, linewidth=0)
+        ax.plot(centres, values, drawstyle="steps-mid", color=color, linewidth=0.6)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if i < n - 1:
+            ax.tick_params(labelbottom=False)
+    top.set_title(f"{locus} ({bin_size}-bp bins)", fontsize=9)
+    fig.axes[-1].set_xlabel(f"{locus.chrom} position (Mb)", fontsize=8)
+    ax = fig.add_subplot(grid[n])
+    if len(x) > HEXBIN_MIN_POINTS:
+        hb = ax.hexbin(y, x, gridsize=80, bins="log", mincnt=1, cmap="viridis")
+        bar = fig.colorbar(hb, ax=ax)
+        bar.set_label("bins (log scale)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+    else:
+        ax.scatter(y, x, s=4, alpha=0.5, linewidths=0)
+    hi = float(max(x.max(initial=0.0), y.max(initial=0.0)))
+    ax.plot([0, hi], [0, hi], color="grey", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("truth (bin mean)", fontsize=8)
+    ax.set_ylabel(f"{scatter_name} (bin mean)", fontsize=8)
+    ax.set_title(f"{scatter_name} vs truth, all evaluated bins: Pearson r = {_fmt(r)}", fontsize=9)
+    ax.tick_params(labelsize=7)
+    fig.savefig(path, format="png", dpi=110)
+
+
+def _best_window(truth: np.ndarray, valid: np.ndarray, width: int) -> int:
+    """Start index of the ``width``-bin window with the highest summed truth (blacklist as 0)."""
+    if len(truth) <= width:
+        return 0
+    c = np.concatenate(([0.0], np.cumsum(np.where(valid, truth, 0.0))))
+    return int(np.argmax(c[width:] - c[:-width]))
+
+
+# ----------------------------------------------------------------------------------------------
+# the command
+
+
+@dataclass
+class _Chrom:
+    """Evaluated bins of one chromosome: merged grid-bin ranges and per-bin arrays over them."""
+
+    name: str
+    size: int
+    ranges: list[tuple[int, int]]
+    truth: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tracks: dict[str, np.ndarray] = field(default_factory=dict)
+    valid: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    peaks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+def _auto_locus(chroms: list[_Chrom], bin_size: int) -> Region:
+    """The ``LOCUS_BP`` window of evaluated bins with the highest summed truth (a whole range if
+    shorter), on the genome grid."""
+    width = max(1, -(-LOCUS_BP // bin_size))
+    best_sum, best = -math.inf, None
+    for c in chroms:
+        offset = 0
+        for a, b in c.ranges:
+            t, v = c.truth[offset : offset + b - a], c.valid[offset : offset + b - a]
+            i = _best_window(t, v, width)
+            total = float(np.where(v, t, 0.0)[i : i + width].sum())
+            if total > best_sum:
+                lo = (a + i) * bin_size
+                best_sum, best = total, Region(c.name, lo, min(lo + width * bin_size, b * bin_size, c.size))
+            offset += b - a
+    return best
+
+
+def _choose_sigma(bw_in: _BigWig, truth_bw: _BigWig, select: Region, bins: tuple[int, int], valid: np.ndarray,
+                  bin_size: int, sigmas: list[float], name: str) -> tuple[float, dict[float, float]]:
+    """The sigma of ``sigmas`` whose smoothing of ``bw_in`` best matches the truth (Pearson r) on
+    the selection bins (first of equal bests), and r for each sigma."""
+    from chipsr.core.metrics import pearson_r
+
+    s0, s1 = bins
+    sel_truth = truth_bw.binned(select.chrom, bin_size, s0, s1)
+    by_sigma = {}
+    for sigma in sigmas:
+        smoothed = _smoothed(bw_in, select.chrom, bin_size, s0, s1, sigma)
+        by_sigma[sigma] = float(pearson_r(smoothed, sel_truth, mask=valid))
+    finite = {s: r for s, r in by_sigma.items() if math.isfinite(r)}
+    if not finite:
+        raise ChipsrInputError(
+            f"--smooth-select-region {select}: Pearson r is undefined there for every sigma "
+            f"(the truth or {name!r} is constant on it); choose another region"
+        )
+    return max(finite, key=lambda s: (finite[s], -sigmas.index(s))), by_sigma
+
+
+def evaluate(
+    truth: str | os.PathLike,
+    tracks: Mapping[str, str | os.PathLike],
+    prefix: str | os.PathLike,
+    regions: Sequence[str | Region] | None = None,
+    blacklist: str | os.PathLike | None = None,
+    peaks: str | os.PathLike | None = None,
+    bin_size: int = 25,
+    smooth_input: str | None = None,
+    smooth_sigmas: Sequence[float] = (1, 2, 4, 8, 16),
+    smooth_select_region: str | Region | None = None,
+    locus: str | Region | None = None,
+) -> dict:
+    """Score tracks against a deep-sequencing truth bigWig; write PREFIX.{tsv,json,md,png}.
+
+    Each track and the truth are read at ``bin_size`` resolution (:func:`read_binned`). Over the
+    evaluated bins (those of ``regions``, minus bins overlapping ``blacklist``), Pearson r (the
+    TFiLM paper's metric, Birnbaum et al. 2019, Table 2), Spearman r and MSE of each track against
+    the truth are computed per chromosome and over all chromosomes together (``chrom = "all"``),
+    for all bins, bins inside peaks and bins outside peaks ("background"), as Coda (Koh et al.
+    2017) and AtacWorks (Lal et al. 2021) report them. Peaks come from ``peaks`` (bins overlapping
+    a BED interval) or, without it, from :func:`call_peaks` (:data:`PEAK_RULE`) on the truth.
+
+    With ``smooth_input``, the named track is also smoothed with a Gaussian
+    (``scipy.ndimage.gaussian_filter1d``, ``mode="constant"``, i.e. zeros beyond the chromosome
+    ends; the kernel sees the real signal beyond a region's edges) whose sigma (bins) is the one of
+    ``smooth_sigmas`` with the highest Pearson r against the truth on ``smooth_select_region`` (a
+    validation region disjoint from ``regions``; blacklisted bins excluded; the first of equal
+    bests); the smoothed track is scored as the extra row :data:`SMOOTHED_NAME`.
+
+    Parameters
+    ----------
+    truth : path
+        bigWig of the deep-sequencing (high-depth) track; its header defines the genome.
+    tracks : mapping of str to path
+        Track name -> bigWig, in table order (e.g. ``{"noisy": ..., "tfilm": ...}``); the last
+        one is drawn against the truth in the scatter plot. Every track must give each chromosome
+        the truth's length.
+    prefix : path
+        Output prefix: writes ``PREFIX.tsv``, ``PREFIX.json``, ``PREFIX.md``, ``PREFIX.png``.
+    regions : sequence of str or Region, optional
+        ``CHR`` or ``CHR:START-END`` (1-based inclusive); bins of the genome grid overlapping them
+        (overlaps merged). Default: every chromosome of the truth bigWig.
+    blacklist : path, optional
+        BED of regions whose overlapping bins are excluded from every metric.
+    peaks : path, optional
+        BED of peaks (e.g. MACS2 peaks of the full-depth data); bins overlapping one are "peaks".
+    bin_size : int
+        Bin width in bp, >= 1.
+    smooth_input : str, optional
+        Name of one of ``tracks`` (the noisy low-depth input) to add as a smoothed row.
+    smooth_sigmas : sequence of float
+        Candidate Gaussian sigmas, in bins (> 0).
+    smooth_select_region : str or Region, optional
+        ``CHR:START-END`` where sigma is chosen; required with ``smooth_input``; must not share a
+        bin with ``regions``.
+    locus : str or Region, optional
+        Region drawn in the figure; default the ``LOCUS_BP`` (100-kb) window of the evaluated bins
+        with the highest summed truth.
+
+    Returns
+    -------
+    dict
+        The content of ``PREFIX.json``: ``metrics`` (list of rows with keys track, chrom, subset,
+        n_bins, pearson, spearman, mse; ``None`` where a metric is undefined, e.g. a constant
+        track), ``track_order``, ``truth``, ``tracks``, ``regions``, ``bin_size``, ``n_bins``
+        (evaluated, non-blacklisted), ``n_bins_blacklisted``, ``blacklist``, ``peaks`` (source,
+        file, rule, threshold, n_bins, fraction), ``smoothing`` (input, sigmas,
+        pearson_by_sigma, sigma, select_region; or ``None``), ``locus``, ``outputs``.
+
+    Raises
+    ------
+    ChipsrInputError
+        A missing or non-bigWig file (named); a track whose chromosome sizes differ from the
+        truth's or that lacks an evaluated chromosome (both files and the chromosome named); a
+        region whose chromosome is absent or whose END is beyond the chromosome; a bad track name;
+        ``smooth_input`` not among the tracks, without ``smooth_select_region``, or with a selection
+        region that overlaps an evaluated region; non-positive sigmas or bin size; a missing
+        output directory. Nothing is written then.
+    """
+    from chipsr import __version__
+    from chipsr.io.atomic import atomic_output, check_output_path
+
+    # ---- options and paths (cheap checks first)
+    if isinstance(bin_size, bool) or int(bin_size) != bin_size or bin_size < 1:
+        raise ChipsrInputError(f"--bin-size must be a positive number of bp, got {bin_size}")
+    bin_size = int(bin_size)
+    tracks = {str(k): v for k, v in tracks.items()}
+    if not tracks:
+        raise ChipsrInputError("--tracks: no NAME=PATH given")
+    for name in tracks:
+        if not name.strip() or any(c in name for c in "\t\n\r|"):
+            raise ChipsrInputError(f"--tracks: track name {name!r} must be non-empty, without tabs, newlines or '|'")
+    if smooth_input is not None:
+        if smooth_input not in tracks:
+            raise ChipsrInputError(
+                f"--smooth-input {smooth_input!r} is not one of the --tracks names ({', '.join(tracks)})"
+            )
+        if SMOOTHED_NAME in tracks:
+            raise ChipsrInputError(f"--tracks: the name {SMOOTHED_NAME!r} is reserved for the smoothed input row")
+        if smooth_select_region is None:
+            raise ChipsrInputError("--smooth-input needs --smooth-select-region (a validation region)")
+        sigmas = [float(s) for s in smooth_sigmas]
+        if not sigmas or not all(math.isfinite(s) and s > 0 for s in sigmas):
+            raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
+    prefix = str(prefix)
+    outputs = {ext: Path(f"{prefix}.{ext}") for ext in ("tsv", "json", "md", "png")}
+    for p in outputs.values():
+        check_output_path(p)
+
+    with contextlib.ExitStack() as stack:
+        truth_bw = _BigWig(truth, "truth bigWig")
+        stack.callback(truth_bw.close)
+        sizes = truth_bw.chroms
+        track_bws: dict[str, _BigWig] = {}
+        for name, path in tracks.items():
+            bw = _BigWig(path, f"track {name!r} bigWig")
+            stack.callback(bw.close)
+            track_bws[name] = bw
+
+        # ---- regions -> merged grid-bin ranges per chromosome
+        if isinstance(regions, (str, Region)):
+            regions = [regions]
+        region_list = [_as_region(r, "--region") for r in regions] if regions else [Region(c) for c in sizes]
+        per_chrom: dict[str, list[tuple[int, int]]] = {}
+        for region in region_list:
+            start, end = _check_region(region, sizes, truth_bw.path, "--region")
+            per_chrom.setdefault(region.chrom, []).append(_bin_range(start, end, bin_size))
+        chroms = [_Chrom(c, sizes[c], _merge_ranges(r)) for c, r in per_chrom.items()]
+        chroms = [c for c in chroms if c.ranges]
+        if not chroms:
+            raise ChipsrInputError(f"--region: no bins to evaluate in {', '.join(map(str, region_list))}")
+
+        select = None
+        if smooth_input is not None:
+            select = _as_region(smooth_select_region, "--smooth-select-region")
+            s0, s1 = _bin_range(*_check_region(select, sizes, truth_bw.path, "--smooth-select-region"), bin_size)
+            for c in chroms:
+                if c.name == select.chrom and any(a < s1 and s0 < b for a, b in c.ranges):
+                    raise ChipsrInputError(
+                        f"--smooth-select-region {select} overlaps the evaluated region(s) on {c.name} "
+                        f"(at {bin_size}-bp bins): choose a disjoint validation region"
+                    )
+        locus_region = None
+        if locus is not None:
+            locus_region = _as_region(locus, "--locus")
+            lo, hi = _check_region(locus_region, sizes, truth_bw.path, "--locus")
+            locus_region = Region(locus_region.chrom, lo, hi)
+
+        needed = [c.name for c in chroms] + [r.chrom for r in (select, locus_region) if r is not None]
+        for name, bw in track_bws.items():
+            for chrom, length in bw.chroms.items():
+                if chrom in sizes and sizes[chrom] != length:
+                    raise ChipsrInputError(
+                        f"{bw.path}: chromosome {chrom} is {length} bp but {sizes[chrom]} bp in the truth "
+                        f"{truth_bw.path} (a different genome build?)"
+                    )
+            for chrom in needed:
+                if chrom not in bw.chroms:
+                    raise ChipsrInputError(
+                        f"{bw.path}: chromosome {chrom} of the truth {truth_bw.path} is not in this track"
+                    )
+
+        bl_ivs = read_bed_intervals(blacklist) if blacklist is not None else None
+        peak_ivs = read_bed_intervals(peaks) if peaks is not None else None
+
+        # ---- read every track at bin resolution
+        for c in chroms:
+            c.truth = np.concatenate([truth_bw.binned(c.name, bin_size, a, b) for a, b in c.ranges])
+            for name, bw in track_bws.items():
+                c.tracks[name] = np.concatenate([bw.binned(c.name, bin_size, a, b) for a, b in c.ranges])
+            c.valid = ~_mask(bl_ivs, c.name, c.ranges, bin_size, c.size)
+        log.info("read %d tracks and the truth over %d bins", len(tracks), sum(len(c.truth) for c in chroms))
+        empty = [c.name for c in chroms if not c.truth.any()]
+        if empty:
+            log.warning("the truth %s is 0 over every evaluated bin of %d chromosome(s) (%s); "
+                        "use --region to evaluate only where it has signal",
+                        truth_bw.path, len(empty), ", ".join(empty[:5]) + (", ..." if len(empty) > 5 else ""))
+
+        # ---- peaks
+        all_truth = np.concatenate([c.truth for c in chroms])
+        all_valid = np.concatenate([c.valid for c in chroms])
+        if peak_ivs is not None:
+            for c in chroms:
+                c.peaks = _mask(peak_ivs, c.name, c.ranges, bin_size, c.size) & c.valid
+            peak_info = {"source": "file", "file": str(peaks),
+                         "rule": f"bins overlapping a peak of {peaks}", "threshold": None}
+        else:
+            _, threshold = call_peaks(all_truth, all_valid)
+            for c in chroms:
+                c.peaks = (c.truth >= threshold) & c.valid
+            peak_info = {"source": "called", "file": None, "rule": PEAK_RULE, "fold": PEAK_FOLD,
+                         "threshold": _nan_to_none(threshold)}
+        n_valid = int(all_valid.sum())
+        n_peaks = int(sum(int(c.peaks.sum()) for c in chroms))
+        peak_info.update(n_bins=n_peaks, fraction=n_peaks / n_valid if n_valid else 0.0)
+        log.info("peaks: %s (%d of %d bins)", peak_info["rule"], n_peaks, n_valid)
+
+        # ---- smoothed input
+        order = list(tracks)
+        smoothing = None
+        if smooth_input is not None:
+            bw_in = track_bws[smooth_input]
+            sel_valid = ~_mask(bl_ivs, select.chrom, [(s0, s1)], bin_size, sizes[select.chrom])
+            best, by_sigma = _choose_sigma(bw_in, truth_bw, select, (s0, s1), sel_valid, bin_size, sigmas,
+                                           smooth_input)
+            for c in chroms:
+                c.tracks[SMOOTHED_NAME] = np.concatenate(
+                    [_smoothed(bw_in, c.name, bin_size, a, b, best) for a, b in c.ranges]
+                )
+            order.append(SMOOTHED_NAME)
+            smoothing = {"input": smooth_input, "sigmas": sigmas, "select_region": str(select),
+                         "pearson_by_sigma": {f"{s:g}": _nan_to_none(r) for s, r in by_sigma.items()},
+                         "sigma": best}
+            log.info("smoothed input: %s, sigma %g bins (r %.4f on %s)", smooth_input, best, by_sigma[best], select)
+
+        # ---- metrics
+        rows: list[dict] = []
+        all_peaks = np.concatenate([c.peaks for c in chroms])
+        for name in order:
+            for c in chroms:
+                rows += _metrics(name, c.name, c.tracks[name], c.truth,
+                                 {"all": c.valid, "peaks": c.peaks, "background": c.valid & ~c.peaks})
+            if len(chroms) == 1:  # "all" is that chromosome: copy its rows
+                rows += [{**r, "chrom": "all"} for r in rows[-len(SUBSETS):]]
+                continue
+            x = np.concatenate([c.tracks[name] for c in chroms])
+            rows += _metrics(name, "all", x, all_truth,
+                             {"all": all_valid, "peaks": all_peaks, "background": all_valid & ~all_peaks})
+
+        # ---- the figure's locus and scatter
+        if locus_region is None:
+            locus_region = _auto_locus(chroms, bin_size)
+        lb0, lb1 = _bin_range(locus_region.start, locus_region.end, bin_size)
+        locus_tracks = {name: bw.binned(locus_region.chrom, bin_size, lb0, lb1) for name, bw in track_bws.items()}
+        if smoothing is not None:
+            locus_tracks[SMOOTHED_NAME] = _smoothed(track_bws[smooth_input], locus_region.chrom, bin_size,
+                                                    lb0, lb1, smoothing["sigma"])
+        truth_locus = truth_bw.binned(locus_region.chrom, bin_size, lb0, lb1)
+        last = list(tracks)[-1]
+        x_last = np.concatenate([c.tracks[last] for c in chroms])[all_valid]
+        r_last = next(r["pearson"] for r in rows if (r["track"], r["chrom"], r["subset"]) == (last, "all", "all"))
+
+        result = {
+            "chipsr_version": __version__,
+            "truth": str(truth),
+            "tracks": {name: str(p) for name, p in tracks.items()},
+            "track_order": order,
+            "regions": [str(r) for r in region_list],
+            "bin_size": bin_size,
+            "n_bins": n_valid,
+            "n_bins_blacklisted": int(len(all_valid) - n_valid),
+            "blacklist": None if blacklist is None else str(blacklist),
+            "peaks": peak_info,
+            "smoothing": smoothing,
+            "locus": str(locus_region),
+            "scatter_track": last,
+            "outputs": {ext: str(p) for ext, p in outputs.items()},
+            "metrics": [{k: (_nan_to_none(v) if k in ("pearson", "spearman", "mse") else v) for k, v in r.items()}
+                        for r in rows],
+        }
+
+        # ---- write all four files; none appears unless all were written
+        with contextlib.ExitStack() as out:
+            tmp = {ext: out.enter_context(atomic_output(p)) for ext, p in outputs.items()}
+            _write_tsv(tmp["tsv"], rows)
+            tmp["json"].write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
+            tmp["md"].write_text(_markdown(result))
+            _plot(tmp["png"], locus_region, locus_tracks, truth_locus, bin_size, last,
+                  x_last, all_truth[all_valid], r_last)
+        log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
+    return result
