@@ -349,3 +349,25 @@ def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None,
     return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=peaks, bin_size=bin_size,
                      smooth_input=smooth_input, smooth_sigmas=smooth_sigmas,
                      smooth_select_region=smooth_select_region, locus=locus)
+
+
+def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19") -> dict:
+    """Aggregate ``chipsr evaluate`` JSONs into one report, a UCSC hub and an IGV session.
+
+    See :func:`chipsr.tasks.chipseq.report.report`.
+
+    Returns
+    -------
+    dict
+        ``{mark: {track: Pearson r}}``.
+
+    Raises
+    ------
+    ChipsrInputError
+        A missing or malformed evaluation JSON, or a missing output directory.
+    """
+    from chipsr.io.atomic import check_output_path
+    from chipsr.tasks.chipseq.report import report as _report
+
+    check_output_path(output)
+    return _report(evaluations, output, hub_dir=hub_dir, genome=genome)

@@ -28,7 +28,7 @@ def test_dry_run_lists_every_step(tmp_path):
     result = snakemake("-n", "--cores", "1", "--config", f"results={tmp_path}")
     assert result.returncode == 0, result.stderr
     text = result.stdout + result.stderr
-    for rule in ("subsample", "coverage_lowdepth", "coverage_fulldepth"):
+    for rule in ("subsample", "coverage_lowdepth", "coverage_fulldepth", "train", "denoise", "evaluate", "report"):
         assert rule in text
 
 
@@ -37,14 +37,53 @@ def test_invalid_config_is_rejected(tmp_path):
     assert result.returncode != 0
 
 
+SMALL = """
+results: {results}
+splits:
+  train: ["chr22:16000001-19000000"]
+  valid: ["chr22:19000001-20000000"]
+  test: ["chr22:20000001-22000000"]
+denoise_regions: ["chr22:20000001-22000000"]
+archs: [linear, tfilm]
+model:
+  window: 200
+  blocks: 2
+  depth: 2
+  width: 0.0625
+  dropout: 0.1
+  transform: none
+  epochs: 1
+  patience: 1
+  batch_size: 32
+  lr: {{tfilm: 0.001, linear: 0.01}}
+  threads: 1
+  device: cpu
+"""
+
+
 @pytest.mark.slow
-def test_example_run(tmp_path):
-    result = snakemake("--cores", "2", "--config", f"results={tmp_path}")
+def test_example_run_end_to_end(tmp_path):
+    """Every rule on the real example, with small splits and one epoch (the full run: make example)."""
+    config = tmp_path / "small.yaml"
+    config.write_text(SMALL.format(results=tmp_path / "results"))
+    res = tmp_path / "results"
+    result = snakemake("--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stderr[-3000:]
     for depth in ("lowdepth", "fulldepth"):
-        with pyBigWig.open(str(tmp_path / "coverage" / f"H3K27ac.{depth}.bw")) as bw:
+        with pyBigWig.open(str(res / "coverage" / f"H3K27ac.{depth}.bw")) as bw:
             assert bw.chroms("chr22") == 51_304_566
             assert bw.header()["sumData"] > 0
-    assert (tmp_path / "benchmarks" / "coverage" / "H3K4me3.lowdepth.tsv").exists()
-    log = (tmp_path / "logs" / "subsample" / "H3K4me1.bed.gz.log").read_text()
+    log = (res / "logs" / "subsample" / "H3K4me1.bed.gz.log").read_text()
     assert "kept 16600 of 425237" in log
+    with pyBigWig.open(str(res / "denoised" / "H3K4me3.tfilm.bw")) as bw:
+        assert bw.chroms("chr22") == 51_304_566
+        assert bw.stats("chr22", 20_000_000, 22_000_000)[0] > 0
+    report = (res / "report.md").read_text()
+    for mark in ("H3K27ac", "H3K4me1", "H3K4me3"):
+        assert f"| {mark} |" in report
+    assert "smoothed input" in report and "tfilm" in report
+    assert (res / "hub" / "hg19" / "trackDb.txt").exists() and (res / "hub" / "igv_session.xml").exists()
+    assert (res / "benchmarks" / "train" / "H3K27ac.tfilm.tsv").exists()
+    # nothing changed: a second run has nothing to do
+    again = snakemake("-n", "--cores", "2", "--configfile", str(config))
+    assert "Nothing to be done" in again.stdout + again.stderr

@@ -20,6 +20,7 @@ COMMANDS = {
     "train": "chipsr.cli.train:train",
     "denoise": "chipsr.cli.denoise:denoise",
     "evaluate": "chipsr.cli.evaluate:evaluate",
+    "report": "chipsr.cli.report:report",
 }
 #: one-line help shown by ``chipsr --help`` without importing the subcommand modules
 SHORT_HELP = {
@@ -28,6 +29,7 @@ SHORT_HELP = {
     "train": "Train a model: low-depth marks -> one full-depth mark.",
     "denoise": "Denoise low-depth marks genome-wide into a bigWig.",
     "evaluate": "Score tracks against a deep-sequencing truth (Pearson/Spearman/MSE, in/out of peaks).",
+    "report": "Aggregate evaluations into one report, a UCSC track hub and an IGV session.",
 }
 
 

@@ -1,3 +1,4 @@
+import os
 import pandas as pd
 from snakemake.utils import validate
 
@@ -33,3 +34,40 @@ def coverage_args():
     if config["blacklist"]:
         args.append(f"--blacklist {config['blacklist']}")
     return " ".join(args)
+
+
+ARCHS = config["archs"]
+MODEL = config["model"]
+
+
+def lowdepth_tracks(wildcards=None):
+    """Low-depth coverage of every mark: the model inputs, in samples.tsv order."""
+    return [f"{RESULTS}/coverage/{m}.lowdepth.bw" for m in MARKS]
+
+
+def region_args(flag, regions):
+    return " ".join(f"{flag} {r}" for r in regions or [])
+
+
+def train_args(arch):
+    """chipsr train options from the config."""
+    m = MODEL
+    args = [f"--arch {arch}", f"--bin-size {config['coverage']['bin_size']}", f"--window {m['window']}",
+            f"--blocks {m['blocks']}", f"--depth {m['depth']}", f"--width {m['width']}", f"--dropout {m['dropout']}",
+            f"--transform {m['transform']}", f"--epochs {m['epochs']}", f"--patience {m['patience']}",
+            f"--batch-size {m['batch_size']}", f"--lr {m['lr'].get(arch, 3e-4)}",
+            region_args("--train-region", config["splits"]["train"]),
+            region_args("--valid-region", config["splits"]["valid"]),
+            region_args("--test-region", config["splits"]["test"])]
+    if config["blacklist"]:
+        args.append(f"--blacklist {config['blacklist']}")
+    if m["device"]:
+        args.append(f"--device {m['device']}")
+    return " ".join(args)
+
+
+def evaluate_tracks(wildcards):
+    """NAME=path list for chipsr evaluate: the noisy input, then each model's denoised track."""
+    items = [f"noisy_input={RESULTS}/coverage/{wildcards.mark}.lowdepth.bw"]
+    items += [f"{arch}={RESULTS}/denoised/{wildcards.mark}.{arch}.bw" for arch in ARCHS]
+    return ",".join(items)

@@ -293,15 +293,19 @@ def collect_windows(paths, target, regions, sizes, bin_size, window, stride, bla
 
 
 def build_chipseq_model(arch: str, n_marks: int, window: int, blocks: int, width: float, depth: int,
-                        dropout: float):
-    """The network for ``--arch`` (see :mod:`chipsr.core.models`): (N, k, window) -> (N, 1, window)."""
+                        dropout: float, residual_channel: int | None = None):
+    """The network for ``--arch`` (see :mod:`chipsr.core.models`): (N, k, window) -> (N, 1, window).
+
+    ``residual_channel`` (U-Nets only): the network learns y - x for that input mark (the paper's
+    additive residual)."""
     from chipsr.core.models import build_model
 
     if arch == "tfilm":
         cfg = dict(name="tfilm_unet", in_channels=n_marks, out_channels=1, depth=depth, n_blocks=blocks,
-                   width=width, dropout=dropout)
+                   width=width, dropout=dropout, residual_channel=residual_channel)
     elif arch == "conv":
-        cfg = dict(name="conv_unet", in_channels=n_marks, out_channels=1, depth=depth, width=width, dropout=dropout)
+        cfg = dict(name="conv_unet", in_channels=n_marks, out_channels=1, depth=depth, width=width, dropout=dropout,
+                   residual_channel=residual_channel)
     elif arch == "coda":
         cfg = dict(name="coda_cnn", in_channels=n_marks, out_channels=1, window=window + 1 - window % 2)
     elif arch == "linear":
@@ -334,6 +338,7 @@ def train(
     device: str | None = None,
     blacklist: dict | None = None,
     target_name: str | None = None,
+    residual_mark: str | None = None,
 ) -> dict:
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
     and ``splits.json`` beside it.
@@ -364,6 +369,9 @@ def train(
         Merged blacklist intervals (:func:`chipsr.io.genome.read_bed_intervals`).
     target_name : str or None
         Name of the target mark (default: the target's file name).
+    residual_mark : str or None
+        U-Nets: a mark name whose (scaled) input is added to the output, so the network learns the
+        difference (typically the target mark's own low-depth track).
 
     Returns
     -------
@@ -407,8 +415,13 @@ def train(
                           list(marks), target_name)
     tr = (torch.from_numpy(np.stack([scaling.inputs(w) for w in x_tr])), torch.from_numpy(scaling.target(y_tr)))
     va = (torch.from_numpy(np.stack([scaling.inputs(w) for w in x_va])), torch.from_numpy(scaling.target(y_va)))
+    residual_channel = None
+    if residual_mark is not None:
+        if residual_mark not in marks:
+            raise ChipsrInputError(f"--residual-mark {residual_mark!r} is not one of the marks: {', '.join(marks)}")
+        residual_channel = list(marks).index(residual_mark)
     torch.manual_seed(seed)
-    model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout)
+    model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout, residual_channel)
     splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
               "test": [str(r) for r in test_regions]}
     normalization = {

@@ -1,0 +1,26 @@
+"""``chipsr report``."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--evaluation", "evaluations", multiple=True, required=True, metavar="MARK=EVAL.json",
+              help="A target mark and its `chipsr evaluate` JSON; repeatable, in row order.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Markdown report.")
+@click.option("--hub-dir", type=click.Path(file_okay=False), default=None,
+              help="Also write a UCSC track hub and an IGV session of all tracks here.")
+@click.option("--genome", default="hg19", show_default=True, help="UCSC assembly name for the hub and IGV.")
+def report(evaluations, output, hub_dir, genome) -> None:
+    """Aggregate per-mark evaluations into one Table-2-shaped report (+ genome-browser files)."""
+    from chipsr import api
+
+    pairs = {}
+    for item in evaluations:
+        if "=" not in item:
+            raise click.BadParameter(f"expected MARK=EVAL.json, got {item!r}", param_hint="--evaluation")
+        mark, path = item.split("=", 1)
+        pairs[mark] = path
+    table = api.report(pairs, output, hub_dir=hub_dir, genome=genome)
+    click.echo(f"{len(table)} marks -> {output}", err=True)
