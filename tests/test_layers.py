@@ -219,3 +219,20 @@ def test_up_block_shapes_and_skip(device):
     assert torch.equal(y[:, 4:], skip)  # the skip tensor is stacked after the up-sampled features
     with pytest.raises(ValueError, match="skip"):
         block(x, torch.randn(2, 3, 15, device=device))
+
+
+def test_tfilm_gamma_offset_is_added_to_gamma():
+    import torch
+
+    from chipsr.core.layers import TFiLM
+
+    torch.manual_seed(0)
+    plain = TFiLM(4, n_blocks=2)
+    shifted = TFiLM(4, n_blocks=2, gamma_offset=1.0)
+    shifted.load_state_dict(plain.state_dict())
+    x = torch.randn(3, 4, 10)
+    g0, b0 = plain.modulation(x)
+    g1, b1 = shifted.modulation(x)
+    torch.testing.assert_close(g1, g0 + 1)
+    torch.testing.assert_close(b1, b0)
+    torch.testing.assert_close(shifted(x), plain(x) + x)  # (1 + g) x + b = (g x + b) + x

@@ -25,6 +25,9 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
 @click.option("--dropout", type=click.FloatRange(0, 1), default=0.1, show_default=True)
 @click.option("--transform", type=click.Choice(["none", "arcsinh", "log1p"]), default="none", show_default=True,
               help="Signal transform before per-mark scaling (inverted on output).")
+@click.option("--gamma-offset", type=float, default=1.0, show_default=True,
+              help="TFiLM: added to every gamma; 1 = (1 + gamma) * F + beta (starts as the identity), "
+                   "0 = the paper's gamma * F + beta.")
 @click.option("--residual-mark", default=None, metavar="NAME",
               help="U-Nets: add this input mark to the output, so the network learns y - x (the paper's residual).")
 @click.option("--train-region", "train_regions", multiple=True, required=True, help="CHR or CHR:START-END; repeatable.")

@@ -86,6 +86,10 @@ class TFiLM(nn.Module):
         backward outputs are projected back to the unidirectional size by a linear layer.
     pool : {"max", "mean"}
         How a block is summarised before the LSTM (the appendix uses max pooling).
+    gamma_offset : float
+        Added to ``gamma`` (default 0: the paper's form). With 1.0 the layer applies
+        ``(1 + gamma) * F + beta``: it starts near the identity instead of scaling every activation
+        by an LSTM output near 0, a common FiLM parametrisation (a chipsr option, not the paper's).
 
     Raises
     ------
@@ -109,6 +113,7 @@ class TFiLM(nn.Module):
         affine: bool = True,
         bidirectional: bool = False,
         pool: str = "max",
+        gamma_offset: float = 0.0,
     ) -> None:
         super().__init__()
         if channels < 1:
@@ -129,6 +134,7 @@ class TFiLM(nn.Module):
         self.affine = bool(affine)
         self.bidirectional = bool(bidirectional)
         self.pool = pool
+        self.gamma_offset = float(gamma_offset)
         hidden = 2 * self.channels if self.affine else self.channels
         self.lstm = nn.LSTM(
             input_size=self.channels, hidden_size=hidden, batch_first=True, bidirectional=self.bidirectional
@@ -169,8 +175,8 @@ class TFiLM(nn.Module):
             out = self.proj(out)
         out = out.transpose(1, 2)  # (N, H, nb)
         if self.affine:
-            return out[:, :c], out[:, c:], nb
-        return out, None, nb
+            return out[:, :c] + self.gamma_offset, out[:, c:], nb
+        return out + self.gamma_offset, None, nb
 
     def modulation(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-block scale and shift that :meth:`forward` applies.

@@ -162,6 +162,7 @@ class _UNet1d(nn.Module):
                 affine=tfilm["affine"],
                 bidirectional=tfilm["bidirectional"],
                 pool=tfilm["pool"],
+                gamma_offset=tfilm.get("gamma_offset", 0.0),
             )
 
         down_dilation = dilation if downsample == "pool" else 1
@@ -303,6 +304,9 @@ class TFiLMUNet(_UNet1d):
         Dilation of the block convolutions (the reference code uses 2).
     pool : {"max", "mean"}
         Block summary before each TFiLM LSTM.
+    gamma_offset : float
+        Added to every TFiLM gamma (0: the paper; 1: identity-centred modulation, see
+        :class:`chipsr.core.layers.TFiLM`).
 
     Raises
     ------
@@ -332,6 +336,7 @@ class TFiLMUNet(_UNet1d):
         bidirectional: bool = False,
         dilation: int = 2,
         pool: str = "max",
+        gamma_offset: float = 0.0,
     ) -> None:
         if n_blocks is None and block_size is None:
             n_blocks = 32
@@ -354,6 +359,7 @@ class TFiLMUNet(_UNet1d):
                 "affine": affine,
                 "bidirectional": bidirectional,
                 "pool": pool,
+                "gamma_offset": gamma_offset,
             },
         )
         self.config = {
@@ -370,6 +376,7 @@ class TFiLMUNet(_UNet1d):
             "bidirectional": bool(bidirectional),
             "dilation": int(dilation),
             "pool": str(pool),
+            "gamma_offset": float(gamma_offset),
         }
 
 

@@ -293,16 +293,17 @@ def collect_windows(paths, target, regions, sizes, bin_size, window, stride, bla
 
 
 def build_chipseq_model(arch: str, n_marks: int, window: int, blocks: int, width: float, depth: int,
-                        dropout: float, residual_channel: int | None = None):
+                        dropout: float, residual_channel: int | None = None, gamma_offset: float = 1.0):
     """The network for ``--arch`` (see :mod:`chipsr.core.models`): (N, k, window) -> (N, 1, window).
 
     ``residual_channel`` (U-Nets only): the network learns y - x for that input mark (the paper's
-    additive residual)."""
+    additive residual). ``gamma_offset`` (TFiLM): 1 = identity-centred modulation (1 + gamma) * F + beta.
+    """
     from chipsr.core.models import build_model
 
     if arch == "tfilm":
         cfg = dict(name="tfilm_unet", in_channels=n_marks, out_channels=1, depth=depth, n_blocks=blocks,
-                   width=width, dropout=dropout, residual_channel=residual_channel)
+                   width=width, dropout=dropout, residual_channel=residual_channel, gamma_offset=gamma_offset)
     elif arch == "conv":
         cfg = dict(name="conv_unet", in_channels=n_marks, out_channels=1, depth=depth, width=width, dropout=dropout,
                    residual_channel=residual_channel)
@@ -339,6 +340,7 @@ def train(
     blacklist: dict | None = None,
     target_name: str | None = None,
     residual_mark: str | None = None,
+    gamma_offset: float = 1.0,
 ) -> dict:
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
     and ``splits.json`` beside it.
@@ -369,6 +371,8 @@ def train(
         Merged blacklist intervals (:func:`chipsr.io.genome.read_bed_intervals`).
     target_name : str or None
         Name of the target mark (default: the target's file name).
+    gamma_offset : float
+        TFiLM: added to every gamma (1 = identity-centred modulation; 0 = the paper's form).
     residual_mark : str or None
         U-Nets: a mark name whose (scaled) input is added to the output, so the network learns the
         difference (typically the target mark's own low-depth track).
@@ -421,7 +425,8 @@ def train(
             raise ChipsrInputError(f"--residual-mark {residual_mark!r} is not one of the marks: {', '.join(marks)}")
         residual_channel = list(marks).index(residual_mark)
     torch.manual_seed(seed)
-    model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout, residual_channel)
+    model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout, residual_channel,
+                                gamma_offset)
     splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
               "test": [str(r) for r in test_regions]}
     normalization = {
