@@ -124,3 +124,20 @@ def test_bad_input(tmp_path, tracks):
     # overlapping splits
     fails(train_args(tracks, tmp_path / "x.pt", "--test-region", "chrA:90000-95000"), "overlap")
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_least_squares_filter_recovers_a_known_filter():
+    import torch
+
+    from chipsr.core.models import LinearFilter
+    from chipsr.tasks.chipseq.model import least_squares_filter
+
+    torch.manual_seed(0)
+    true = LinearFilter(2, 1, width=5)
+    x = torch.randn(40, 2, 64)
+    with torch.no_grad():
+        y = true(x)
+    fitted = LinearFilter(2, 1, width=5)
+    least_squares_filter(fitted, x.numpy(), y.numpy(), ridge=0.0)
+    torch.testing.assert_close(fitted.conv.weight, true.conv.weight, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(fitted.conv.bias, true.conv.bias, atol=1e-4, rtol=1e-4)

@@ -55,7 +55,7 @@ model:
   epochs: 1
   patience: 1
   batch_size: 32
-  lr: {{tfilm: 0.001, linear: 0.01}}
+  lr: {{tfilm: 0.001, linear: 0.0003}}
   threads: 1
   device: cpu
 """

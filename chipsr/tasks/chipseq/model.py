@@ -292,6 +292,47 @@ def collect_windows(paths, target, regions, sizes, bin_size, window, stride, bla
 # ---------------------------------------------------------------------------------- models
 
 
+def least_squares_filter(model, x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, chunk: int = 256) -> None:
+    """Set a :class:`~chipsr.core.models.LinearFilter` to the (ridge) least-squares solution.
+
+    The multi-mark linear filter is a linear model, so its MSE optimum has a closed form: with
+    every window's 'same'-padded lagged inputs as features, solve (X'X + ridge*I) w = X'y,
+    accumulated over chunks of windows (memory O(chunk * window * k * width)).
+
+    Parameters
+    ----------
+    model : LinearFilter
+        Its ``conv`` (k inputs, 1 output, odd width) receives the weights and bias.
+    x : ndarray, shape (N, k, L)
+        Model inputs (already transformed/scaled).
+    y : ndarray, shape (N, 1, L)
+        Targets.
+    ridge : float
+        L2 penalty relative to the mean diagonal of X'X.
+    """
+    import torch
+
+    conv = model.conv
+    k, width = conv.in_channels, conv.kernel_size[0]
+    half = width // 2
+    n_feat = k * width + 1
+    xtx = np.zeros((n_feat, n_feat))
+    xty = np.zeros(n_feat)
+    for i in range(0, len(x), chunk):
+        xb = np.pad(x[i : i + chunk].astype(np.float64), ((0, 0), (0, 0), (half, half)))
+        lagged = np.lib.stride_tricks.sliding_window_view(xb, width, axis=2)  # (n, k, L, width)
+        feats = lagged.transpose(0, 2, 1, 3).reshape(-1, k * width)
+        feats = np.concatenate([feats, np.ones((len(feats), 1))], axis=1)
+        target = y[i : i + chunk, 0].astype(np.float64).reshape(-1)
+        xtx += feats.T @ feats
+        xty += feats.T @ target
+    xtx[np.diag_indices(n_feat - 1)] += ridge * np.trace(xtx) / n_feat
+    w = np.linalg.solve(xtx, xty)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(w[:-1].reshape(1, k, width)).to(conv.weight.dtype))
+        conv.bias.copy_(torch.tensor([w[-1]], dtype=conv.bias.dtype))
+
+
 def build_chipseq_model(arch: str, n_marks: int, window: int, blocks: int, width: float, depth: int,
                         dropout: float, residual_channel: int | None = None, gamma_offset: float = 1.0):
     """The network for ``--arch`` (see :mod:`chipsr.core.models`): (N, k, window) -> (N, 1, window).
@@ -427,6 +468,8 @@ def train(
     torch.manual_seed(seed)
     model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout, residual_channel,
                                 gamma_offset)
+    if arch == "linear":  # start from the closed-form optimum; Adam then only fine-tunes
+        least_squares_filter(model, tr[0].numpy(), tr[1].numpy())
     splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
               "test": [str(r) for r in test_regions]}
     normalization = {
