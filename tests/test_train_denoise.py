@@ -141,3 +141,24 @@ def test_least_squares_filter_recovers_a_known_filter():
     least_squares_filter(fitted, x.numpy(), y.numpy(), ridge=0.0)
     torch.testing.assert_close(fitted.conv.weight, true.conv.weight, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(fitted.conv.bias, true.conv.bias, atol=1e-4, rtol=1e-4)
+
+
+def test_base_pair_resolution(tmp_path):
+    """--bin-size 1: 1000-bp windows at base-pair resolution."""
+    sizes = {"chrA": 30_000}
+    rng = np.random.default_rng(2)
+    signal = np.convolve(rng.gamma(0.3, 4, 30_000), np.ones(200) / 200, mode="same")
+    a = write_bins(tmp_path / "a.bw", {"chrA": rng.poisson(signal)}, bin_size=1, sizes=sizes)
+    t = write_bins(tmp_path / "t.bw", {"chrA": signal}, bin_size=1, sizes=sizes)
+    model = tmp_path / "m.pt"
+    result = CliRunner().invoke(cli, ["train", "--marks", str(a), "--target", str(t), "-o", str(model),
+                                      "--bin-size", "1", "--arch", "linear", "--epochs", "1",
+                                      "--train-region", "chrA:1-20000", "--valid-region", "chrA:20001-25000",
+                                      "--test-region", "chrA:25001-30000"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "d.bw"
+    result = CliRunner().invoke(cli, ["denoise", "--marks", str(a), "--model", str(model), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    pred = read_binned(out, "chrA", 1, 25_000, 30_000)
+    assert np.corrcoef(pred, signal[25_000:])[0, 1] > np.corrcoef(read_binned(a, "chrA", 1, 25_000, 30_000),
+                                                                  signal[25_000:])[0, 1]

@@ -38,6 +38,7 @@ def coverage_args():
 
 ARCHS = config["archs"]
 MODEL = config["model"]
+USES_GPU = 1 if str(MODEL["device"] or "").startswith("cuda") else 0  # device null: CUDA if present, not reserved
 
 
 def lowdepth_tracks(wildcards=None):

@@ -12,7 +12,7 @@ rule train:
     threads: MODEL["threads"]
     resources:
         mem_mb=4000,
-        gpu=0,
+        gpu=USES_GPU,
     log:
         f"{RESULTS}/logs/train/{{mark}}.{{arch}}.log",
     benchmark:
@@ -36,6 +36,7 @@ rule denoise:
     threads: MODEL["threads"]
     resources:
         mem_mb=2000,
+        gpu=USES_GPU,
     log:
         f"{RESULTS}/logs/denoise/{{mark}}.{{arch}}.log",
     benchmark:
