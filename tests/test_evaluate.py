@@ -69,7 +69,9 @@ def test_read_binned_matches_brute_force(irregular_bigwig, bin_size, monkeypatch
     expected = np.array([per_bp[i : i + bin_size].mean() for i in range(0, length, bin_size)])
     np.testing.assert_allclose(read_binned(path, "chrA", bin_size), expected, rtol=0, atol=1e-9)
     # small fetch chunks: intervals straddling chunk edges are split correctly
-    monkeypatch.setattr(ev, "_CHUNK_BP", 333)
+    import chipsr.io.tracks as tracks_module  # where the bigWig reader lives
+
+    monkeypatch.setattr(tracks_module, "_CHUNK_BP", 333)
     np.testing.assert_allclose(read_binned(path, "chrA", bin_size), expected, rtol=0, atol=1e-9)
     # a sub-range not aligned to the grid gets the whole grid bins it overlaps
     start, end = 1234, 5678

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-import pytest
 from click.testing import CliRunner
 
 from chipsr.cli.main import cli

@@ -11,9 +11,13 @@ import numpy as np
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import atomic_output
+from chipsr.io.genome import require_file
 
 FORMATS = ("bigwig", "bedgraph")
 _BEDGRAPH_SUFFIXES = (".bg", ".bdg", ".bedgraph", ".bg.gz", ".bdg.gz", ".bedgraph.gz")
+_BIGWIG_MAGIC = (b"\x26\xfc\x8f\x88", b"\x88\x8f\xfc\x26")
+#: bigWig intervals are fetched in chunks of about this many bp (bounds the Python tuples held).
+_CHUNK_BP = 2_000_000
 
 
 def infer_track_format(path: str | os.PathLike, out_format: str | None = None) -> str:
@@ -157,7 +161,7 @@ def read_track(path: str | os.PathLike, chrom: str, start: int = 0, end: int | N
         raise ChipsrInputError(f"{p}: track file does not exist")
     with open(p, "rb") as fh:
         magic = fh.read(4)
-    if magic in (b"\x26\xfc\x8f\x88", b"\x88\x8f\xfc\x26"):
+    if magic in _BIGWIG_MAGIC:
         import pyBigWig
 
         bw = pyBigWig.open(str(p))
@@ -204,3 +208,133 @@ def read_track(path: str | os.PathLike, chrom: str, start: int = 0, end: int | N
     runs[1::2] = values
     return np.repeat(runs, lengths)
 
+
+class BigWigFile:
+    """An open bigWig with its path (for messages) and chromosome sizes (bp).
+
+    Parameters
+    ----------
+    path : str or PathLike
+    what : str
+        How the file is named in error messages (e.g. ``"truth bigWig"``).
+
+    Raises
+    ------
+    ChipsrInputError
+        Missing or empty file, or not a bigWig (checked by magic number, then by pyBigWig).
+    """
+
+    def __init__(self, path: str | os.PathLike, what: str = "bigWig"):
+        import pyBigWig
+
+        self.path = require_file(path, what)
+        with open(self.path, "rb") as fh:
+            magic = fh.read(4)
+        if magic not in _BIGWIG_MAGIC:
+            raise ChipsrInputError(f"{self.path}: {what} file is not a bigWig")
+        try:
+            self.bw = pyBigWig.open(str(self.path))
+        except RuntimeError:
+            self.bw = None
+        if self.bw is None:
+            raise ChipsrInputError(f"{self.path}: cannot open the {what} file as a bigWig")
+        self.chroms: dict[str, int] = dict(self.bw.chroms())
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        if self.bw is not None:
+            self.bw.close()
+            self.bw = None
+
+    def size(self, chrom: str) -> int:
+        """Length (bp) of ``chrom``; ChipsrInputError if the bigWig lacks it."""
+        if chrom not in self.chroms:
+            raise ChipsrInputError(f"{self.path}: chromosome {chrom} not in the bigWig")
+        return self.chroms[chrom]
+
+    def binned(self, chrom: str, bin_size: int, first_bin: int, last_bin: int) -> np.ndarray:
+        """Bin means of bins ``[first_bin, last_bin)`` (already validated) of ``chrom``."""
+        size = self.size(chrom)
+        n = last_bin - first_bin
+        if n <= 0:
+            return np.zeros(0)
+        edges = np.minimum(np.arange(first_bin, last_bin + 1, dtype=np.int64) * bin_size, size)
+        sums = np.zeros(n)
+        step = max(1, _CHUNK_BP // bin_size)
+        for c0 in range(0, n, step):
+            c1 = min(c0 + step, n)
+            lo, hi = int(edges[c0]), int(edges[c1])
+            ivs = self.bw.intervals(chrom, lo, hi)
+            if not ivs:
+                continue
+            a = np.asarray(ivs, dtype=np.float64)  # (m, 3): start, end, value; sorted, disjoint
+            s, e = np.clip(a[:, 0], lo, hi), np.clip(a[:, 1], lo, hi)
+            v = np.nan_to_num(a[:, 2], nan=0.0)
+            # F(x) = integral of the signal over [lo, x); bin sums are differences of F at the edges.
+            cum = np.concatenate(([0.0], np.cumsum(v * (e - s))))
+            x = edges[c0 : c1 + 1].astype(np.float64)
+            k = np.searchsorted(e, x, side="right")  # intervals ending at or before x
+            integral = cum[k]
+            inside = k < len(s)  # interval k may start before x: add its part left of x
+            kk = k[inside]
+            integral[inside] += v[kk] * np.clip(x[inside] - s[kk], 0.0, None)
+            sums[c0:c1] = np.diff(integral)
+        return sums / np.diff(edges)
+
+
+def bin_range(start: int, end: int, bin_size: int) -> tuple[int, int]:
+    """Genome-grid bins ``[first, last)`` (bin indices) overlapping ``[start, end)`` bp."""
+    return start // bin_size, -(-end // bin_size)
+
+
+def read_binned(
+    path: str | os.PathLike, chrom: str, bin_size: int, start: int = 0, end: int | None = None
+) -> np.ndarray:
+    """Mean bigWig value in each genome-grid bin overlapping ``[start, end)`` of one chromosome.
+
+    Bin ``i`` covers bases ``[i * bin_size, min((i + 1) * bin_size, L))`` of a chromosome of
+    length L (the last bin is truncated at the chromosome end and averaged over its real width);
+    its value is the mean of the per-bp values over those bases, bases without a bigWig interval
+    counting as 0 (as :func:`chipsr.io.tracks.read_track` reads them). Bins always stay on the
+    genome-wide grid: when ``start`` / ``end`` are not multiples of ``bin_size`` the first / last
+    bin still covers its whole width. No per-bp array is built: the bigWig's intervals are fetched
+    in chunks of about 2 Mb and turned into bin sums through their cumulative integral at the bin
+    edges, so memory is O(bins + intervals per chunk).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A bigWig file.
+    chrom : str
+        Chromosome name, as in the bigWig header.
+    bin_size : int
+        Bin width in bp, >= 1.
+    start, end : int
+        0-based half-open range in bp; ``end=None`` = the chromosome end.
+
+    Returns
+    -------
+    ndarray of float64, shape (ceil(end / bin_size) - start // bin_size,)
+        Mean per-bp value of each bin (the bigWig's units), in genome order; empty when
+        ``start == end``.
+
+    Raises
+    ------
+    ChipsrInputError
+        If the file is missing or not a bigWig, the chromosome is absent, ``bin_size < 1``, or
+        ``[start, end)`` does not lie inside the chromosome (``0 <= start <= end <= L``).
+    """
+    if int(bin_size) != bin_size or bin_size < 1:
+        raise ChipsrInputError(f"bin size must be a positive number of bp, got {bin_size}")
+    bw = BigWigFile(path)
+    try:
+        size = bw.size(chrom)
+        end = size if end is None else int(end)
+        start = int(start)
+        if not 0 <= start <= end <= size:
+            raise ChipsrInputError(
+                f"{bw.path}: range {chrom}:[{start}, {end}) is outside {chrom} (0-{size} bp)"
+            )
+        return bw.binned(chrom, int(bin_size), *bin_range(start, end, int(bin_size)))
+    finally:
+        bw.close()

@@ -47,7 +47,8 @@ from pathlib import Path
 import numpy as np
 
 from chipsr.errors import ChipsrInputError
-from chipsr.io.genome import Region, overlaps_intervals, parse_region, read_bed_intervals, require_file
+from chipsr.io.genome import Region, overlaps_intervals, parse_region, read_bed_intervals
+from chipsr.io.tracks import BigWigFile, bin_range, read_binned
 
 log = logging.getLogger(__name__)
 
@@ -79,132 +80,6 @@ LOCUS_BP = 100_000
 HEXBIN_MIN_POINTS = 5_000
 #: Gaussian kernels are cut at this many sigmas (``scipy.ndimage.gaussian_filter1d``'s default).
 TRUNCATE = 4.0
-#: bigWig intervals are fetched in chunks of about this many bp (bounds the Python tuples held).
-_CHUNK_BP = 2_000_000
-_BIGWIG_MAGIC = (b"\x26\xfc\x8f\x88", b"\x88\x8f\xfc\x26")
-
-
-# ----------------------------------------------------------------------------------------------
-# reading bigWigs at bin resolution
-
-
-class _BigWig:
-    """An open bigWig with its path (for messages) and chromosome sizes (bp)."""
-
-    def __init__(self, path: str | os.PathLike, what: str = "bigWig"):
-        import pyBigWig
-
-        self.path = require_file(path, what)
-        with open(self.path, "rb") as fh:
-            magic = fh.read(4)
-        if magic not in _BIGWIG_MAGIC:
-            raise ChipsrInputError(f"{self.path}: {what} file is not a bigWig")
-        try:
-            self.bw = pyBigWig.open(str(self.path))
-        except RuntimeError:
-            self.bw = None
-        if self.bw is None:
-            raise ChipsrInputError(f"{self.path}: cannot open the {what} file as a bigWig")
-        self.chroms: dict[str, int] = dict(self.bw.chroms())
-
-    def close(self) -> None:
-        if self.bw is not None:
-            self.bw.close()
-            self.bw = None
-
-    def size(self, chrom: str) -> int:
-        if chrom not in self.chroms:
-            raise ChipsrInputError(f"{self.path}: chromosome {chrom} not in the bigWig")
-        return self.chroms[chrom]
-
-    def binned(self, chrom: str, bin_size: int, first_bin: int, last_bin: int) -> np.ndarray:
-        """Bin means of bins ``[first_bin, last_bin)`` (already validated) of ``chrom``."""
-        size = self.size(chrom)
-        n = last_bin - first_bin
-        if n <= 0:
-            return np.zeros(0)
-        edges = np.minimum(np.arange(first_bin, last_bin + 1, dtype=np.int64) * bin_size, size)
-        sums = np.zeros(n)
-        step = max(1, _CHUNK_BP // bin_size)
-        for c0 in range(0, n, step):
-            c1 = min(c0 + step, n)
-            lo, hi = int(edges[c0]), int(edges[c1])
-            ivs = self.bw.intervals(chrom, lo, hi)
-            if not ivs:
-                continue
-            a = np.asarray(ivs, dtype=np.float64)  # (m, 3): start, end, value; sorted, disjoint
-            s, e = np.clip(a[:, 0], lo, hi), np.clip(a[:, 1], lo, hi)
-            v = np.nan_to_num(a[:, 2], nan=0.0)
-            # F(x) = integral of the signal over [lo, x); bin sums are differences of F at the edges.
-            cum = np.concatenate(([0.0], np.cumsum(v * (e - s))))
-            x = edges[c0 : c1 + 1].astype(np.float64)
-            k = np.searchsorted(e, x, side="right")  # intervals ending at or before x
-            integral = cum[k]
-            inside = k < len(s)  # interval k may start before x: add its part left of x
-            kk = k[inside]
-            integral[inside] += v[kk] * np.clip(x[inside] - s[kk], 0.0, None)
-            sums[c0:c1] = np.diff(integral)
-        return sums / np.diff(edges)
-
-
-def _bin_range(start: int, end: int, bin_size: int) -> tuple[int, int]:
-    """Grid bins ``[first, last)`` overlapping ``[start, end)`` bp."""
-    return start // bin_size, -(-end // bin_size)
-
-
-def read_binned(
-    path: str | os.PathLike, chrom: str, bin_size: int, start: int = 0, end: int | None = None
-) -> np.ndarray:
-    """Mean bigWig value in each genome-grid bin overlapping ``[start, end)`` of one chromosome.
-
-    Bin ``i`` covers bases ``[i * bin_size, min((i + 1) * bin_size, L))`` of a chromosome of
-    length L (the last bin is truncated at the chromosome end and averaged over its real width);
-    its value is the mean of the per-bp values over those bases, bases without a bigWig interval
-    counting as 0 (as :func:`chipsr.io.tracks.read_track` reads them). Bins always stay on the
-    genome-wide grid: when ``start`` / ``end`` are not multiples of ``bin_size`` the first / last
-    bin still covers its whole width. No per-bp array is built: the bigWig's intervals are fetched
-    in chunks of about 2 Mb and turned into bin sums through their cumulative integral at the bin
-    edges, so memory is O(bins + intervals per chunk).
-
-    Parameters
-    ----------
-    path : str or PathLike
-        A bigWig file.
-    chrom : str
-        Chromosome name, as in the bigWig header.
-    bin_size : int
-        Bin width in bp, >= 1.
-    start, end : int
-        0-based half-open range in bp; ``end=None`` = the chromosome end.
-
-    Returns
-    -------
-    ndarray of float64, shape (ceil(end / bin_size) - start // bin_size,)
-        Mean per-bp value of each bin (the bigWig's units), in genome order; empty when
-        ``start == end``.
-
-    Raises
-    ------
-    ChipsrInputError
-        If the file is missing or not a bigWig, the chromosome is absent, ``bin_size < 1``, or
-        ``[start, end)`` does not lie inside the chromosome (``0 <= start <= end <= L``).
-    """
-    if int(bin_size) != bin_size or bin_size < 1:
-        raise ChipsrInputError(f"bin size must be a positive number of bp, got {bin_size}")
-    bw = _BigWig(path)
-    try:
-        size = bw.size(chrom)
-        end = size if end is None else int(end)
-        start = int(start)
-        if not 0 <= start <= end <= size:
-            raise ChipsrInputError(
-                f"{bw.path}: range {chrom}:[{start}, {end}) is outside {chrom} (0-{size} bp)"
-            )
-        return bw.binned(chrom, int(bin_size), *_bin_range(start, end, int(bin_size)))
-    finally:
-        bw.close()
-
-
 # ----------------------------------------------------------------------------------------------
 # inputs
 
@@ -228,24 +103,9 @@ def parse_tracks(specs: Sequence[str]) -> dict[str, str]:
     ChipsrInputError
         An item without ``NAME=``, an empty name or path, a name used twice, or no items at all.
     """
-    tracks: dict[str, str] = {}
-    for spec in specs:
-        for item in spec.split(","):
-            item = item.strip()
-            if not item:
-                continue
-            name, sep, path = item.partition("=")
-            name, path = name.strip(), path.strip()
-            if not sep or not name:
-                raise ChipsrInputError(f"--tracks item {item!r}: expected NAME=PATH (e.g. noisy=low_depth.bw)")
-            if not path:
-                raise ChipsrInputError(f"--tracks item {item!r}: no PATH after {name}=")
-            if name in tracks:
-                raise ChipsrInputError(f"--tracks: track name {name!r} is used twice ({tracks[name]} and {path})")
-            tracks[name] = path
-    if not tracks:
-        raise ChipsrInputError("--tracks: no NAME=PATH given")
-    return tracks
+    from chipsr.tasks.chipseq.model import parse_named_tracks
+
+    return {name: str(path) for name, path in parse_named_tracks(specs, require_names=True, option="--tracks").items()}
 
 
 def _as_region(value: str | Region, what: str) -> Region:
@@ -334,7 +194,7 @@ def call_peaks(truth: np.ndarray, valid: np.ndarray | None = None, fold: float =
     return (truth >= threshold) & valid, threshold
 
 
-def _smoothed(bw: _BigWig, chrom: str, bin_size: int, b0: int, b1: int, sigma: float) -> np.ndarray:
+def _smoothed(bw: BigWigFile, chrom: str, bin_size: int, b0: int, b1: int, sigma: float) -> np.ndarray:
     """Gaussian-smoothed bins ``[b0, b1)``, read with a kernel-radius margin so the edges see the
     real neighbouring signal (zeros beyond the chromosome ends)."""
     from scipy.ndimage import gaussian_filter1d
@@ -497,7 +357,7 @@ def _auto_locus(chroms: list[_Chrom], bin_size: int) -> Region:
     return best
 
 
-def _choose_sigma(bw_in: _BigWig, truth_bw: _BigWig, select: Region, bins: tuple[int, int], valid: np.ndarray,
+def _choose_sigma(bw_in: BigWigFile, truth_bw: BigWigFile, select: Region, bins: tuple[int, int], valid: np.ndarray,
                   bin_size: int, sigmas: list[float], name: str) -> tuple[float, dict[float, float]]:
     """The sigma of ``sigmas`` whose smoothing of ``bw_in`` best matches the truth (Pearson r) on
     the selection bins (first of equal bests), and r for each sigma."""
@@ -629,12 +489,12 @@ def evaluate(
         check_output_path(p)
 
     with contextlib.ExitStack() as stack:
-        truth_bw = _BigWig(truth, "truth bigWig")
+        truth_bw = BigWigFile(truth, "truth bigWig")
         stack.callback(truth_bw.close)
         sizes = truth_bw.chroms
-        track_bws: dict[str, _BigWig] = {}
+        track_bws: dict[str, BigWigFile] = {}
         for name, path in tracks.items():
-            bw = _BigWig(path, f"track {name!r} bigWig")
+            bw = BigWigFile(path, f"track {name!r} bigWig")
             stack.callback(bw.close)
             track_bws[name] = bw
 
@@ -645,7 +505,7 @@ def evaluate(
         per_chrom: dict[str, list[tuple[int, int]]] = {}
         for region in region_list:
             start, end = _check_region(region, sizes, truth_bw.path, "--region")
-            per_chrom.setdefault(region.chrom, []).append(_bin_range(start, end, bin_size))
+            per_chrom.setdefault(region.chrom, []).append(bin_range(start, end, bin_size))
         chroms = [_Chrom(c, sizes[c], _merge_ranges(r)) for c, r in per_chrom.items()]
         chroms = [c for c in chroms if c.ranges]
         if not chroms:
@@ -654,7 +514,7 @@ def evaluate(
         select = None
         if smooth_input is not None:
             select = _as_region(smooth_select_region, "--smooth-select-region")
-            s0, s1 = _bin_range(*_check_region(select, sizes, truth_bw.path, "--smooth-select-region"), bin_size)
+            s0, s1 = bin_range(*_check_region(select, sizes, truth_bw.path, "--smooth-select-region"), bin_size)
             for c in chroms:
                 if c.name == select.chrom and any(a < s1 and s0 < b for a, b in c.ranges):
                     raise ChipsrInputError(
@@ -751,7 +611,7 @@ def evaluate(
         # ---- the figure's locus and scatter
         if locus_region is None:
             locus_region = _auto_locus(chroms, bin_size)
-        lb0, lb1 = _bin_range(locus_region.start, locus_region.end, bin_size)
+        lb0, lb1 = bin_range(locus_region.start, locus_region.end, bin_size)
         locus_tracks = {name: bw.binned(locus_region.chrom, bin_size, lb0, lb1) for name, bw in track_bws.items()}
         if smoothing is not None:
             locus_tracks[SMOOTHED_NAME] = _smoothed(track_bws[smooth_input], locus_region.chrom, bin_size,

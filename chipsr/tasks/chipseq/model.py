@@ -24,6 +24,7 @@ import numpy as np
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io.genome import Region, overlaps_intervals
+from chipsr.io.tracks import BigWigFile, read_binned
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,17 @@ _BIGWIG_SUFFIXES = (".bw", ".bigwig", ".bigWig")
 # ----------------------------------------------------------------------------------- tracks
 
 
-def parse_named_tracks(specs) -> dict[str, Path]:
+def parse_named_tracks(specs, require_names: bool = False, option: str = "--marks") -> dict[str, Path]:
     """``["A.bw,B.bw", "name=C.bw"]`` -> ``{"A": A.bw, "B": B.bw, "name": C.bw}`` (order kept).
 
-    A track's default name is its file name without the bigWig suffix.
+    A track's default name is its file name without the bigWig suffix (an error when
+    ``require_names``). ``option`` names the command-line option in messages.
 
     Raises
     ------
     ChipsrInputError
-        Empty list, or two tracks with the same name.
+        No tracks, an item without ``NAME=`` when names are required, an empty name or path, or
+        two tracks with the same name.
     """
     named: dict[str, Path] = {}
     for spec in specs:
@@ -51,19 +54,21 @@ def parse_named_tracks(specs) -> dict[str, Path]:
             item = item.strip()
             if not item:
                 continue
-            if "=" in item:
-                name, path = item.split("=", 1)
-            else:
-                path = item
-                name = Path(item).name
+            name, sep, path = (part.strip() for part in item.partition("="))
+            if not sep:
+                if require_names:
+                    raise ChipsrInputError(f"{option} item {item!r}: expected NAME=PATH (e.g. noisy=low_depth.bw)")
+                path, name = item, Path(item).name
                 for suffix in _BIGWIG_SUFFIXES:
                     if name.endswith(suffix):
                         name = name[: -len(suffix)]
+            if not name or not path:
+                raise ChipsrInputError(f"{option} item {item!r}: expected NAME=PATH with both parts")
             if name in named:
-                raise ChipsrInputError(f"track name {name!r} given twice ({named[name]} and {path})")
+                raise ChipsrInputError(f"{option}: track name {name!r} is used twice ({named[name]} and {path})")
             named[name] = Path(path)
     if not named:
-        raise ChipsrInputError("no tracks given")
+        raise ChipsrInputError(f"{option}: no tracks given")
     return named
 
 
@@ -75,40 +80,31 @@ def bigwig_sizes(path: Path) -> dict[str, int]:
     ChipsrInputError
         Missing file or not a bigWig.
     """
-    import pyBigWig
-
-    if not path.is_file():
-        raise ChipsrInputError(f"{path}: bigWig file does not exist")
+    bw = BigWigFile(path)
     try:
-        bw = pyBigWig.open(str(path))
-    except RuntimeError:
-        bw = None
-    if bw is None or not bw.isBigWig():
-        raise ChipsrInputError(f"{path}: not a bigWig file")
-    try:
-        return dict(bw.chroms())
+        return dict(bw.chroms)
     finally:
         bw.close()
 
 
-def bigwig_bin_size(path: Path, chrom: str, max_intervals: int = 200_000) -> int:
-    """The resolution of a bigWig: the gcd (bp) of its interval boundaries on ``chrom``
-    (the chromosome end excluded). A chipsr coverage track at 25-bp bins gives 25 (or a multiple
-    of it when all runs happen to be longer)."""
-    import pyBigWig
-
-    bw = pyBigWig.open(str(path))
+def bigwig_bin_size(path: Path, chrom: str, span: int = 10_000_000) -> int:
+    """The resolution of a bigWig: the gcd (bp) of its interval boundaries in the first ``span`` bp
+    of ``chrom`` (the chromosome end excluded). A chipsr coverage track at 25-bp bins gives 25 (or a
+    multiple of it when all runs happen to be longer); a chromosome without signal gives its length."""
+    bw = BigWigFile(path)
     try:
-        size = bw.chroms(chrom)
-        ivs = bw.intervals(chrom) or ()
+        size = bw.size(chrom)
+        ivs = bw.bw.intervals(chrom, 0, min(size, span)) or ()
     finally:
         bw.close()
-    edges = np.array([p for s, e, _ in ivs[:max_intervals] for p in (s, e) if 0 < p < size], dtype=np.int64)
+    edges = np.array([p for s, e, _ in ivs for p in (s, e) if 0 < p < size], dtype=np.int64)
     return int(np.gcd.reduce(edges)) if len(edges) else size
 
 
-def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: int | None = None) -> dict[str, int]:
-    """Check that all tracks share chromosomes and sizes (and a resolution compatible with ``bin_size``).
+def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: int | None = None,
+                 chrom: str | None = None) -> dict[str, int]:
+    """Check that all tracks share chromosomes and sizes (and a resolution compatible with ``bin_size``,
+    checked on ``chrom``: a chromosome with signal, e.g. the training region's; default the largest).
 
     Returns
     -------
@@ -133,7 +129,7 @@ def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: i
                 raise ChipsrInputError(
                     f"{path}: {chrom} is {size} bp but {reference[chrom]} bp in {paths[0]}")
     if bin_size is not None:
-        chrom = max(reference, key=reference.get)
+        chrom = chrom if chrom in reference else max(reference, key=reference.get)
         for path in paths:
             resolution = bigwig_bin_size(path, chrom)
             if resolution % bin_size != 0 and resolution < reference[chrom]:
@@ -151,8 +147,6 @@ def load_bins(paths, chrom: str, bin_size: int, start: int = 0, end: int | None 
     ndarray of float32, shape (len(paths), n_bins)
         n_bins = ceil((end - start) / bin_size); ``start`` must be a multiple of ``bin_size``.
     """
-    from chipsr.tasks.chipseq.evaluate import read_binned
-
     return np.stack([read_binned(p, chrom, bin_size, start, end) for p in paths]).astype(np.float32)
 
 
@@ -273,13 +267,11 @@ def collect_windows(paths, target, regions, sizes, bin_size, window, stride, bla
             raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
         offsets = np.arange(0, n - window + 1, stride)
         bl = blacklist.get(region.chrom) if blacklist else None
-        for o in offsets:
-            if bl is not None and overlaps_intervals(np.array([start + o * bin_size]),
-                                                     np.array([start + (o + window) * bin_size]), bl)[0]:
-                dropped += 1
-                continue
+        blacklisted = (overlaps_intervals(start + offsets * bin_size, start + (offsets + window) * bin_size, bl)
+                       if bl is not None else np.zeros(len(offsets), dtype=bool))
+        for o, black in zip(offsets, blacklisted):
             xw, yw = x[:, o : o + window], y[:, o : o + window]
-            if not (xw.any() or yw.any()):
+            if black or not (xw.any() or yw.any()):
                 dropped += 1
                 continue
             xs.append(xw)
@@ -441,9 +433,9 @@ def train(
     if window < 2 or bin_size < 1:
         raise ChipsrInputError(f"--window must be >= 2 bins and --bin-size >= 1 bp; got {window}, {bin_size}")
     target_name = target_name or parse_named_tracks([str(target)]).popitem()[0]
-    sizes = check_tracks(marks, target, bin_size)
     if not train_regions or not valid_regions:
         raise ChipsrInputError("give at least one --train-region and one --valid-region")
+    sizes = check_tracks(marks, target, bin_size, chrom=train_regions[0].chrom)
     for a, b, what in ((train_regions, valid_regions, "train/valid"), (train_regions, test_regions, "train/test"),
                        (valid_regions, test_regions, "valid/test")):
         hit = regions_overlap(list(a), list(b), sizes) if b else None
@@ -552,7 +544,7 @@ def denoise(
             f"marks {', '.join(marks)} do not match the model's {', '.join(expected)} "
             f"(same count, names and order; name a file with NAME=path)")
     bin_size, window = int(norm["bin_size"]), int(norm["window"])
-    sizes = check_tracks(marks, None, bin_size)
+    sizes = check_tracks(marks, None, bin_size, chrom=regions[0].chrom if regions else None)
     scaling = Scaling(norm["transform"], list(norm["input_scale"]), float(norm["target_scale"]))
     model = model_from_checkpoint(ckpt)
     overlap = min(overlap, (window - 1) // 2)

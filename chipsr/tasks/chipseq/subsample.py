@@ -172,18 +172,15 @@ def _subsample_bed(path: Path, output: Path, n_reads, fraction, seed) -> Subsamp
         if bottom is not None:
             bottom.add(line_keys(total, n, seed))
         total += n
-    keep_all = False
+    # keep keys < limit, plus the first n_equal keys == limit (ties at the N-th smallest key)
     if bottom is not None:
-        if n_reads >= total:
+        keep_all = n_reads >= total
+        if keep_all:
             _warn_all(path, n_reads, total)
-            keep_all = True
-        else:
-            limit, n_equal = bottom.threshold()
+        limit, n_equal = (0, 0) if keep_all else bottom.threshold()
     else:
         limit, n_equal = _fraction_threshold(fraction), 0
         keep_all = limit >= 1 << 64
-        limit -= 1  # keep keys <= limit
-        n_equal = None  # every key <= limit is kept
     # pass 2: write the kept lines unchanged
     kept = 0
     index = 0
@@ -213,12 +210,10 @@ def _subsample_bed(path: Path, output: Path, n_reads, fraction, seed) -> Subsamp
                         mask = np.ones(len(data), dtype=bool)
                     else:
                         keys = line_keys(index, len(data), seed)
-                        mask = keys < _U64(limit) if n_equal is not None else keys <= _U64(limit)
-                        if n_equal:
-                            for j in np.flatnonzero(keys == _U64(limit)):
-                                if n_equal > 0:
-                                    mask[j] = True
-                                    n_equal -= 1
+                        mask = keys < _U64(limit)
+                        ties = np.flatnonzero(keys == _U64(limit))[:n_equal]
+                        mask[ties] = True
+                        n_equal -= len(ties)
                     index += len(data)
                     sel = np.flatnonzero(mask)
                     kept += len(sel)
