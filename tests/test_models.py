@@ -91,7 +91,7 @@ def test_default_tfilm_unet_config():
     assert model.config == {
         "name": "tfilm_unet", "in_channels": 1, "out_channels": 1, "depth": 4, "n_blocks": 32, "block_size": None,
         "width": 1.0, "residual_channel": None, "dropout": 0.5, "affine": True, "bidirectional": False,
-        "dilation": 2, "pool": "max", "gamma_offset": 0.0,
+        "dilation": 2, "pool": "max", "gamma_offset": 0.0, "downsample": "pool",
     }  # fmt: skip
     assert model.length_multiple == 2**5 * 32
 

@@ -131,3 +131,35 @@ def test_checkpoint_round_trip_predicts_identically(tmp_path):
     rebuilt = model_from_checkpoint(load_checkpoint(path))
     x = torch.randn(2, 3, 64)
     assert torch.equal(model(x), rebuilt(x))
+
+
+def test_fit_dict_metric_custom_loss_and_samples_per_epoch(tmp_path):
+    torch.manual_seed(0)
+    x = torch.randn(40, 1, 16)
+    y = 2 * x
+    model = torch.nn.Conv1d(1, 1, 1)
+    model.config = {"name": "conv"}
+    calls = []
+
+    def loss_fn(pred, target):
+        calls.append(len(pred))
+        return ((pred - target) ** 2).mean()
+
+    def metric(pred, target):
+        return {"a": float((pred - target).abs().mean()), "b": 1.0}
+
+    tsv = tmp_path / "e.tsv"
+    result = fit(model, (x, y), (x[:8], y[:8]), TrainConfig(epochs=2, batch_size=5, samples_per_epoch=10),
+                 metric=metric, loss_fn=loss_fn, callbacks=[EpochTsv(tsv)], progress=False)
+    rec = result.history[-1]
+    assert rec["valid_a"] == rec["valid_metric"] and rec["valid_b"] == 1.0
+    assert calls[:2] == [5, 5] and len(calls) == 2 * (2 + 2)  # 2 train batches + 2 valid batches per epoch
+    header = tsv.read_text().splitlines()[0].split("\t")
+    assert header[-2:] == ["valid_a", "valid_b"]
+
+
+def test_fit_time_limit_stops_after_the_epoch():
+    x = torch.randn(8, 1, 16)
+    model = torch.nn.Conv1d(1, 1, 1)
+    result = fit(model, (x, x), (x, x), TrainConfig(epochs=5, time_limit_s=0.0, patience=None), progress=False)
+    assert len(result.history) == 1 and result.stop_reason == "time_limit" and result.stopped_early

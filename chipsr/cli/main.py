@@ -21,6 +21,7 @@ COMMANDS = {
     "denoise": "chipsr.cli.denoise:denoise",
     "evaluate": "chipsr.cli.evaluate:evaluate",
     "report": "chipsr.cli.report:report",
+    "audio": "chipsr.cli.audio:audio",
 }
 #: one-line help shown by ``chipsr --help`` without importing the subcommand modules
 SHORT_HELP = {
@@ -30,6 +31,7 @@ SHORT_HELP = {
     "denoise": "Denoise low-depth marks genome-wide into a bigWig.",
     "evaluate": "Score tracks against a deep-sequencing truth (Pearson/Spearman/MSE, in/out of peaks).",
     "report": "Aggregate evaluations into one report, a UCSC track hub and an IGV session.",
+    "audio": "Audio super-resolution: train, upsample, evaluate, tfr (run `chipsr audio --help`).",
 }
 
 
@@ -71,7 +73,8 @@ class LazyGroup(click.Group):
 def cli(verbose: int) -> None:
     """chipsr: turn low-depth histone ChIP-seq into deep-experiment tracks.
 
-    Steps: subsample reads, build coverage tracks (train / denoise / evaluate come next).
+    ChIP-seq steps: subsample reads, build coverage tracks, train, denoise, evaluate, report.
+    The same models also super-resolve audio (`chipsr audio ...`).
     Run `chipsr COMMAND --help` for a command's options.
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG

@@ -307,6 +307,10 @@ class TFiLMUNet(_UNet1d):
     gamma_offset : float
         Added to every TFiLM gamma (0: the paper; 1: identity-centred modulation, see
         :class:`chipsr.core.layers.TFiLM`).
+    downsample : {"pool", "stride"}
+        ``"pool"`` (the paper): dilated convolutions at full resolution, then MaxPool1d(2).
+        ``"stride"``: the AudioUNet backbone (undilated stride-2 convolutions, no pooling), about
+        half the compute per step, with the same TFiLM layers; ``dilation`` is then ignored.
 
     Raises
     ------
@@ -337,7 +341,10 @@ class TFiLMUNet(_UNet1d):
         dilation: int = 2,
         pool: str = "max",
         gamma_offset: float = 0.0,
+        downsample: str = "pool",
     ) -> None:
+        if downsample not in ("pool", "stride"):
+            raise ValueError(f"downsample must be 'pool' or 'stride'; got {downsample!r}")
         if n_blocks is None and block_size is None:
             n_blocks = 32
         if n_blocks is not None and block_size is not None:
@@ -352,7 +359,7 @@ class TFiLMUNet(_UNet1d):
             residual_channel,
             dropout,
             dilation,
-            downsample="pool",
+            downsample=downsample,
             tfilm={
                 "n_blocks": n_blocks,
                 "block_size": block_size,
@@ -377,6 +384,7 @@ class TFiLMUNet(_UNet1d):
             "dilation": int(dilation),
             "pool": str(pool),
             "gamma_offset": float(gamma_offset),
+            "downsample": str(downsample),
         }
 
 

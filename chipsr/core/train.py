@@ -59,6 +59,12 @@ class TrainConfig:
     deterministic : bool
         ``torch.use_deterministic_algorithms(True)`` during training (CPU runs are then
         reproducible for a seed).
+    samples_per_epoch : int or None
+        Draw this many training examples per epoch (a fresh seeded random subset each epoch,
+        without replacement within the epoch) instead of all of them; for large data sets.
+    time_limit_s : float or None
+        Stop after the first epoch that ends more than this many seconds after training
+        started (wall clock of this call; a resumed run gets a fresh budget).
     """
 
     epochs: int = 10
@@ -72,6 +78,8 @@ class TrainConfig:
     device: str | None = None
     amp: bool = True
     deterministic: bool = True
+    samples_per_epoch: int | None = None
+    time_limit_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -80,6 +88,8 @@ class TrainConfig:
             raise ValueError(f"epochs and batch_size must be >= 1; got {self.epochs}, {self.batch_size}")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0; got {self.lr}")
+        if self.samples_per_epoch is not None and self.samples_per_epoch < 1:
+            raise ValueError(f"samples_per_epoch must be >= 1; got {self.samples_per_epoch}")
 
 
 @dataclass
@@ -94,6 +104,9 @@ class FitResult:
         Epoch (1-based) with the lowest validation loss; its weights are loaded into the model.
     best_valid_loss : float
     stopped_early : bool
+        Stopped by early stopping (patience) or by ``time_limit_s``.
+    stop_reason : str
+        ``"epochs"``, ``"patience"`` or ``"time_limit"``.
     state : dict
         The last training state (see :func:`fit`'s ``resume``).
     """
@@ -102,10 +115,13 @@ class FitResult:
     best_epoch: int = 0
     best_valid_loss: float = math.inf
     stopped_early: bool = False
+    stop_reason: str = "epochs"
     state: dict = field(default_factory=dict)
 
 
-def _loss_fn(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def _loss_fn(name) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if callable(name):
+        return name
     if name == "mse":
         return nn.functional.mse_loss
     if name == "l1":
@@ -139,12 +155,12 @@ def _autocast(device: torch.device, enabled: bool):
 def evaluate(
     model: nn.Module,
     data,
-    loss: str = "mse",
+    loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = "mse",
     batch_size: int = 64,
     device: str | torch.device | None = None,
-    metric: Callable[[torch.Tensor, torch.Tensor], float] | None = None,
+    metric: Callable[[torch.Tensor, torch.Tensor], float | dict] | None = None,
     amp: bool = True,
-) -> tuple[float, float]:
+) -> tuple[float, float | dict]:
     """Mean loss (and a metric over all predictions) of ``model`` on ``data``.
 
     Parameters
@@ -153,19 +169,20 @@ def evaluate(
         Maps (N, C_in, L) to (N, C_out, L).
     data : Dataset or (X, Y)
         Pairs of tensors ``x`` (C_in, L) and ``y`` (C_out, L).
-    loss : {"mse", "l1", "rmse"}
+    loss : {"mse", "l1", "rmse"} or callable
+        A loss name, or ``loss(pred, target) -> scalar tensor`` (mean over the batch).
     batch_size : int
     device : str, torch.device or None
     metric : callable or None
-        ``metric(pred, target) -> float`` on the concatenated predictions (N, C_out, L), e.g.
-        :func:`chipsr.core.metrics.pearson_r`; NaN when None.
+        ``metric(pred, target) -> float`` (or a dict of named floats) on the concatenated
+        predictions (N, C_out, L), e.g. :func:`chipsr.core.metrics.pearson_r`; NaN when None.
     amp : bool
         bf16 autocast on CUDA.
 
     Returns
     -------
-    (float, float)
-        The loss averaged over examples, and the metric.
+    (float, float or dict)
+        The loss averaged over examples, and the metric (a dict when ``metric`` returns one).
     """
     dev = pick_device(device)
     fn = _loss_fn(loss)
@@ -184,7 +201,8 @@ def evaluate(
             targets.append(y.cpu())
     value = float("nan")
     if metric is not None and preds:
-        value = float(metric(torch.cat(preds), torch.cat(targets)))
+        value = metric(torch.cat(preds), torch.cat(targets))
+        value = {k: float(v) for k, v in value.items()} if isinstance(value, dict) else float(value)
     return total / max(count, 1), value
 
 
@@ -193,10 +211,11 @@ def fit(
     train_data,
     valid_data,
     config: TrainConfig | None = None,
-    metric: Callable[[torch.Tensor, torch.Tensor], float] | None = None,
+    metric: Callable[[torch.Tensor, torch.Tensor], float | dict] | None = None,
     callbacks: Sequence[Callable[[dict, dict, bool], None]] = (),
     resume: dict | None = None,
     progress: bool = True,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> FitResult:
     """Train ``model`` with Adam and early stopping; the best weights end up in ``model``.
 
@@ -210,7 +229,9 @@ def fit(
     config : TrainConfig or None
     metric : callable or None
         Validation metric ``metric(pred, target) -> float`` (e.g. Pearson r), logged per epoch;
-        early stopping always uses the validation loss.
+        early stopping always uses the validation loss. It may return a dict of named values
+        (e.g. ``{"snr_db": ..., "lsd": ...}``): each becomes a column ``valid_<name>`` of the
+        epoch record and ``valid_metric`` holds the first.
     callbacks : sequence of callables
         Each is called after every epoch as ``callback(record, state, is_best)``: ``record`` the
         epoch's TSV row (epoch, train_loss, valid_loss, valid_metric, seconds, samples_per_s),
@@ -223,6 +244,9 @@ def fit(
         of an uninterrupted run.
     progress : bool
         Show a progress bar on stderr (only when stderr is a terminal).
+    loss_fn : callable or None
+        ``loss_fn(pred, target) -> scalar tensor`` used for training and validation instead of
+        ``config.loss`` (e.g. a waveform loss plus a time-frequency loss).
 
     Returns
     -------
@@ -245,7 +269,7 @@ def fit(
     train_set, valid_set = _as_dataset(train_data), _as_dataset(valid_data)
     if len(train_set) == 0:
         raise ValueError("no training examples")
-    loss_fn = _loss_fn(cfg.loss)
+    loss_fn = _loss_fn(loss_fn if loss_fn is not None else cfg.loss)
     model.to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     result = FitResult()
@@ -266,13 +290,21 @@ def fit(
         torch.manual_seed(cfg.seed)
     previous_det = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(cfg.deterministic and dev.type == "cpu", warn_only=True)
+    started = time.perf_counter()
     try:
         for epoch in range(start_epoch, cfg.epochs + 1):
             if cfg.patience is not None and bad_epochs >= cfg.patience:
-                result.stopped_early = True
+                result.stopped_early, result.stop_reason = True, "patience"
+                break
+            if (cfg.time_limit_s is not None and epoch > start_epoch
+                    and time.perf_counter() - started > cfg.time_limit_s):
+                result.stopped_early, result.stop_reason = True, "time_limit"
+                log.info("time limit of %.0f s reached after epoch %d", cfg.time_limit_s, epoch - 1)
                 break
             model.train()
-            sampler = RandomSampler(train_set, generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch))
+            n_draw = None if cfg.samples_per_epoch is None else min(cfg.samples_per_epoch, len(train_set))
+            sampler = RandomSampler(train_set, num_samples=n_draw,
+                                    generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch))
             loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, drop_last=False)
             t0 = time.perf_counter()
             total, count = 0.0, 0
@@ -295,7 +327,11 @@ def fit(
                 bar.set_postfix(loss=f"{total / count:.4g}")
             bar.close()
             train_seconds = time.perf_counter() - t0
-            valid_loss, valid_metric = evaluate(model, valid_set, cfg.loss, cfg.batch_size, dev, metric, cfg.amp)
+            valid_loss, valid_metric = evaluate(model, valid_set, loss_fn, cfg.batch_size, dev, metric, cfg.amp)
+            extra = {}
+            if isinstance(valid_metric, dict):
+                extra = {f"valid_{k}": v for k, v in valid_metric.items()}
+                valid_metric = next(iter(valid_metric.values()), float("nan"))
             record = {
                 "epoch": epoch,
                 "train_loss": total / count,
@@ -303,6 +339,7 @@ def fit(
                 "valid_metric": valid_metric,
                 "seconds": time.perf_counter() - t0,
                 "samples_per_s": count / train_seconds if train_seconds > 0 else float("nan"),
+                **extra,
             }
             result.history.append(record)
             is_best = valid_loss < result.best_valid_loss
@@ -311,8 +348,9 @@ def fit(
                 best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             else:
                 bad_epochs += 1
-            log.info("epoch %d: train %.5g valid %.5g metric %.4g (%.1f s)", epoch, record["train_loss"],
-                     valid_loss, valid_metric, record["seconds"])
+            log.info("epoch %d: train %.5g valid %.5g metric %.4g%s (%.1f s)", epoch, record["train_loss"],
+                     valid_loss, valid_metric, "".join(f" {k} {v:.4g}" for k, v in extra.items()),
+                     record["seconds"])
             result.state = {
                 "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
                 "best_model": best_state,

@@ -109,8 +109,9 @@ def model_from_checkpoint(checkpoint: dict):
 class EpochTsv:
     """A :func:`chipsr.core.train.fit` callback that appends each epoch's record to a TSV.
 
-    Columns: epoch, train_loss, valid_loss, valid_metric, seconds, samples_per_s. A resumed run
-    keeps the earlier rows (the file is rewritten from the history each epoch, atomically).
+    Columns: epoch, train_loss, valid_loss, valid_metric, seconds, samples_per_s, then any extra
+    keys of the records (e.g. valid_snr_db, valid_lsd). A resumed run keeps the earlier rows
+    (the file is rewritten from the history each epoch, atomically).
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -119,9 +120,12 @@ class EpochTsv:
     def __call__(self, record: dict, state: dict, is_best: bool) -> None:
         with atomic_output(self.path) as tmp, open(tmp, "w", newline="") as fh:
             writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
-            writer.writerow(TSV_COLUMNS)
-            for row in state["history"]:
-                writer.writerow([_fmt(row[c]) for c in TSV_COLUMNS])
+            history = state["history"]
+            extra = [k for k in (history[0] if history else {}) if k not in TSV_COLUMNS]
+            columns = [*TSV_COLUMNS, *extra]
+            writer.writerow(columns)
+            for row in history:
+                writer.writerow([_fmt(row.get(c, float("nan"))) for c in columns])
 
 
 def _fmt(value) -> str:
