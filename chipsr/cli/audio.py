@@ -57,7 +57,8 @@ def audio() -> None:
               help="Waveform loss (rmse = per-patch RMSE, the reference code's).")
 @click.option("--tf-loss", type=click.Choice(["none", "lwvd"]), default="none", show_default=True,
               help="Add a learnable-WVD (fixed Gabor kernels) log-magnitude L1 loss.")
-@click.option("--tf-loss-weight", type=click.FloatRange(min=0), default=0.1, show_default=True)
+@click.option("--tf-loss-weight", type=click.FloatRange(min=0), default=0.02, show_default=True,
+              help="Weight of the LWVD term (~0.02 makes it comparable to the RMSE on spline inputs).")
 @click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--resume", is_flag=True, help="Continue the training state stored in -o.")
 @seed_option

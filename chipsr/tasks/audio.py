@@ -287,7 +287,7 @@ def train(
     samples_per_epoch: int | None = None,
     time_limit_min: float | None = None,
     tf_loss: str | None = None,
-    tf_loss_weight: float = 0.1,
+    tf_loss_weight: float = 0.02,
     seed: int = 0,
     device: str | None = None,
     threads: int = 1,
