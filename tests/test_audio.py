@@ -287,3 +287,23 @@ def test_evaluate_refuses_a_low_rate_reference(tmp_path, ckpt):
     sf.write(tmp_path / "lo.wav", _speechlike(1.0, rate=8000), 8000)
     result = _invoke("audio", "evaluate", "--model", ckpt, "--data", tmp_path / "lo.wav", "-o", tmp_path / "r")
     assert result.exit_code == 1 and "below the high-res rate 16000 Hz" in result.output
+
+
+def test_train_with_the_lwvd_loss_records_it(tmp_path, speech_dir):
+    out = tmp_path / "w.pt"
+    result = _invoke("audio", "train", "--data", speech_dir, "-o", out, "--patch", "2048", "--stride", "2048",
+                     "--width", "0.03125", "--depth", "2", "--blocks", "8", "--epochs", "1", "--valid-fraction", "0.2",
+                     "--tf-loss", "lwvd", "--tf-loss-weight", "0.05")
+    assert result.exit_code == 0, result.output
+    norm = torch.load(out, weights_only=True)["normalization"]
+    assert norm["tf_loss"] == "lwvd" and norm["tf_loss_weight"] == 0.05
+
+
+def test_tfr_cli_draws_a_png(tmp_path):
+    inp, out = tmp_path / "s.wav", tmp_path / "tfr.png"
+    sf.write(inp, np.stack([_speechlike(0.5), _speechlike(0.5, seed=1)], axis=1), RATE)
+    result = _invoke("audio", "tfr", inp, "-o", out, "--filters", "16")
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = _invoke("audio", "tfr", inp, "-o", tmp_path / "x.png", "--channel", "5")
+    assert result.exit_code == 1 and "has 2 channel(s)" in result.output and not (tmp_path / "x.png").exists()
