@@ -333,3 +333,18 @@ def test_identity_returns_the_chosen_channel():
     assert torch.equal(Identity(2)(x), x[:, 2:3])
     with pytest.raises(ValueError, match="channel 3"):
         Identity(3)(x)
+
+
+def test_dnn_residual_keep_bins_starts_as_the_identity():
+    torch.manual_seed(0)
+    x = torch.randn(2, 1, 2048)
+    model = DNNBaseline(1, n_fft=256, hop_length=64, hidden=32, n_layers=2, residual=True, keep_bins=40)
+    assert torch.allclose(model(x), x, atol=1e-4)
+    with torch.no_grad():
+        model.net[-1].bias.fill_(1.0)  # +1 in log-magnitude above bin 40 only
+    y = model(x)
+    spec = lambda s: torch.stft(s[:, 0], 256, 64, window=torch.hann_window(256), return_complex=True).abs()  # noqa: E731
+    ratio = spec(y) / spec(x).clamp_min(1e-6)
+    assert torch.allclose(ratio[:, 5:30, 4:-4].median(), torch.tensor(1.0), atol=0.05)
+    assert ratio[:, 60:120, 4:-4].median() > 2.0
+    assert build_model(model.config).config == model.config

@@ -630,7 +630,11 @@ class DNNBaseline(nn.Module):
        from input channel ``phase_channel``; inverse STFT back to exactly ``L`` samples.
 
     Li et al. predict only the missing high band (and its phase) from context frames; this version
-    predicts every bin from one frame and reuses the input phase.
+    predicts every bin from one frame and reuses the input phase. Closer to Li et al.:
+    ``keep_bins`` copies the input's lowest bins (magnitude and phase) unchanged, so only the band
+    above is predicted, and ``residual=True`` predicts a log-magnitude *correction* to the input
+    (last layer initialised to zero, so the untrained model returns its input); ``chipsr audio
+    train --arch dnn`` uses both, with ``keep_bins`` at the low-res pass-band edge.
 
     Parameter count: ``(in_channels * F + 1) * hidden + (n_layers - 1) * (hidden + 1) * hidden +
     (hidden + 1) * F``; 9,447,681 at the defaults (1 channel, n_fft 512, hidden 2048, 3 layers).
@@ -649,6 +653,10 @@ class DNNBaseline(nn.Module):
         Number of hidden layers (3 in the papers).
     phase_channel : int
         Input channel whose phase the output reuses.
+    residual : bool
+        Predict ``log|S_out| - log|S_in|`` (of ``phase_channel``) instead of ``log|S_out|``.
+    keep_bins : int
+        The lowest ``keep_bins`` frequency bins of ``phase_channel`` pass through unchanged.
 
     Raises
     ------
@@ -671,6 +679,8 @@ class DNNBaseline(nn.Module):
         hidden: int = 2048,
         n_layers: int = 3,
         phase_channel: int = 0,
+        residual: bool = False,
+        keep_bins: int = 0,
     ) -> None:
         super().__init__()
         if n_fft < 2:
@@ -683,6 +693,9 @@ class DNNBaseline(nn.Module):
             )
         if not 0 <= phase_channel < in_channels:
             raise ValueError(f"phase_channel {phase_channel} is not in [0, in_channels={in_channels})")
+        if not 0 <= keep_bins <= n_fft // 2 + 1:
+            raise ValueError(f"keep_bins {keep_bins} is not in [0, n_fft // 2 + 1 = {n_fft // 2 + 1}]")
+        self.residual, self.keep_bins = bool(residual), int(keep_bins)
         self.in_channels, self.n_fft, self.hop_length, self.phase_channel = in_channels, n_fft, hop_length, phase_channel
         n_freq = n_fft // 2 + 1
         layers: list[nn.Module] = []
@@ -692,6 +705,9 @@ class DNNBaseline(nn.Module):
             d = hidden
         layers.append(nn.Linear(d, n_freq))
         self.net = nn.Sequential(*layers)
+        if residual:  # start as the identity: predicted log-magnitude = the input's
+            nn.init.zeros_(layers[-1].weight)
+            nn.init.zeros_(layers[-1].bias)
         self.register_buffer("window", torch.hann_window(n_fft, periodic=True), persistent=False)
         self.config = {
             "name": self.name,
@@ -701,6 +717,8 @@ class DNNBaseline(nn.Module):
             "hidden": int(hidden),
             "n_layers": int(n_layers),
             "phase_channel": int(phase_channel),
+            "residual": self.residual,
+            "keep_bins": self.keep_bins,
         }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -723,9 +741,14 @@ class DNNBaseline(nn.Module):
         n_freq, frames = spec.shape[-2:]
         spec = spec.reshape(n, c, n_freq, frames)
         feats = torch.log(spec.abs().clamp_min(1e-5)).reshape(n, c * n_freq, frames).transpose(1, 2)
-        logmag = self.net(feats).transpose(1, 2).clamp(max=20.0)  # (N, F, T)
-        phase = torch.angle(spec[:, self.phase_channel]).detach()
-        out = torch.polar(torch.exp(logmag), phase)
+        logmag = self.net(feats).transpose(1, 2)  # (N, F, T)
+        ref = spec[:, self.phase_channel]
+        if self.residual:
+            logmag = logmag + torch.log(ref.abs().clamp_min(1e-5))
+        phase = torch.angle(ref).detach()
+        out = torch.polar(torch.exp(logmag.clamp(max=20.0)), phase)
+        if self.keep_bins:
+            out = torch.cat([ref[:, : self.keep_bins], out[:, self.keep_bins :]], dim=1)
         y = torch.istft(out, self.n_fft, self.hop_length, window=window, center=True, length=length)
         return y.unsqueeze(1)
 

@@ -239,7 +239,7 @@ def audio_metrics(pred: torch.Tensor, target: torch.Tensor) -> dict:
 # models
 # --------------------------------------------------------------------------------------------
 def build_audio_model(arch: str, width: float, depth: int, blocks: int, patch: int, backbone: str,
-                      dropout: float, affine: bool = True):
+                      dropout: float, affine: bool = True, ratio: int = 4, lowres: str = "decimate"):
     """The network for ``arch`` (1 channel in = the spline input, 1 out; residual on the input).
 
     - ``tfilm``: :class:`chipsr.core.models.TFiLMUNet` with TFiLM blocks of ``patch / blocks``
@@ -248,7 +248,9 @@ def build_audio_model(arch: str, width: float, depth: int, blocks: int, patch: i
       AudioUNet's strided convs (cheaper per step).
     - ``audiounet``: :class:`chipsr.core.models.AudioUNet` (Kuleshov et al. 2017).
     - ``dnn``: :class:`chipsr.core.models.DNNBaseline` (Li et al. 2015): log-magnitude STFT
-      frames through a dense net, the input's phase reused.
+      frames (n_fft 512) through a dense net (3 x 2048), the input's phase reused; as in Li et al.
+      the bins below the low-res pass-band edge (0.8 x the low-res Nyquist for ``decimate``, the
+      Nyquist for ``aliased``) pass through and a log-magnitude correction is learned above.
     """
     from chipsr.core.models import AudioUNet, DNNBaseline, TFiLMUNet
 
@@ -260,7 +262,8 @@ def build_audio_model(arch: str, width: float, depth: int, blocks: int, patch: i
     if arch == "audiounet":
         return AudioUNet(1, 1, depth=depth, width=width, dropout=dropout, residual_channel=0)
     if arch == "dnn":
-        return DNNBaseline(1)
+        edge = 256 / ratio * (0.8 if lowres == "decimate" else 1.0)
+        return DNNBaseline(1, n_fft=512, hop_length=128, residual=True, keep_bins=int(edge))
     raise ChipsrInputError(f"unknown --arch {arch!r}; expected one of {', '.join(ARCHS)}")
 
 
@@ -358,7 +361,7 @@ def train(
             raise ChipsrInputError(f"{output}: holds no audio training state to resume")
         model = model_from_checkpoint(ckpt)
     else:
-        model = build_audio_model(arch, width, depth, blocks, patch, backbone, dropout)
+        model = build_audio_model(arch, width, depth, blocks, patch, backbone, dropout, ratio=ratio, lowres=lowres)
     normalization = {
         "task": TASK, "ratio": int(ratio), "high_rate": int(rate), "low_rate": rate / ratio,
         "lowres": lowres, "resampler": aio.RESAMPLER, "input": "cubic B-spline (scipy splrep/splev, k=3)",
