@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import click
 
-from chipsr.cli.options import output_option, seed_option, torch_threads_option
+from chipsr.cli.options import device_option, output_option, seed_option, torch_threads_option
 
 _CTX = {"help_option_names": ["-h", "--help"]}
-device_option = click.option(
-    "--device", default=None, help="cpu, cuda, cuda:1, mps [default: CUDA if present, else CPU]."
-)
 
 
 @click.group(context_settings=_CTX)

@@ -22,6 +22,7 @@ COMMANDS = {
     "evaluate": "chipsr.cli.evaluate:evaluate",
     "report": "chipsr.cli.report:report",
     "audio": "chipsr.cli.audio:audio",
+    "impute": "chipsr.cli.impute:impute",
 }
 #: one-line help shown by ``chipsr --help`` without importing the subcommand modules
 SHORT_HELP = {
@@ -32,6 +33,7 @@ SHORT_HELP = {
     "evaluate": "Score tracks against a deep-sequencing truth (Pearson/Spearman/MSE, in/out of peaks).",
     "report": "Aggregate evaluations into one report, a UCSC track hub and an IGV session.",
     "audio": "Audio super-resolution: train, upsample, evaluate, tfr (run `chipsr audio --help`).",
+    "impute": "Time-series imputation: train, fill a CSV's gaps, evaluate (run `chipsr impute --help`).",
 }
 
 
@@ -74,7 +76,8 @@ def cli(verbose: int) -> None:
     """chipsr: turn low-depth histone ChIP-seq into deep-experiment tracks.
 
     ChIP-seq steps: subsample reads, build coverage tracks, train, denoise, evaluate, report.
-    The same models also super-resolve audio (`chipsr audio ...`).
+    The same models also super-resolve audio (`chipsr audio ...`) and impute time series
+    (`chipsr impute ...`).
     Run `chipsr COMMAND --help` for a command's options.
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG

@@ -29,3 +29,6 @@ torch_threads_option = click.option(
     help="CPU threads for torch. 1 is the measured-safe default: on small machines shared with other "
          "jobs, 2 threads were erratic (up to 10x slower).",
 )
+device_option = click.option(
+    "--device", default=None, help="cpu, cuda, cuda:1, mps [default: CUDA if present, else CPU]."
+)
