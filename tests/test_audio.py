@@ -307,3 +307,21 @@ def test_tfr_cli_draws_a_png(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     result = _invoke("audio", "tfr", inp, "-o", tmp_path / "x.png", "--channel", "5")
     assert result.exit_code == 1 and "has 2 channel(s)" in result.output and not (tmp_path / "x.png").exists()
+
+
+def test_export_drops_the_training_state_and_keeps_the_output(tmp_path, speech_dir):
+    from chipsr.io.checkpoint import load_checkpoint
+
+    out = tmp_path / "m.pt"
+    result = _invoke("audio", "train", "--data", speech_dir, "-o", out, "--patch", "2048", "--stride", "2048",
+                     "--width", "0.03125", "--depth", "2", "--blocks", "8", "--epochs", "1", "--valid-fraction", "0.2")
+    assert result.exit_code == 0, result.output
+    small = tmp_path / "small.pt"
+    assert _invoke("audio", "export", out, "-o", small, "--half").exit_code == 0
+    assert small.stat().st_size < out.stat().st_size / 3
+    full, half = load_checkpoint(out), load_checkpoint(small)
+    assert "train_state" not in half and half["normalization"] == full["normalization"] and len(half["history"]) == 1
+    lr = _speechlike(1.0)[::4]
+    a = task.SuperResolver(full).upsample_array(lr)
+    b = task.SuperResolver(half).upsample_array(lr)
+    assert float(snr_db(b, a)) > 50  # float16 weights change the output by < -50 dB

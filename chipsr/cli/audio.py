@@ -147,3 +147,15 @@ def tfr(input_path, output, filters, channel) -> None:
     x = data[:, channel] if channel is not None else data.mean(axis=1)
     plot_tfr(x, rate, output, n_filters=filters)
     click.echo(f"-> {output}", err=True)
+
+
+@audio.command(context_settings=_CTX)
+@click.argument("model", type=click.Path(dir_okay=False))
+@output_option
+@click.option("--half", is_flag=True, help="Store the weights as float16 (half the size).")
+def export(model, output, half) -> None:
+    """Write a small copy of MODEL for shipping: best weights and metadata, no training state."""
+    from chipsr.io.checkpoint import export_checkpoint
+
+    export_checkpoint(model, output, half=half)
+    click.echo(f"-> {output}", err=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from chipsr._version import __version__
 from chipsr.errors import ChipsrInputError
-from chipsr.io.atomic import atomic_output
+from chipsr.io.atomic import atomic_output, check_output_path
 
 TSV_COLUMNS = ("epoch", "train_loss", "valid_loss", "valid_metric", "seconds", "samples_per_s")
 
@@ -98,12 +98,36 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
 
 
 def model_from_checkpoint(checkpoint: dict):
-    """Rebuild the model of a checkpoint with its best weights, in eval mode."""
+    """Rebuild the model of a checkpoint with its best weights, in eval mode (float32 parameters,
+    whatever floating dtype the stored weights have)."""
     from chipsr.core.models import build_model
 
     model = build_model(checkpoint["config"])
     model.load_state_dict(checkpoint["state_dict"])
-    return model.eval()
+    return model.float().eval()
+
+
+def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, half: bool = False) -> Path:
+    """Write a small copy of a checkpoint for shipping: the best weights and metadata only.
+
+    The resumable training state (optimizer moments, last and best weights: ~3x the model) is
+    dropped; ``train_config`` and the per-epoch history are kept. ``half=True`` stores floating
+    weights as float16 (half the size; :func:`model_from_checkpoint` loads them back as float32).
+
+    Raises
+    ------
+    ChipsrInputError
+        If ``src`` is not a chipsr checkpoint or ``dst``'s directory does not exist.
+    """
+    import torch
+
+    ckpt = load_checkpoint(src)
+    state = ckpt.get("train_state") or {}
+    out = {k: v for k, v in ckpt.items() if k != "train_state"}
+    out["history"] = state.get("history", [])
+    if half:
+        out["state_dict"] = {k: v.half() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    return save_checkpoint(check_output_path(dst), out)
 
 
 class EpochTsv:
