@@ -111,6 +111,8 @@ def upsample(input_path, output, model, ratio, **options) -> None:
               help="Output prefix: PREFIX.tsv, .json, .md, .png (spectrograms), .tfr.png (learnable WVD).")
 @click.option("--max-files", type=click.IntRange(min=1), default=None, help="Only the first N files.")
 @click.option("--figure-file", default=None, help="File drawn in the figures (default: the first).")
+@click.option("--lowres", type=click.Choice(["decimate", "aliased"]), default=None,
+              help="Make the low-res input this way instead of as the models were trained (mismatch test).")
 @seed_option
 @device_option
 @torch_threads_option

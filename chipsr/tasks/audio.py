@@ -578,7 +578,7 @@ def score(pred: np.ndarray, target: np.ndarray) -> dict:
 
 def evaluate(models: Sequence[tuple[str, str]], data: Sequence[str], prefix: str | os.PathLike,
              device: str | None = None, threads: int = 1, max_files: int | None = None,
-             figure_file: str | None = None, seed: int = 0) -> dict:
+             figure_file: str | None = None, seed: int = 0, lowres: str | None = None) -> dict:
     """Score models and baselines on held-out recordings; write PREFIX.tsv/.json/.md/.png.
 
     For every file (mono mix, resampled to the models' high rate, trimmed to a multiple of r): the
@@ -598,6 +598,9 @@ def evaluate(models: Sequence[tuple[str, str]], data: Sequence[str], prefix: str
         Output prefix.
     figure_file : str or None
         File (stem or path) drawn in the spectrogram PNG; default the first file.
+    lowres : {None, "decimate", "aliased"}
+        Make the low-res input this way instead of the models' training mode (a mismatch test,
+        as the TFiLM paper's appendix G); recorded as ``lowres`` with ``trained_lowres``.
 
     Returns
     -------
@@ -624,7 +627,9 @@ def evaluate(models: Sequence[tuple[str, str]], data: Sequence[str], prefix: str
             if r.meta[key] != first.meta[key]:
                 raise ChipsrInputError(f"model {name}: {key} {r.meta[key]} differs from {first.meta[key]} of the "
                                        "first model; evaluate models of one setting together")
-    ratio, rate, mode = first.ratio, first.high_rate, first.meta["lowres"]
+    ratio, rate, mode = first.ratio, first.high_rate, lowres or first.meta["lowres"]
+    if mode not in LOWRES_MODES:
+        raise ChipsrInputError(f"--lowres {mode!r}: expected one of {', '.join(LOWRES_MODES)}")
     files = aio.list_audio(data)[:max_files]
     rows, keep = [], None
     t0 = time.perf_counter()
@@ -649,6 +654,7 @@ def evaluate(models: Sequence[tuple[str, str]], data: Sequence[str], prefix: str
     methods = [*BASELINES, *resolvers]
     report = _summarise(rows, methods, list(resolvers))
     report["settings"] = {"ratio": ratio, "high_rate": rate, "low_rate": first.low_rate, "lowres": mode,
+                          "trained_lowres": first.meta["lowres"],
                           "resampler": first.meta.get("resampler", aio.RESAMPLER), "files": len(files),
                           "models": {n: str(p) for n, p in models},
                           "lsd_log10": "log10 power, n_fft 2048, hop 512, periodic Hann, centred, floor 1e-8",
@@ -688,7 +694,7 @@ def _markdown(report: dict) -> str:
     lines = [
         f"# Audio super-resolution: r = {s['ratio']}, {s['low_rate']:g} Hz -> {s['high_rate']} Hz",
         "",
-        f"Low-res: `{s['lowres']}`; resampler: {s['resampler']}; {len({r['file'] for r in report['rows']})} files.",
+        f"Low-res: `{s['lowres']}` (models trained on `{s.get('trained_lowres', s['lowres'])}`); resampler: {s['resampler']}; {len({r['file'] for r in report['rows']})} files.",
         f"LSD (log10): {s['lsd_log10']}. LSD (ln, ref): {s['lsd_ln_ref']}.",
         "",
         "| method | SNR (dB) | LSD log10 | LSD ln (ref code) |",
