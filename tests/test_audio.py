@@ -325,3 +325,20 @@ def test_export_drops_the_training_state_and_keeps_the_output(tmp_path, speech_d
     a = task.SuperResolver(full).upsample_array(lr)
     b = task.SuperResolver(half).upsample_array(lr)
     assert float(snr_db(b, a)) > 50  # float16 weights change the output by < -50 dB
+
+
+def test_shipped_example_model_beats_spline_on_the_demo_utterance(tmp_path):
+    """The model in examples/audio super-resolves the bundled held-out utterance better than spline."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "examples" / "audio"
+    out = tmp_path / "up.wav"
+    result = _invoke("audio", "upsample", root / "data" / "2989-138028-0000_4kHz.wav", "-o", out,
+                     "--model", root / "speech_r4_tfilm.pt", "--ratio", "4")
+    assert result.exit_code == 0, result.output
+    y = sf.read(root / "data" / "2989-138028-0000.flac", dtype="float32")[0]
+    up = sf.read(out, dtype="float32")[0]
+    n = min(len(y), len(up)) // 4 * 4
+    spline = task.spline_upsample(sf.read(root / "data" / "2989-138028-0000_4kHz.wav", dtype="float32")[0], 4)[:n]
+    model, base = task.score(up[:n], y[:n]), task.score(spline, y[:n])
+    assert model["snr_db"] > base["snr_db"] + 0.1 and model["lsd_log10"] < base["lsd_log10"] - 0.3
