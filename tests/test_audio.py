@@ -342,3 +342,13 @@ def test_shipped_example_model_beats_spline_on_the_demo_utterance(tmp_path):
     spline = task.spline_upsample(sf.read(root / "data" / "2989-138028-0000_4kHz.wav", dtype="float32")[0], 4)[:n]
     model, base = task.score(up[:n], y[:n]), task.score(spline, y[:n])
     assert model["snr_db"] > base["snr_db"] + 0.1 and model["lsd_log10"] < base["lsd_log10"] - 0.3
+
+
+def test_ratio_6_model_with_a_fractional_low_rate(tmp_path):
+    """r = 6 at 16 kHz has a 2666.67-Hz low rate: soxr resamples to it and the output is at 16 kHz."""
+    ckpt = _tiny_checkpoint(tmp_path / "r6.pt", ratio=6)
+    inp, out = tmp_path / "in.wav", tmp_path / "out.wav"
+    sf.write(inp, _speechlike(2.0, rate=8000), 8000)
+    s = task.upsample(inp, out, ckpt)
+    info = sf.info(out)
+    assert info.samplerate == RATE and abs(info.frames - 2 * RATE) <= 6 and s["input_rate"] == 8000
