@@ -64,7 +64,6 @@ def main() -> None:
     import torch
 
     meta = torch.load(args.model, weights_only=True)["normalization"]
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in args.minutes:
             inp = Path(tmp) / f"in_{minutes:g}min.wav"
@@ -74,8 +73,8 @@ def main() -> None:
                 res = subprocess.run([sys.executable, "-c", CHILD, str(inp), str(out), args.model, str(threads),
                                       args.device], capture_output=True, text=True, check=True)
                 s = json.loads(res.stdout.strip().splitlines()[-1])
-                rows.append((minutes, threads, s))
-                print(f"{minutes:5.1f} min  {threads} thread(s)  {s['device_used']:>4}: wall {s['wall_seconds']:7.1f} s  "
+                print(f"{minutes:5.1f} min  {threads} thread(s)  {s['device_used']:>4}: "
+                      f"wall {s['wall_seconds']:7.1f} s  "
                       f"real-time factor {s['wall_seconds'] / s['audio_seconds']:.4f}  "
                       f"peak RSS {s['peak_rss_mib']:7.1f} MiB", flush=True)
     print(f"model {args.model}: ratio {meta['ratio']}, {meta['low_rate']:g} -> {meta['high_rate']} Hz")

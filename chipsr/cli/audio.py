@@ -89,16 +89,9 @@ def upsample(input_path, output, model, ratio, **options) -> None:
 
     The output is written at the model's high rate (.wav/.flac 16-bit PCM, .ogg Vorbis).
     """
-    from chipsr.errors import ChipsrInputError
     from chipsr.tasks.audio import upsample as run
 
-    if ratio is not None:
-        from chipsr.io.checkpoint import load_checkpoint
-
-        trained = (load_checkpoint(model).get("normalization") or {}).get("ratio")
-        if trained != ratio:
-            raise ChipsrInputError(f"{model}: the model was trained for ratio {trained}, not --ratio {ratio}")
-    s = run(input_path, output, model, **options)
+    s = run(input_path, output, model, ratio=ratio, **options)
     click.echo(f"{s['audio_seconds']:.1f} s at {s['output_rate']} Hz in {s['compute_seconds']:.1f} s "
                f"(real-time factor {s['real_time_factor']:.3f}) -> {output}", err=True)
 

@@ -119,7 +119,15 @@ class FitResult:
     state: dict = field(default_factory=dict)
 
 
-def _loss_fn(name) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def loss_function(name) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The training loss ``fn(pred, target) -> scalar`` for a name in :data:`LOSSES` (a callable
+    is returned as is). ``"rmse"`` is the mean over examples of the per-example RMSE.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    """
     if callable(name):
         return name
     if name == "mse":
@@ -185,7 +193,7 @@ def evaluate(
         The loss averaged over examples, and the metric (a dict when ``metric`` returns one).
     """
     dev = pick_device(device)
-    fn = _loss_fn(loss)
+    fn = loss_function(loss)
     model.eval()
     total, count = 0.0, 0
     preds, targets = [], []
@@ -269,7 +277,7 @@ def fit(
     train_set, valid_set = _as_dataset(train_data), _as_dataset(valid_data)
     if len(train_set) == 0:
         raise ValueError("no training examples")
-    loss_fn = _loss_fn(loss_fn if loss_fn is not None else cfg.loss)
+    loss_fn = loss_function(loss_fn if loss_fn is not None else cfg.loss)
     model.to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     result = FitResult()

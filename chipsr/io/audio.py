@@ -74,14 +74,15 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     return data, int(rate)
 
 
-def check_finite(data: np.ndarray, path) -> None:
-    """Raise :class:`ChipsrInputError` naming ``path`` and the first bad sample if ``data`` has NaN/inf."""
+def check_finite(data: np.ndarray, path, offset: int = 0) -> None:
+    """Raise :class:`ChipsrInputError` naming ``path`` and the first NaN/inf sample of ``data``
+    (shape (frames, channels)); ``offset`` = the file frame of ``data[0]`` (for streamed blocks)."""
     bad = ~np.isfinite(data)
     if bad.any():
-        frame, channel = np.argwhere(bad)[0] if data.ndim == 2 else (int(np.argmax(bad)), 0)
-        value = data[frame, channel] if data.ndim == 2 else data[frame]
+        frame, channel = np.argwhere(bad)[0]
         raise ChipsrInputError(
-            f"{path}: sample {int(frame)} of channel {int(channel)} is {value} ({int(bad.sum())} non-finite samples)"
+            f"{path}: frame {int(frame) + offset}, channel {int(channel)} is {data[frame, channel]} "
+            f"({int(bad.sum())} non-finite samples in this block)"
         )
 
 
@@ -102,12 +103,7 @@ def iter_audio_blocks(path: str | os.PathLike, blocksize: int) -> Iterator[np.nd
             block = fh.read(blocksize, dtype="float32", always_2d=True)
             if block.shape[0] == 0:
                 return
-            if not np.isfinite(block).all():
-                try:
-                    check_finite(block, path)
-                except ChipsrInputError as exc:  # report the frame number within the file
-                    frame = int(np.argwhere(~np.isfinite(block))[0][0]) + offset
-                    raise ChipsrInputError(f"{path}: non-finite sample at frame {frame} ({exc})") from None
+            check_finite(block, path, offset)
             offset += block.shape[0]
             yield block
 
@@ -151,31 +147,6 @@ class StreamResampler:
         if self.passthrough:
             return block
         return self._stream.resample_chunk(np.ascontiguousarray(block, dtype=np.float32), last=last)
-
-
-def write_audio(path: str | os.PathLike, data: np.ndarray, rate: int, subtype: str | None = None) -> Path:
-    """Write ``data`` (frames,) or (frames, channels) atomically; samples outside [-1, 1] are clipped.
-
-    The container follows the extension (.wav, .flac, .ogg); ``subtype`` defaults to 16-bit PCM
-    for WAV/FLAC (what players expect). Clipping is logged with the number of clipped samples.
-
-    Raises
-    ------
-    ChipsrInputError
-        If the extension is not a format libsndfile writes, or the output directory is missing.
-    """
-    import soundfile as sf
-
-    path = check_output_path(path)
-    fmt = _format_of(path)
-    data = np.asarray(data, dtype=np.float32)
-    clipped = int((np.abs(data) > 1.0).sum())
-    if clipped:
-        log.warning("%s: %d samples outside [-1, 1] were clipped", path, clipped)
-        data = np.clip(data, -1.0, 1.0)
-    with atomic_output(path) as tmp:
-        sf.write(str(tmp), data, int(rate), format=fmt, subtype=subtype or _default_subtype(fmt))
-    return path
 
 
 class AudioWriter:

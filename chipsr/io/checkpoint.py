@@ -119,8 +119,6 @@ def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, half: bool
     ChipsrInputError
         If ``src`` is not a chipsr checkpoint or ``dst``'s directory does not exist.
     """
-    import torch
-
     ckpt = load_checkpoint(src)
     state = ckpt.get("train_state") or {}
     out = {k: v for k, v in ckpt.items() if k != "train_state"}

@@ -373,10 +373,10 @@ def train(
                       time_limit_s=None if time_limit_min is None else time_limit_min * 60)
     loss_fn = None
     if tf_loss == "lwvd":
-        from chipsr.core.train import _loss_fn
+        from chipsr.core.train import loss_function
         from chipsr.core.wvd import LWVDLoss
 
-        base, tf = _loss_fn(loss), LWVDLoss(sample_rate=rate)
+        base, tf = loss_function(loss), LWVDLoss(sample_rate=rate)
 
         def loss_fn(pred, target):
             return base(pred, target) + tf_loss_weight * tf.to(pred.device)(pred, target)
@@ -458,7 +458,7 @@ class SuperResolver:
         out = []
         for ch in range(lowres.shape[1]):
             piece = lowres[:, ch]
-            x = spline_upsample(piece, r) if len(piece) >= 4 else np.repeat(piece, r).astype(np.float32)
+            x = spline_upsample(piece, r)
             y = predict_tiled(self.model, x[None], self.patch, self.overlap, self.batch_size, self.device)[0]
             out.append(y.numpy()[(a - lo) * r : (b - lo) * r])
         return np.stack(out, axis=1)
@@ -493,7 +493,8 @@ class SuperResolver:
 
 
 def upsample(input_path: str | os.PathLike, output: str | os.PathLike, model: str | os.PathLike,
-             device: str | None = None, batch_size: int = 8, threads: int = 1, block_seconds: float = 10.0) -> dict:
+             device: str | None = None, batch_size: int = 8, threads: int = 1, block_seconds: float = 10.0,
+             ratio: int | None = None) -> dict:
     """Super-resolve an audio file with a trained model; write it at the model's high rate.
 
     The input (any rate below the model's high rate; mono or multichannel, channel by channel) is
@@ -501,6 +502,8 @@ def upsample(input_path: str | os.PathLike, output: str | os.PathLike, model: st
     i.e. the input rate is above the low rate), then streamed through :class:`SuperResolver`.
     The output (WAV/FLAC/OGG by extension, 16-bit PCM for WAV/FLAC, clipped to [-1, 1] with a
     warning) appears atomically only when complete.
+
+    ``ratio``, when given, must be the model's upsampling ratio.
 
     Returns
     -------
@@ -511,7 +514,8 @@ def upsample(input_path: str | os.PathLike, output: str | os.PathLike, model: st
     ------
     ChipsrInputError
         Unreadable or non-audio input, input at or above the model's high rate, a file shorter
-        than one patch, NaN/inf samples, or a checkpoint that is not an audio model.
+        than one patch, NaN/inf samples, a checkpoint that is not an audio model, or a ``ratio``
+        the model was not trained for.
     """
     from chipsr.io.atomic import check_output_path
     from chipsr.io.checkpoint import load_checkpoint
@@ -520,6 +524,8 @@ def upsample(input_path: str | os.PathLike, output: str | os.PathLike, model: st
     t0 = time.perf_counter()
     output = check_output_path(output)
     sr = SuperResolver(load_checkpoint(model), device=device, batch_size=batch_size)
+    if ratio is not None and ratio != sr.ratio:
+        raise ChipsrInputError(f"{model}: the model was trained for ratio {sr.ratio}, not --ratio {ratio}")
     info = aio.audio_info(input_path)
     rate_in = int(info.samplerate)
     if rate_in >= sr.high_rate:
@@ -670,7 +676,9 @@ def evaluate(models: Sequence[tuple[str, str]], data: Sequence[str], prefix: str
         tmp.write_text(_markdown(report))
     if keep is not None:
         spectrogram_figure(keep[1], rate, Path(f"{prefix}.png"), title=keep[0].name)
-        _tfr_figure(keep[1], rate, Path(f"{prefix}.tfr.png"))
+        from chipsr.tasks.tfr import tf_comparison_figure
+
+        tf_comparison_figure(keep[1], rate, Path(f"{prefix}.tfr.png"))
     return report
 
 
@@ -694,7 +702,8 @@ def _markdown(report: dict) -> str:
     lines = [
         f"# Audio super-resolution: r = {s['ratio']}, {s['low_rate']:g} Hz -> {s['high_rate']} Hz",
         "",
-        f"Low-res: `{s['lowres']}` (models trained on `{s.get('trained_lowres', s['lowres'])}`); resampler: {s['resampler']}; {len({r['file'] for r in report['rows']})} files.",
+        f"Low-res: `{s['lowres']}` (models trained on `{s.get('trained_lowres', s['lowres'])}`); "
+        f"resampler: {s['resampler']}; {len({r['file'] for r in report['rows']})} files.",
         f"LSD (log10): {s['lsd_log10']}. LSD (ln, ref): {s['lsd_ln_ref']}.",
         "",
         "| method | SNR (dB) | LSD log10 | LSD ln (ref code) |",
@@ -717,14 +726,13 @@ def spectrogram_figure(signals: dict, rate: int, path: Path, title: str = "") ->
     from matplotlib.figure import Figure
 
     from chipsr.io.atomic import atomic_output
+    from chipsr.tasks.tfr import stft_db
 
     fig = Figure(figsize=(9, 2.2 * len(signals)), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(signals), 1, sharex=True, squeeze=False)[:, 0]
-    window = torch.hann_window(1024)
     for ax, (name, sig) in zip(axes, signals.items()):
-        spec = torch.stft(torch.as_tensor(sig, dtype=torch.float32), 1024, 256, window=window, return_complex=True)
-        db = 10 * torch.log10(spec.abs().pow(2).clamp(min=1e-10)).numpy()
+        db = stft_db(np.asarray(sig, dtype=np.float32), 1024, 256)
         ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=db.max() - 90, vmax=db.max(),
                   extent=(0, len(sig) / rate, 0, rate / 2000))
         ax.set_ylabel("kHz")
@@ -734,14 +742,4 @@ def spectrogram_figure(signals: dict, rate: int, path: Path, title: str = "") ->
         fig.suptitle(title, fontsize=10)
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
-    return path
-
-
-def _tfr_figure(signals: dict, rate: int, path: Path) -> Path | None:
-    """The learnable-WVD beside the STFT for each signal (issue 7), when that module is present."""
-    try:
-        from chipsr.tasks.tfr import tf_comparison_figure
-    except ImportError:  # pragma: no cover - the TFR module ships with chipsr
-        return None
-    tf_comparison_figure(signals, rate, path)
     return path
