@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.types import GuardedGroup
+
 from chipsr.cli.options import device_option, output_option, seed_option, torch_threads_option
 
 _CTX = {"help_option_names": ["-h", "--help"]}
 
 
-@click.group(context_settings=_CTX)
+@click.group(cls=GuardedGroup, context_settings=_CTX)
 def audio() -> None:
     """Audio super-resolution: train a model, upsample recordings, evaluate against baselines.
 
@@ -24,7 +26,7 @@ def audio() -> None:
 @audio.command(context_settings=_CTX)
 @click.option("--data", multiple=True, required=True,
               help="Directory (searched recursively), audio file or list file (one path per line); repeatable.")
-@output_option
+@output_option(suffixes=(".epochs.tsv", ".splits.json"))
 @click.option("--ratio", type=click.IntRange(min=2), default=4, show_default=True, help="Upsampling ratio r.")
 @click.option("--arch", type=click.Choice(["tfilm", "audiounet", "dnn"]), default="tfilm", show_default=True,
               help="TFiLM U-Net, AudioUNet (Kuleshov 2017) or the DNN baseline (Li 2015).")
@@ -77,7 +79,7 @@ def train(data, output, **options) -> None:
 
 @audio.command(context_settings=_CTX)
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
-@output_option
+@output_option()
 @click.option("--model", required=True, type=click.Path(dir_okay=False), help="Checkpoint from `chipsr audio train`.")
 @click.option("--ratio", type=click.IntRange(min=2), default=None,
               help="Check that the model upsamples by this ratio (error otherwise).")
@@ -100,8 +102,8 @@ def upsample(input_path, output, model, ratio, **options) -> None:
 @click.option("--model", "models", multiple=True, required=True,
               help="Checkpoint, or NAME=checkpoint; repeatable (models of one ratio and rate).")
 @click.option("--data", multiple=True, required=True, help="Held-out high-res recordings (dir / file / list).")
-@click.option("-o", "--output", "prefix", required=True,
-              help="Output prefix: PREFIX.tsv, .json, .md, .png (spectrograms), .tfr.png (learnable WVD).")
+@output_option(suffixes=(".tsv", ".json", ".md", ".png", ".tfr.png"), prefix=True, dest="prefix", metavar="PREFIX",
+               help="Output prefix: PREFIX.tsv, .json, .md, .png (spectrograms), .tfr.png (learnable WVD).")
 @click.option("--max-files", type=click.IntRange(min=1), default=None, help="Only the first N files.")
 @click.option("--figure-file", default=None, help="File drawn in the figures (default: the first).")
 @click.option("--lowres", type=click.Choice(["decimate", "aliased"]), default=None,
@@ -127,7 +129,7 @@ def evaluate(models, data, prefix, **options) -> None:
 
 @audio.command(context_settings=_CTX)
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
-@output_option
+@output_option()
 @click.option("--filters", type=click.IntRange(min=1), default=64, show_default=True, help="Number of filters K.")
 @click.option("--channel", type=click.IntRange(min=0), default=None, help="Channel to draw (default: the mono mix).")
 def tfr(input_path, output, filters, channel) -> None:
@@ -146,7 +148,7 @@ def tfr(input_path, output, filters, channel) -> None:
 
 @audio.command(context_settings=_CTX)
 @click.argument("model", type=click.Path(dir_okay=False))
-@output_option
+@output_option()
 @click.option("--half", is_flag=True, help="Store the weights as float16 (half the size).")
 def export(model, output, half) -> None:
     """Write a small copy of MODEL for shipping: best weights and metadata, no training state."""

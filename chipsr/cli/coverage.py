@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.types import GuardedCommand
+
 from chipsr.cli.options import bin_size_option, blacklist_option, output_option, region_option, threads_option
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@output_option
+@output_option()
 @bin_size_option
 @click.option("--extend-reads", type=int, default=None, is_flag=False, flag_value=0, metavar="[LEN]",
               help="Extend single-end reads to LEN bp in their strand direction; BAM pairs and BED3 rows "

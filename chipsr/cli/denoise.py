@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.types import GuardedCommand
+
 from chipsr.cli.options import output_option, torch_threads_option
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--marks", multiple=True, required=True,
               help="Low-depth bigWigs, the model's marks in its order (comma-separated or repeated; NAME=path).")
 @click.option("--model", required=True, type=click.Path(dir_okay=False), help="Checkpoint from `chipsr train`.")
-@output_option
+@output_option()
 @click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]", help="Only these regions; repeatable.")
 @click.option("--overlap", type=click.IntRange(min=0), default=100, show_default=True,
               help="Bins of context dropped at each side of every window.")

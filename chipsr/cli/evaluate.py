@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import click
 
-from chipsr.cli.options import bin_size_option, torch_threads_option
+from chipsr.cli.types import GuardedCommand
+
+from chipsr.cli.options import bin_size_option, output_option, torch_threads_option
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--truth", required=True, type=click.Path(dir_okay=False),
               help="bigWig of the deep-sequencing (high-depth) track that the others are scored against.")
 @click.option("--tracks", "tracks", required=True, multiple=True, metavar="NAME=PATH[,NAME=PATH...]",
               help="bigWigs to score, comma-separated or repeated, in table order (e.g. "
                    "noisy=low.bw,tfilm=denoised.bw); the last one is drawn against the truth.")
-@click.option("-o", "--output", "prefix", required=True, type=click.Path(dir_okay=False), metavar="PREFIX",
-              help="Output prefix: writes PREFIX.tsv, PREFIX.json, PREFIX.md and PREFIX.png (atomically).")
+@output_option(suffixes=(".tsv", ".json", ".md", ".png"), prefix=True, dest="prefix", metavar="PREFIX",
+               help="Output prefix: writes PREFIX.tsv, PREFIX.json, PREFIX.md and PREFIX.png (atomically).")
 @click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]",
               help="Evaluate only this region (1-based inclusive, as samtools/IGV); repeatable. "
                    "[default: every chromosome of the truth]")

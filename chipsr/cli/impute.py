@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.types import GuardedGroup
+
 from chipsr.cli.options import device_option, output_option, seed_option, torch_threads_option
 
 _CTX = {"help_option_names": ["-h", "--help"]}
@@ -38,7 +40,7 @@ def _setup_torch(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-@click.group(context_settings=_CTX)
+@click.group(cls=GuardedGroup, context_settings=_CTX)
 def impute() -> None:
     """Fill missing values of multivariate time series (TFiLM U-Net, Conv U-Net, DNN, baselines).
 
@@ -53,7 +55,7 @@ def impute() -> None:
 @click.option("--dataset", type=click.Choice(["beijing", "ett", "csv"]), required=True,
               help="beijing: SAITS split (train = last 28 months); ett: Informer 12/4/4-month split; "
                    "csv: the last --valid-fraction of the rows validate.")
-@output_option
+@output_option(suffixes=(".epochs.tsv",))
 @click.option("--arch", type=click.Choice(["tfilm", "conv", "dnn"]), default="tfilm", show_default=True,
               help="TFiLM U-Net, the same U-Net without TFiLM, or a dense network (the paper's DNN row).")
 @click.option("--window", type=click.IntRange(min=2), default=24, show_default=True, help="Window length in steps.")
@@ -109,7 +111,7 @@ def train(data_path, dataset, output, threads, valid_fraction, wind, no_mask_cha
 
 @impute.command(context_settings=_CTX)
 @click.argument("input_csv", metavar="IN.csv", type=click.Path(dir_okay=False))
-@output_option
+@output_option()
 @click.option("--model", required=True, type=click.Path(dir_okay=False), help="Checkpoint of `chipsr impute train`.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @device_option
@@ -132,7 +134,8 @@ def fill(input_csv, output, model, batch_size, device, threads) -> None:
               help="Beijing station directory, ETT directory or file, or a wide CSV.")
 @click.option("--dataset", type=click.Choice(["beijing", "ett", "csv"]), required=True,
               help="Which loader and split (test = Beijing's first 10 months, ETT's last 4, a CSV whole).")
-@output_option
+@output_option(suffixes=(".tsv", ".json", ".md", ".png"), prefix=True, strip_suffix=True,
+               help="Results: X.tsv (or X) also writes X.json, X.md and X.png.")
 @click.option("--model", "models", multiple=True, metavar="[NAME=]PATH",
               help="A trained imputer to score (repeatable); NAME defaults to the file stem.")
 @click.option("--baselines", default="ZeroFill,Mean,LOCF,Linear,CubicSpline", show_default=True,

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import click
 
-output_option = click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file (written atomically)."
-)
+from chipsr.cli.types import OutputPath
+
+
+def output_option(suffixes: tuple[str, ...] = (), siblings: tuple[str, ...] = (), prefix: bool = False,
+                  strip_suffix: bool = False, dest: str = "output", help: str = "Output file (written atomically).",
+                  metavar: str | None = None):
+    """``-o/--output`` with the output guard: the files it names (``-o`` plus ``suffixes`` /
+    ``siblings``, see :class:`chipsr.cli.types.OutputPath`) may not be any input of the command,
+    and their folder must exist and be writable (checked before the work starts)."""
+    return click.option("-o", "--output", dest, required=True, metavar=metavar, help=help,
+                        type=OutputPath(suffixes, siblings, prefix=prefix, strip_suffix=strip_suffix))
+
+
 seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 threads_option = click.option(
     "-p", "--threads", type=click.IntRange(min=1), default=1, show_default=True,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.options import output_option
+from chipsr.cli.types import GuardedCommand, OutputDir
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--evaluation", "evaluations", multiple=True, required=True, metavar="MARK=EVAL.json",
               help="A target mark and its `chipsr evaluate` JSON; repeatable, in row order.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Markdown report.")
-@click.option("--hub-dir", type=click.Path(file_okay=False), default=None,
+@output_option(help="Markdown report.")
+@click.option("--hub-dir", type=OutputDir(("hub.txt", "genomes.txt", "igv_session.xml", "{genome}/trackDb.txt")),
+              default=None,
               help="Also write a UCSC track hub and an IGV session of all tracks here.")
 @click.option("--genome", default="hg19", show_default=True, help="UCSC assembly name for the hub and IGV.")
 def report(evaluations, output, hub_dir, genome) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.types import GuardedCommand
+
 from chipsr.cli.options import output_option, seed_option
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("reads", type=click.Path(dir_okay=False))
-@output_option
+@output_option(suffixes=(".bai",))
 @click.option("--reads", "n_reads", type=int, default=None,
               help="Keep exactly N templates (reads or read pairs) [default: 1000000 unless --fraction].")
 @click.option("--fraction", type=float, default=None, help="Keep each template with probability F in (0, 1].")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.types import GuardedCommand
+
 from chipsr.cli.options import bin_size_option, blacklist_option, output_option, seed_option, torch_threads_option
 
 _ARCHS = ["tfilm", "conv", "coda", "linear"]
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--marks", multiple=True, required=True,
               help="Low-depth coverage bigWigs (comma-separated or repeated; NAME=path to name one). Order matters.")
 @click.option("--target", required=True, type=click.Path(dir_okay=False), help="Full-depth bigWig of the target mark.")
-@output_option
+@output_option(suffixes=(".epochs.tsv",), siblings=("splits.json",))
 @click.option("--arch", type=click.Choice(_ARCHS), default="tfilm", show_default=True,
               help="TFiLM U-Net, the same U-Net without TFiLM, the Coda CNN, or a multi-mark linear filter.")
 @bin_size_option
