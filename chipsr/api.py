@@ -273,7 +273,7 @@ def train(
 
 def denoise(
     marks: Sequence[str],
-    model: str | os.PathLike,
+    model: str | os.PathLike | Sequence[str | os.PathLike],
     output: str | os.PathLike,
     *,
     regions: Sequence[str] = (),
@@ -288,8 +288,9 @@ def denoise(
     ----------
     marks : sequence of str
         The model's marks, same names and order as at training (``NAME=path`` to rename).
-    model : path
-        Checkpoint from :func:`train`.
+    model : path or sequence of paths
+        Checkpoint from :func:`train`, or several of one target (a seed ensemble: their outputs
+        are averaged).
     output : path
         Output bigWig (atomic).
     regions : sequence of str
@@ -318,6 +319,7 @@ def denoise(
     if threads:
         torch.set_num_threads(threads)
     check_output_path(output)
+    model = list(model) if isinstance(model, (list, tuple)) else model
     return _denoise(parse_named_tracks(marks), model, output, _regions(regions) or None, overlap=overlap,
                     batch_size=batch_size, device=device)
 

@@ -61,7 +61,8 @@ def test_fit_lowers_loss_and_keeps_best(device):
     after, r = evaluate(model, (x, y), device=device, metric=pearson)
     assert after < before / 10
     assert len(result.history) == len(records) and records[0][1] is True
-    assert set(result.history[0]) == {"epoch", "train_loss", "valid_loss", "valid_metric", "seconds", "samples_per_s"}
+    assert set(result.history[0]) == {"epoch", "train_loss", "valid_loss", "valid_metric", "lr", "seconds",
+                                     "samples_per_s"}
     assert result.best_valid_loss == min(h["valid_loss"] for h in result.history)
     assert r > 0.9
 
@@ -115,7 +116,7 @@ def test_checkpoint_and_tsv_files(tmp_path):
         progress=False)
     rows = list(csv.DictReader(tsv.open(), delimiter="\t"))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
-    assert list(rows[0]) == ["epoch", "train_loss", "valid_loss", "valid_metric", "seconds", "samples_per_s"]
+    assert list(rows[0]) == ["epoch", "train_loss", "valid_loss", "valid_metric", "seconds", "samples_per_s", "lr"]
     ckpt = load_checkpoint(tmp_path / "m.pt")
     assert ckpt["normalization"] == {"scale": [1.0, 2.0]} and ckpt["chipsr_version"]
     assert ckpt["train_config"]["epochs"] == 3

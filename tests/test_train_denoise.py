@@ -47,7 +47,8 @@ def tracks(tmp_path):
 def train_args(tracks, out, *extra):
     return ["train", "--marks", f"{tracks['K27ac']},{tracks['K4me1']}", "--target", str(tracks["target"]),
             "-o", str(out), "--train-region", "chrA:1-100000", "--valid-region", "chrA:100001-150000",
-            "--test-region", "chrB", "--window", "200", "--epochs", "3", "--batch-size", "8", *extra]
+            "--test-region", "chrB", "--window", "200", "--epochs", "3", "--batch-size", "8", "--samples-per-epoch", "96",
+            *extra]
 
 
 @pytest.mark.parametrize("arch, lr, must_beat_input", [("linear", "1e-2", True), ("tfilm", "1e-3", False)])

@@ -52,8 +52,16 @@ model:
   width: 0.0625
   dropout: 0.1
   transform: none
-  epochs: 1
-  patience: 1
+  input_transform: log1p
+  seeds: [1, 2]
+  epochs: {{tfilm: 1, linear: 1}}
+  samples_per_epoch: 64
+  reverse: true
+  peak_fraction: 0.5
+  lr_schedule: cosine
+  select: pearson
+  patience: null
+  time_limit: {{tfilm: 5}}
   batch_size: 32
   lr: {{tfilm: 0.001, linear: 0.0003}}
   threads: 1
@@ -82,8 +90,13 @@ def test_example_run_end_to_end(tmp_path):
     for mark in ("H3K27ac", "H3K4me1", "H3K4me3"):
         assert f"| {mark} |" in report
     assert "smoothed input" in report and "tfilm" in report
+    assert " ± " in report and "(ens. " in report and "seed sd" in report  # 2 seeds: spread and ensemble
     assert (res / "hub" / "hg19" / "trackDb.txt").exists() and (res / "hub" / "igv_session.xml").exists()
-    assert (res / "benchmarks" / "train" / "H3K27ac.tfilm.tsv").exists()
+    assert ".seed" not in (res / "hub" / "hg19" / "trackDb.txt").read_text()  # the hub shows ensembles only
+    for seed in (1, 2):
+        assert (res / "benchmarks" / "train" / f"H3K27ac.tfilm.seed{seed}.tsv").exists()
+        assert (res / "denoised" / "seeds" / f"H3K27ac.tfilm.seed{seed}.bw").exists()
+    assert "ensemble of 2 models" in (res / "logs" / "denoise" / "H3K27ac.tfilm.log").read_text()
     # nothing changed: a second run has nothing to do
     again = snakemake("-n", "--cores", "2", "--configfile", str(config))
     assert "Nothing to be done" in again.stdout + again.stderr

@@ -12,7 +12,9 @@ from chipsr.cli.options import output_option, torch_threads_option
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--marks", multiple=True, required=True,
               help="Low-depth bigWigs, the model's marks in its order (comma-separated or repeated; NAME=path).")
-@click.option("--model", required=True, type=click.Path(dir_okay=False), help="Checkpoint from `chipsr train`.")
+@click.option("--model", "models", required=True, multiple=True, type=click.Path(dir_okay=False),
+              help="Checkpoint from `chipsr train`; repeat it (or comma-separate) for a seed ensemble of one "
+                   "target: the models' outputs are averaged.")
 @output_option()
 @click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]", help="Only these regions; repeatable.")
 @click.option("--overlap", type=click.IntRange(min=0), default=100, show_default=True,
@@ -20,10 +22,11 @@ from chipsr.cli.options import output_option, torch_threads_option
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--device", default=None, help="cpu, cuda, mps [default: CUDA if present, else CPU].")
 @torch_threads_option
-def denoise(marks, model, output, regions, overlap, batch_size, device, threads) -> None:
+def denoise(marks, models, output, regions, overlap, batch_size, device, threads) -> None:
     """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark."""
     from chipsr import api
 
-    stats = api.denoise(list(marks), model, output, regions=regions, overlap=overlap, batch_size=batch_size,
+    paths = [p.strip() for m in models for p in m.split(",") if p.strip()]
+    stats = api.denoise(list(marks), paths if len(paths) > 1 else paths[0], output, regions=regions, overlap=overlap, batch_size=batch_size,
                         device=device, threads=threads)
     click.echo(f"{stats['bp'] / 1e6:.1f} Mbp at {stats['mbp_per_s']:.1f} Mbp/s -> {output}", err=True)

@@ -6,7 +6,8 @@ import click
 
 from chipsr.cli.types import GuardedCommand
 
-from chipsr.cli.options import bin_size_option, blacklist_option, output_option, seed_option, torch_threads_option
+from chipsr.cli.options import (bin_size_option, blacklist_option, device_option, output_option, seed_option,
+                                torch_threads_option)
 
 _ARCHS = ["tfilm", "conv", "coda", "linear"]
 
@@ -26,7 +27,9 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
 @click.option("--depth", type=click.IntRange(min=1), default=3, show_default=True, help="U-Net down blocks (K).")
 @click.option("--dropout", type=click.FloatRange(0, 1), default=0.1, show_default=True)
 @click.option("--transform", type=click.Choice(["none", "arcsinh", "log1p"]), default="none", show_default=True,
-              help="Signal transform before per-mark scaling (inverted on output).")
+              help="Target transform before dividing by its training mean (inverted on output).")
+@click.option("--input-transform", type=click.Choice(["log1p", "same"]), default="log1p", show_default=True,
+              help="Inputs: log1p(x / the mark's training mean), or the target's transform (the earlier recipe).")
 @click.option("--gamma-offset", type=float, default=1.0, show_default=True,
               help="TFiLM: added to every gamma; 1 = (1 + gamma) * F + beta (starts as the identity), "
                    "0 = the paper's gamma * F + beta.")
@@ -36,13 +39,28 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
 @click.option("--valid-region", "valid_regions", multiple=True, required=True, help="CHR or CHR:START-END; repeatable.")
 @click.option("--test-region", "test_regions", multiple=True, help="Held out (recorded for evaluate); repeatable.")
 @blacklist_option
-@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=3e-4, show_default=True)
-@click.option("--patience", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Early stopping: epochs without a better validation loss.")
+@click.option("--epochs", type=click.IntRange(min=1), default=40, show_default=True,
+              help="Epochs of --samples-per-epoch random crops; the cosine schedule spans them all.")
+@click.option("--samples-per-epoch", type=click.IntRange(min=1), default=800, show_default=True,
+              help="Random windows drawn afresh (seeded) from the training regions every epoch.")
+@click.option("--reverse/--no-reverse", default=True, show_default=True,
+              help="Reverse each crop with probability 0.5 (ChIP-seq coverage has no strand).")
+@click.option("--peak-fraction", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of crops centred (+- window/4) on bins where the full-depth target is in its top 1 % "
+                   "of the training region (Coda: 0.5).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3, show_default=True,
+              help="Peak Adam learning rate.")
+@click.option("--lr-schedule", type=click.Choice(["cosine", "constant"]), default="cosine", show_default=True,
+              help="cosine: decay to 0 over --epochs.")
+@click.option("--select", type=click.Choice(["pearson", "loss"]), default="pearson", show_default=True,
+              help="Keep the epoch with the best validation Pearson r, or the lowest validation loss.")
+@click.option("--patience", type=click.IntRange(min=1), default=None,
+              help="Stop after this many epochs without a better --select score [default: never].")
+@click.option("--time-limit", "time_limit_min", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock budget in minutes: no epoch starts after it (the best epoch so far is kept).")
 @seed_option
-@click.option("--device", default=None, help="cpu, cuda, cuda:1, mps [default: CUDA if present, else CPU].")
+@device_option
 @torch_threads_option
 def train(marks, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
     """Train one model that maps low-depth MARKS to the full-depth TARGET mark.
@@ -51,7 +69,9 @@ def train(marks, target, output, train_regions, valid_regions, test_regions, bla
     """
     from chipsr import api
 
+    minutes = options.pop("time_limit_min")
     summary = api.train(list(marks), target, output, train_regions=train_regions, valid_regions=valid_regions,
-                        test_regions=test_regions, blacklist=blacklist, **options)
+                        test_regions=test_regions, blacklist=blacklist,
+                        time_limit_s=None if minutes is None else minutes * 60, **options)
     click.echo(f"best epoch {summary['best_epoch']}: valid Pearson r {summary['best_valid_pearson']:.4f} "
                f"-> {output}", err=True)

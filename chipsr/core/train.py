@@ -65,6 +65,12 @@ class TrainConfig:
     time_limit_s : float or None
         Stop after the first epoch that ends more than this many seconds after training
         started (wall clock of this call; a resumed run gets a fresh budget).
+    lr_schedule : {"constant", "cosine"}
+        ``"cosine"``: the learning rate decays from ``lr`` to 0 along a half cosine over all
+        ``epochs`` (per optimizer step; Loshchilov & Hutter, SGDR, 2017).
+    select : {"loss", "metric"}
+        What picks the best epoch (the weights kept) and drives early stopping: the lowest
+        validation loss, or the highest validation metric (e.g. Pearson r).
     """
 
     epochs: int = 10
@@ -80,8 +86,14 @@ class TrainConfig:
     deterministic: bool = True
     samples_per_epoch: int | None = None
     time_limit_s: float | None = None
+    lr_schedule: str = "constant"
+    select: str = "loss"
 
     def __post_init__(self) -> None:
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule {self.lr_schedule!r}: expected constant or cosine")
+        if self.select not in ("loss", "metric"):
+            raise ValueError(f"select {self.select!r}: expected loss or metric")
         if self.loss not in LOSSES:
             raise ValueError(f"loss {self.loss!r}: expected one of {', '.join(LOSSES)}")
         if self.epochs < 1 or self.batch_size < 1:
@@ -101,8 +113,12 @@ class FitResult:
     history : list of dict
         One record per epoch: epoch, train_loss, valid_loss, valid_metric, seconds, samples_per_s.
     best_epoch : int
-        Epoch (1-based) with the lowest validation loss; its weights are loaded into the model.
+        Epoch (1-based) with the best validation loss (or metric, with ``select="metric"``); its
+        weights are loaded into the model.
     best_valid_loss : float
+        Validation loss of that epoch.
+    best_score : float
+        The selection score of that epoch (minus the loss, or the metric).
     stopped_early : bool
         Stopped by early stopping (patience) or by ``time_limit_s``.
     stop_reason : str
@@ -114,6 +130,7 @@ class FitResult:
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
     best_valid_loss: float = math.inf
+    best_score: float = -math.inf
     stopped_early: bool = False
     stop_reason: str = "epochs"
     state: dict = field(default_factory=dict)
@@ -150,6 +167,8 @@ def _as_dataset(data) -> Dataset:
         if x.shape[0] != y.shape[0]:
             raise ValueError(f"inputs and targets differ in length: {x.shape[0]} vs {y.shape[0]}")
         return TensorDataset(x, y)
+    if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
+        return data  # a map-style dataset by duck typing (e.g. chipsr.tasks.chipseq.data.RandomCrops)
     raise TypeError("data must be a torch Dataset of (x, y) pairs or a tuple (X, Y) of tensors")
 
 
@@ -237,14 +256,16 @@ def fit(
     config : TrainConfig or None
     metric : callable or None
         Validation metric ``metric(pred, target) -> float`` (e.g. Pearson r), logged per epoch;
-        early stopping always uses the validation loss. It may return a dict of named values
+        with ``config.select == "metric"`` it also picks the best epoch and drives early
+        stopping (higher is better). It may return a dict of named values
         (e.g. ``{"snr_db": ..., "lsd": ...}``): each becomes a column ``valid_<name>`` of the
         epoch record and ``valid_metric`` holds the first.
     callbacks : sequence of callables
         Each is called after every epoch as ``callback(record, state, is_best)``: ``record`` the
         epoch's TSV row (epoch, train_loss, valid_loss, valid_metric, seconds, samples_per_s),
-        ``state`` the resumable training state, ``is_best`` whether this epoch has the lowest
-        validation loss so far.
+        ``state`` the resumable training state, ``is_best`` whether this epoch is the best so far.
+    train_data may have a ``set_epoch(epoch)`` method (as random-crop datasets do): it is called
+    before every epoch, so a dataset can draw a fresh, seeded set of examples per epoch.
     resume : dict or None
         A ``state`` from a previous run (e.g. ``checkpoint["train_state"]``): weights, optimizer,
         RNG state, epoch, early-stopping counters and history are restored, and training goes on
@@ -280,6 +301,12 @@ def fit(
     loss_fn = loss_function(loss_fn if loss_fn is not None else cfg.loss)
     model.to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    n_draw = None if cfg.samples_per_epoch is None else min(cfg.samples_per_epoch, len(train_set))
+    steps_per_epoch = math.ceil((n_draw or len(train_set)) / cfg.batch_size)
+    total_steps = max(1, cfg.epochs * steps_per_epoch)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, (lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
+        if cfg.lr_schedule == "cosine" else (lambda step: 1.0))
     result = FitResult()
     start_epoch = 1
     best_state = None
@@ -287,11 +314,14 @@ def fit(
     if resume is not None:
         model.load_state_dict(resume["model"])
         optimizer.load_state_dict(resume["optimizer"])
+        if "schedule" in resume:
+            schedule.load_state_dict(resume["schedule"])
         torch.set_rng_state(resume["rng"])
         start_epoch = int(resume["epoch"]) + 1
         bad_epochs = int(resume["bad_epochs"])
         result.best_epoch = int(resume["best_epoch"])
         result.best_valid_loss = float(resume["best_valid_loss"])
+        result.best_score = float(resume.get("best_score", -result.best_valid_loss))
         result.history = [dict(r) for r in resume["history"]]
         best_state = resume.get("best_model")
     else:
@@ -310,7 +340,8 @@ def fit(
                 log.info("time limit of %.0f s reached after epoch %d", cfg.time_limit_s, epoch - 1)
                 break
             model.train()
-            n_draw = None if cfg.samples_per_epoch is None else min(cfg.samples_per_epoch, len(train_set))
+            if hasattr(train_set, "set_epoch"):
+                train_set.set_epoch(epoch)
             sampler = RandomSampler(train_set, num_samples=n_draw,
                                     generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch))
             loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, drop_last=False)
@@ -330,6 +361,7 @@ def fit(
                 if cfg.grad_clip is not None:
                     nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
                 optimizer.step()
+                schedule.step()
                 total += float(loss.detach()) * len(x)
                 count += len(x)
                 bar.set_postfix(loss=f"{total / count:.4g}")
@@ -345,14 +377,17 @@ def fit(
                 "train_loss": total / count,
                 "valid_loss": valid_loss,
                 "valid_metric": valid_metric,
+                "lr": optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - t0,
                 "samples_per_s": count / train_seconds if train_seconds > 0 else float("nan"),
                 **extra,
             }
             result.history.append(record)
-            is_best = valid_loss < result.best_valid_loss
+            score = -valid_loss if cfg.select == "loss" else valid_metric
+            is_best = score > result.best_score  # a NaN metric is never best
             if is_best:
-                result.best_valid_loss, result.best_epoch, bad_epochs = valid_loss, epoch, 0
+                result.best_score, result.best_valid_loss, result.best_epoch, bad_epochs = \
+                    score, valid_loss, epoch, 0
                 best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             else:
                 bad_epochs += 1
@@ -363,11 +398,13 @@ def fit(
                 "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
                 "best_model": best_state,
                 "optimizer": copy.deepcopy(optimizer.state_dict()),
+                "schedule": schedule.state_dict(),
                 "rng": torch.get_rng_state(),
                 "epoch": epoch,
                 "bad_epochs": bad_epochs,
                 "best_epoch": result.best_epoch,
                 "best_valid_loss": result.best_valid_loss,
+                "best_score": result.best_score,
                 "history": [dict(r) for r in result.history],
                 "config": asdict(cfg),
             }

@@ -38,6 +38,9 @@ def coverage_args():
 
 ARCHS = config["archs"]
 MODEL = config["model"]
+SEEDS = [int(s) for s in MODEL["seeds"]]
+if len(set(SEEDS)) != len(SEEDS):
+    raise ValueError(f"model.seeds: a seed is listed twice: {SEEDS}")
 USES_GPU = 1 if str(MODEL["device"] or "").startswith("cuda") else 0  # device null: CUDA if present, not reserved
 
 
@@ -55,20 +58,43 @@ def train_args(arch):
     m = MODEL
     args = [f"--arch {arch}", f"--bin-size {config['coverage']['bin_size']}", f"--window {m['window']}",
             f"--blocks {m['blocks']}", f"--depth {m['depth']}", f"--width {m['width']}", f"--dropout {m['dropout']}",
-            f"--transform {m['transform']}", f"--epochs {m['epochs']}", f"--patience {m['patience']}",
-            f"--batch-size {m['batch_size']}", f"--lr {m['lr'].get(arch, 3e-4)}",
+            f"--transform {m['transform']}", f"--input-transform {m['input_transform']}",
+            f"--epochs {m['epochs'].get(arch, 40)}", f"--samples-per-epoch {m['samples_per_epoch']}",
+            f"--peak-fraction {m['peak_fraction']}", "--reverse" if m["reverse"] else "--no-reverse",
+            f"--lr-schedule {m['lr_schedule']}", f"--select {m['select']}",
+            f"--batch-size {m['batch_size']}", f"--lr {m['lr'].get(arch, 2e-3)}",
             region_args("--train-region", config["splits"]["train"]),
             region_args("--valid-region", config["splits"]["valid"]),
             region_args("--test-region", config["splits"]["test"])]
     if config["blacklist"]:
         args.append(f"--blacklist {config['blacklist']}")
+    if m["patience"] is not None:
+        args.append(f"--patience {m['patience']}")
+    if m["time_limit"].get(arch) is not None:
+        args.append(f"--time-limit {m['time_limit'][arch]}")
     if m["device"]:
         args.append(f"--device {m['device']}")
     return " ".join(args)
 
 
+def seed_models(wildcards):
+    """The checkpoints of one target mark and architecture, one per seed (a seed ensemble)."""
+    return [f"{RESULTS}/models/{wildcards.mark}/{wildcards.arch}.seed{s}.pt" for s in SEEDS]
+
+
 def evaluate_tracks(wildcards):
     """NAME=path list for chipsr evaluate: the noisy input, then each model's denoised track."""
     items = [f"noisy_input={RESULTS}/coverage/{wildcards.mark}.lowdepth.bw"]
-    items += [f"{arch}={RESULTS}/denoised/{wildcards.mark}.{arch}.bw" for arch in ARCHS]
+    for arch in ARCHS:
+        items.append(f"{arch}={RESULTS}/denoised/{wildcards.mark}.{arch}.bw")
+        if len(SEEDS) > 1:  # each seed's own model, scored on the test region: the spread over seeds
+            items += [f"{arch}.seed{s}={RESULTS}/denoised/seeds/{wildcards.mark}.{arch}.seed{s}.bw" for s in SEEDS]
     return ",".join(items)
+
+
+def evaluate_inputs(wildcards):
+    """Denoised tracks that `chipsr evaluate` reads for one mark."""
+    paths = [f"{RESULTS}/denoised/{wildcards.mark}.{arch}.bw" for arch in ARCHS]
+    if len(SEEDS) > 1:
+        paths += [f"{RESULTS}/denoised/seeds/{wildcards.mark}.{arch}.seed{s}.bw" for arch in ARCHS for s in SEEDS]
+    return paths

@@ -4,8 +4,10 @@ rule train:
         marks=lowdepth_tracks,
         target=f"{RESULTS}/coverage/{{mark}}.fulldepth.bw",
     output:
-        model=f"{RESULTS}/models/{{mark}}/{{arch}}.pt",
-        epochs=f"{RESULTS}/models/{{mark}}/{{arch}}.pt.epochs.tsv",
+        model=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt",
+        epochs=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt.epochs.tsv",
+    wildcard_constraints:
+        seed=r"\d+",
     params:
         marks=lambda wc, input: ",".join(input.marks),
         args=lambda wc: train_args(wc.arch),
@@ -14,24 +16,26 @@ rule train:
         mem_mb=4000,
         gpu=USES_GPU,
     log:
-        f"{RESULTS}/logs/train/{{mark}}.{{arch}}.log",
+        f"{RESULTS}/logs/train/{{mark}}.{{arch}}.seed{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train/{{mark}}.{{arch}}.tsv"
+        f"{RESULTS}/benchmarks/train/{{mark}}.{{arch}}.seed{{seed}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
         "chipsr -v train --marks {params.marks} --target {input.target} -o {output.model} "
-        "{params.args} -p {threads} 2> {log}"
+        "{params.args} --seed {wildcards.seed} -p {threads} 2> {log}"
 
 
 rule denoise:
+    """The denoised track of a mark: the mean of its seed ensemble's outputs."""
     input:
         marks=lowdepth_tracks,
-        model=f"{RESULTS}/models/{{mark}}/{{arch}}.pt",
+        models=seed_models,
     output:
         f"{RESULTS}/denoised/{{mark}}.{{arch}}.bw",
     params:
         marks=lambda wc, input: ",".join(input.marks),
+        models=lambda wc, input: " ".join(f"--model {m}" for m in input.models),
         regions=region_args("--region", config["denoise_regions"]),
     threads: MODEL["threads"]
     resources:
@@ -44,6 +48,33 @@ rule denoise:
     conda:
         "../envs/chipsr.yaml"
     shell:
+        "chipsr -v denoise --marks {params.marks} {params.models} -o {output} {params.regions} "
+        "-p {threads} 2> {log}"
+
+
+rule denoise_seed:
+    """One seed's model alone, on the test regions only: scored to give the spread over seeds."""
+    input:
+        marks=lowdepth_tracks,
+        model=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt",
+    output:
+        f"{RESULTS}/denoised/seeds/{{mark}}.{{arch}}.seed{{seed}}.bw",
+    wildcard_constraints:
+        seed=r"\d+",
+    params:
+        marks=lambda wc, input: ",".join(input.marks),
+        regions=region_args("--region", config["splits"]["test"]),
+    threads: MODEL["threads"]
+    resources:
+        mem_mb=2000,
+        gpu=USES_GPU,
+    log:
+        f"{RESULTS}/logs/denoise/{{mark}}.{{arch}}.seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/denoise/{{mark}}.{{arch}}.seed{{seed}}.tsv"
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
         "chipsr -v denoise --marks {params.marks} --model {input.model} -o {output} {params.regions} "
         "-p {threads} 2> {log}"
 
@@ -53,7 +84,7 @@ rule evaluate:
     input:
         truth=f"{RESULTS}/coverage/{{mark}}.fulldepth.bw",
         noisy=f"{RESULTS}/coverage/{{mark}}.lowdepth.bw",
-        denoised=expand(f"{RESULTS}/denoised/{{{{mark}}}}.{{arch}}.bw", arch=ARCHS),
+        denoised=evaluate_inputs,
     output:
         multiext(f"{RESULTS}/evaluation/{{mark}}", ".tsv", ".json", ".md", ".png"),
     params:

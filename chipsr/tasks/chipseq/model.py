@@ -25,11 +25,11 @@ import numpy as np
 from chipsr.errors import ChipsrInputError
 from chipsr.io.genome import Region, overlaps_intervals
 from chipsr.io.tracks import BigWigFile, read_binned
+from chipsr.tasks.chipseq.data import TRANSFORMS, RandomCrops, Scaling, usable_starts  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
 ARCHS = ("tfilm", "conv", "coda", "linear")
-TRANSFORMS = ("none", "arcsinh", "log1p")
 _BIGWIG_SUFFIXES = (".bw", ".bigwig", ".bigWig")
 
 
@@ -148,69 +148,6 @@ def load_bins(paths, chrom: str, bin_size: int, start: int = 0, end: int | None 
         n_bins = ceil((end - start) / bin_size); ``start`` must be a multiple of ``bin_size``.
     """
     return np.stack([read_binned(p, chrom, bin_size, start, end) for p in paths]).astype(np.float32)
-
-
-# ------------------------------------------------------------------------------- transforms
-
-
-@dataclass
-class Scaling:
-    """Signal transform and per-mark scaling, fitted on the training region.
-
-    x' = f(x) / scale, with f in {identity, arcsinh, log1p}; the output is inverted as
-    y = f^-1(y' * scale) and clipped at 0.
-
-    Attributes
-    ----------
-    transform : {"none", "arcsinh", "log1p"}
-    input_scale : list of float
-        Per-mark mean of f(x) over the training bins.
-    target_scale : float
-        Mean of f(y) over the training bins.
-    """
-
-    transform: str
-    input_scale: list[float]
-    target_scale: float
-
-    @staticmethod
-    def _f(kind: str, x: np.ndarray) -> np.ndarray:
-        if kind == "arcsinh":
-            return np.arcsinh(x)
-        if kind == "log1p":
-            return np.log1p(np.maximum(x, 0))
-        return x
-
-    @classmethod
-    def fit(cls, transform: str, x: np.ndarray, y: np.ndarray, names: list[str], target_name: str) -> Scaling:
-        """Fit on training bins: x (k, n), y (n,). Raises ChipsrInputError for an all-zero track."""
-        if transform not in TRANSFORMS:
-            raise ChipsrInputError(f"--transform {transform!r}: expected one of {', '.join(TRANSFORMS)}")
-        fx = cls._f(transform, x).mean(axis=1)
-        fy = float(cls._f(transform, y).mean())
-        for name, m in zip(names, fx):
-            if not m > 0:
-                raise ChipsrInputError(f"mark {name} is all zeros in the training region")
-        if not fy > 0:
-            raise ChipsrInputError(f"target {target_name} is all zeros in the training region")
-        return cls(transform, [float(v) for v in fx], fy)
-
-    def inputs(self, x: np.ndarray) -> np.ndarray:
-        """(k, n) raw bins -> model inputs."""
-        return (self._f(self.transform, x) / np.asarray(self.input_scale, dtype=np.float32)[:, None]).astype(np.float32)
-
-    def target(self, y: np.ndarray) -> np.ndarray:
-        """raw target bins -> model target."""
-        return (self._f(self.transform, y) / self.target_scale).astype(np.float32)
-
-    def invert(self, y: np.ndarray) -> np.ndarray:
-        """model output -> signal on the original scale (mean per-bp depth), >= 0."""
-        v = y.astype(np.float64) * self.target_scale
-        if self.transform == "arcsinh":
-            v = np.sinh(v)
-        elif self.transform == "log1p":
-            v = np.expm1(v)
-        return np.maximum(v, 0).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------- windows
@@ -364,16 +301,23 @@ def train(
     depth: int = 3,
     dropout: float = 0.1,
     transform: str = "none",
-    epochs: int = 20,
-    batch_size: int = 32,
-    lr: float = 3e-4,
-    patience: int = 5,
+    epochs: int = 40,
+    batch_size: int = 16,
+    lr: float = 2e-3,
+    patience: int | None = None,
     seed: int = 0,
     device: str | None = None,
     blacklist: dict | None = None,
     target_name: str | None = None,
     residual_mark: str | None = None,
     gamma_offset: float = 1.0,
+    samples_per_epoch: int = 800,
+    reverse: bool = True,
+    peak_fraction: float = 0.0,
+    lr_schedule: str = "cosine",
+    select: str = "pearson",
+    time_limit_s: float | None = None,
+    input_transform: str = "log1p",
 ) -> dict:
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
     and ``splits.json`` beside it.
@@ -398,8 +342,25 @@ def train(
     width, depth, dropout : float, int, float
         U-Net width multiplier, number of down blocks and dropout.
     transform : {"none", "arcsinh", "log1p"}
+        Target transform (inverted on output).
     epochs, batch_size, lr, patience, seed, device :
-        Training settings (:class:`chipsr.core.train.TrainConfig`).
+        Training settings (:class:`chipsr.core.train.TrainConfig`); ``patience`` None = no early
+        stopping.
+    samples_per_epoch : int
+        Random crops drawn afresh every epoch (:class:`chipsr.tasks.chipseq.data.RandomCrops`).
+    reverse : bool
+        Reverse each crop with probability 0.5 (coverage has no strand).
+    peak_fraction : float
+        Share of crops centred on the target's top-1 % bins (Coda's peak-enriched sampling).
+    lr_schedule : {"cosine", "constant"}
+        Cosine decay of the learning rate over all epochs, or constant.
+    select : {"pearson", "loss"}
+        The checkpoint kept: the epoch with the best validation Pearson r, or the lowest loss.
+    time_limit_s : float or None
+        Wall-clock budget (s): no new epoch starts after it (the cosine schedule still spans
+        ``epochs``, so set both).
+    input_transform : {"log1p", "same"}
+        log1p(x / training mean) per mark, or the target's transform (the earlier recipe).
     blacklist : dict or None
         Merged blacklist intervals (:func:`chipsr.io.genome.read_bed_intervals`).
     target_name : str or None
@@ -443,14 +404,37 @@ def train(
             raise ChipsrInputError(f"{what} regions overlap: {hit[0]} and {hit[1]}")
     for r in [*train_regions, *valid_regions, *test_regions]:
         region_bins(r, sizes, bin_size)
+    if select not in ("pearson", "loss"):
+        raise ChipsrInputError(f"--select {select!r}: expected pearson or loss")
     paths = list(marks.values())
-    x_tr, y_tr, drop_tr = collect_windows(paths, target, train_regions, sizes, bin_size, window, window // 2, blacklist)
+    xs, ys, starts, clean = [], [], [], []
+    for region in train_regions:
+        start, end = region_bins(region, sizes, bin_size)
+        x = load_bins(paths, region.chrom, bin_size, start, end)
+        y = load_bins([target], region.chrom, bin_size, start, end)
+        if x.shape[1] < window:
+            raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
+        edges = start + np.arange(x.shape[1] + 1, dtype=np.int64) * bin_size
+        bl = blacklist.get(region.chrom) if blacklist else None
+        black = overlaps_intervals(edges[:-1], edges[1:], bl) if bl is not None else np.zeros(x.shape[1], bool)
+        xs.append(x)
+        ys.append(y)
+        starts.append(usable_starts(x, y, black, window))
+        clean.append(~black)
+    n_usable = sum(len(st) for st in starts)
+    if n_usable == 0:
+        raise ChipsrInputError(f"no usable windows in {', '.join(map(str, train_regions))}")
+    scaling = Scaling.fit(transform, np.concatenate([x[:, c] for x, c in zip(xs, clean)], axis=1),
+                          np.concatenate([y[0, c] for y, c in zip(ys, clean)]), list(marks), target_name,
+                          input_transform=input_transform)
+    xs = [scaling.inputs(x) for x in xs]
+    ys = [scaling.target(y) for y in ys]
+    crops = RandomCrops(xs, ys, starts, window, samples_per_epoch, seed=seed, reverse=reverse,
+                        peak_fraction=peak_fraction)
     x_va, y_va, drop_va = collect_windows(paths, target, valid_regions, sizes, bin_size, window, window, blacklist)
-    log.info("%d training windows (%d left out), %d validation windows (%d left out)",
-             len(x_tr), drop_tr, len(x_va), drop_va)
-    scaling = Scaling.fit(transform, x_tr.transpose(1, 0, 2).reshape(len(paths), -1), y_tr.ravel(),
-                          list(marks), target_name)
-    tr = (torch.from_numpy(np.stack([scaling.inputs(w) for w in x_tr])), torch.from_numpy(scaling.target(y_tr)))
+    log.info("%d usable training window starts, %d random crops per epoch%s%s; %d validation windows "
+             "(%d left out)", n_usable, samples_per_epoch, ", reversed at p=0.5" if reverse else "",
+             f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "", len(x_va), drop_va)
     va = (torch.from_numpy(np.stack([scaling.inputs(w) for w in x_va])), torch.from_numpy(scaling.target(y_va)))
     residual_channel = None
     if residual_mark is not None:
@@ -460,20 +444,25 @@ def train(
     torch.manual_seed(seed)
     model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout, residual_channel,
                                 gamma_offset)
-    if arch == "linear":  # start from the closed-form optimum; Adam then only fine-tunes
-        least_squares_filter(model, tr[0].numpy(), tr[1].numpy())
+    if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2)
+        tiled = [(r, s) for r, st in enumerate(starts) for s in st[st % (window // 2 or 1) == 0]]
+        least_squares_filter(model, np.stack([xs[r][:, s : s + window] for r, s in tiled]),
+                             np.stack([ys[r][:, s : s + window] for r, s in tiled]))
     splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
               "test": [str(r) for r in test_regions]}
     normalization = {
         "task": "chipseq", "marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window,
         "arch": arch, "transform": scaling.transform, "input_scale": scaling.input_scale,
-        "target_scale": scaling.target_scale, "splits": splits,
+        "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
+        "seed": seed,
     }
     out = Path(output)
     callbacks = [EpochTsv(str(out) + ".epochs.tsv"), CheckpointWriter(out, model, normalization)]
     metric = lambda p, t: pearson_r(p, t)  # noqa: E731 (scale-free: same r as on the original scale for 'none')
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device)
-    result = fit(model, tr, va, cfg, metric=metric, callbacks=callbacks)
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device,
+                      lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
+                      time_limit_s=time_limit_s)
+    result = fit(model, crops, va, cfg, metric=metric, callbacks=callbacks)
     splits_path = out.parent / "splits.json"
     from chipsr.io.atomic import atomic_output
 
@@ -481,8 +470,9 @@ def train(
         tmp.write_text(json.dumps({**splits, "target": target_name, "marks": list(marks)}, indent=2) + "\n")
     best = next(h for h in result.history if h["epoch"] == result.best_epoch)
     summary = {"best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
-               "best_valid_pearson": best["valid_metric"], "train_windows": len(x_tr),
-               "valid_windows": len(x_va), "seconds": time.perf_counter() - t0}
+               "best_valid_pearson": best["valid_metric"], "train_windows": n_usable,
+               "valid_windows": len(x_va), "epochs_run": len(result.history), "stop_reason": result.stop_reason,
+               "seconds": time.perf_counter() - t0}
     log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
              best["valid_metric"], summary["seconds"])
     return summary
@@ -493,7 +483,7 @@ def train(
 
 def denoise(
     marks: dict[str, Path],
-    checkpoint_path: str | os.PathLike,
+    checkpoint_path: str | os.PathLike | list,
     output: str | os.PathLike,
     regions: list[Region] | None = None,
     overlap: int = 100,
@@ -506,8 +496,9 @@ def denoise(
     ----------
     marks : dict of str to Path
         Low-depth bigWigs, named and ordered as at training time.
-    checkpoint_path : path
-        A ``chipsr train`` checkpoint.
+    checkpoint_path : path or list of paths
+        A ``chipsr train`` checkpoint, or several of one target mark (e.g. one per seed): their
+        outputs, each on the original scale, are averaged (a seed ensemble).
     output : path
         Output bigWig (atomic), in the model's bin size, with the marks' chromosome sizes.
     regions : list of Region or None
@@ -534,19 +525,36 @@ def denoise(
     from chipsr.io.tracks import TrackWriter
     from chipsr.tasks.chipseq.coverage import merge_runs, rle
 
-    ckpt = load_checkpoint(checkpoint_path)
-    norm = ckpt.get("normalization") or {}
-    if norm.get("task") != "chipseq":
-        raise ChipsrInputError(f"{checkpoint_path}: not a ChIP-seq model (trained by `chipsr train`)")
-    expected = list(norm["marks"])
-    if list(marks) != expected:
-        raise ChipsrInputError(
-            f"marks {', '.join(marks)} do not match the model's {', '.join(expected)} "
-            f"(same count, names and order; name a file with NAME=path)")
+    ckpt_paths = list(checkpoint_path) if isinstance(checkpoint_path, (list, tuple)) else [checkpoint_path]
+    if not ckpt_paths:
+        raise ChipsrInputError("--model: no checkpoint given")
+    members = []  # (model, scaling) per checkpoint
+    first = None
+    for path in ckpt_paths:
+        ckpt = load_checkpoint(path)
+        norm = ckpt.get("normalization") or {}
+        if norm.get("task") != "chipseq":
+            raise ChipsrInputError(f"{path}: not a ChIP-seq model (trained by `chipsr train`)")
+        expected = list(norm["marks"])
+        if list(marks) != expected:
+            raise ChipsrInputError(
+                f"{path}: marks {', '.join(marks)} do not match the model's {', '.join(expected)} "
+                f"(same count, names and order; name a file with NAME=path)")
+        if first is None:
+            first = (path, norm)
+        for key in ("target", "bin_size", "window"):
+            if norm.get(key) != first[1].get(key):
+                raise ChipsrInputError(f"{path}: {key} {norm.get(key)!r} differs from {first[0]}'s "
+                                       f"{first[1].get(key)!r}; an ensemble needs models of one target and grid")
+        scaling = Scaling(norm["transform"], list(norm["input_scale"]), float(norm["target_scale"]),
+                          norm.get("input_transform", "same"))
+        members.append((model_from_checkpoint(ckpt), scaling))
+    norm = first[1]
     bin_size, window = int(norm["bin_size"]), int(norm["window"])
     sizes = check_tracks(marks, None, bin_size, chrom=regions[0].chrom if regions else None)
-    scaling = Scaling(norm["transform"], list(norm["input_scale"]), float(norm["target_scale"]))
-    model = model_from_checkpoint(ckpt)
+    if len(members) > 1:
+        log.info("ensemble of %d models of %s (mean of their outputs): %s", len(members), norm.get("target"),
+                 ", ".join(map(str, ckpt_paths)))
     overlap = min(overlap, (window - 1) // 2)
     todo = [(r.chrom, *region_bins(r, sizes, bin_size)) for r in regions] if regions else \
         [(c, 0, n) for c, n in sizes.items()]
@@ -555,13 +563,18 @@ def denoise(
     total_bp = 0
     with TrackWriter(output, sizes, "bigwig") as writer:
         for chrom, start, end in sorted(todo, key=lambda t: (list(sizes).index(t[0]), t[1])):
-            x = scaling.inputs(load_bins(paths, chrom, bin_size, start, end))
-            pred = predict_tiled(model, x, window=window, overlap=overlap, batch_size=batch_size, device=device)
-            values = scaling.invert(pred[0].numpy())
+            raw = load_bins(paths, chrom, bin_size, start, end)
+            values = None
+            for model, scaling in members:
+                pred = predict_tiled(model, scaling.inputs(raw), window=window, overlap=overlap,
+                                     batch_size=batch_size, device=device)
+                out = scaling.invert(pred[0].numpy())
+                values = out if values is None else values + out
+            values = values / len(members)
             s, e, v = merge_runs(*rle(values))
             writer.add(chrom, start + s * bin_size, np.minimum(start + e * bin_size, end), v)
             total_bp += end - start
     seconds = time.perf_counter() - t0
     rate = total_bp / 1e6 / seconds if seconds > 0 else math.inf
     log.info("denoised %.1f Mbp in %.1f s (%.1f Mbp/s)", total_bp / 1e6, seconds, rate)
-    return {"bp": total_bp, "seconds": seconds, "mbp_per_s": rate}
+    return {"bp": total_bp, "seconds": seconds, "mbp_per_s": rate, "models": len(members)}

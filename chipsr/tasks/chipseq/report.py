@@ -13,7 +13,9 @@ Reads the ``chipsr evaluate`` JSON of every target mark and writes:
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -21,6 +23,64 @@ from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import atomic_output
 
 SMOOTHED = "smoothed input"
+_SEED = re.compile(r"^(?P<base>.+)\.seed(?P<seed>\d+)$")
+
+
+def seed_summary(row: dict[str, float | None]) -> dict[str, dict]:
+    """Group one mark's overall Pearson r by method, folding ``METHOD.seedN`` tracks into spreads.
+
+    Parameters
+    ----------
+    row : dict of str to float or None
+        Track name -> Pearson r; ``tfilm`` is a method's (ensemble) track, ``tfilm.seed1`` ...
+        its single-seed models.
+
+    Returns
+    -------
+    dict
+        Method -> ``{"value": r of the method's own track or None, "mean": mean over seeds (or
+        the value when there are no seeds), "sd": sample sd over seeds (0 for one or none),
+        "n": number of seeds}``, in first-seen order.
+    """
+    out: dict[str, dict] = {}
+    seeds: dict[str, list[float]] = {}
+    for name, r in row.items():
+        m = _SEED.match(name)
+        if m:
+            out.setdefault(m["base"], {"value": None})
+            if r is not None:
+                seeds.setdefault(m["base"], []).append(r)
+        else:
+            out.setdefault(name, {"value": None})["value"] = r
+    for name, cell in out.items():
+        vals = seeds.get(name, [])
+        n = len(vals)
+        mean = sum(vals) / n if n else cell["value"]
+        sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / (n - 1)) if n > 1 else 0.0
+        cell.update(mean=mean, sd=sd, n=n)
+    return out
+
+
+def _cell(c: dict) -> str:
+    if c["n"] > 1:
+        ens = f" (ens. {_fmt(c['value'])})" if c["value"] is not None else ""
+        return f"{_fmt(c['mean'])} ± {c['sd']:.3f}{ens}"
+    return _fmt(c["mean"])
+
+
+def verdict(summary: dict[str, dict]) -> str:
+    """One line: the best method by mean r, its margin over the runner-up, and whether that
+    margin exceeds the spread over seeds (the larger sd of the two); a smaller one is not a result."""
+    ranked = sorted(((c["mean"], name, c) for name, c in summary.items() if c["mean"] is not None), reverse=True)
+    if len(ranked) < 2:
+        return "n/a"
+    (r1, n1, c1), (r2, n2, c2) = ranked[:2]
+    spread = max(c1["sd"], c2["sd"])
+    margin = r1 - r2
+    if spread == 0:
+        return f"{n1} ahead of {n2} by {margin:+.3f} (one run each: no spread measured)"
+    word = "beyond" if margin > spread else "within"
+    return f"{n1} ahead of {n2} by {margin:+.3f}, {word} the seed sd {spread:.3f}"
 
 
 def _load(path: Path) -> dict:
@@ -79,7 +139,10 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
     columns: list[str] = []
     for data in loaded.values():
         for name in [*data["track_order"], SMOOTHED]:
-            if name not in columns and any(r["track"] == name for r in data["metrics"]):
+            seed = _SEED.match(name)
+            name = seed["base"] if seed else name
+            if name not in columns and any(r["track"] == name or r["track"].startswith(name + ".seed")
+                                           for r in data["metrics"]):
                 columns.append(name)
     first = next(iter(loaded.values()))
     noisy = first["track_order"][0]
@@ -93,23 +156,28 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
         f"`{noisy}` is the low-depth track itself; `{SMOOTHED}` is it convolved with a Gaussian whose "
         f"width was chosen on the validation region; the other columns are trained models "
         f"(tfilm: TFiLM U-Net; conv: the same U-Net without TFiLM; coda: the Koh et al. CNN; "
-        f"linear: a multi-mark linear filter). Best per row in bold.",
+        f"linear: a multi-mark linear filter). A model trained with several seeds shows the mean ± sd "
+        f"of its single-seed models and, in brackets, the r of their ensemble (the mean of their "
+        f"outputs: the track in `denoised/`). Best mean per row in bold; the last column says "
+        f"whether the best method's lead exceeds the spread over seeds.",
         "",
-        "| mark | " + " | ".join(ordered) + " |",
-        "|---|" + "---:|" * len(ordered),
+        "| mark | " + " | ".join(ordered) + " | verdict |",
+        "|---|" + "---:|" * len(ordered) + "---|",
     ]
     for mark, row in table.items():
-        vals = [row.get(c) for c in ordered]
-        best = max((v for v in vals if v is not None), default=None)
-        cells = [f"**{_fmt(v)}**" if v is not None and v == best else _fmt(v) for v in vals]
-        lines.append(f"| {mark} | " + " | ".join(cells) + " |")
+        summary = seed_summary(row)
+        cells_in = [summary.get(c, {"value": None, "mean": None, "sd": 0.0, "n": 0}) for c in ordered]
+        best = max((c["mean"] for c in cells_in if c["mean"] is not None), default=None)
+        cells = [f"**{_cell(c)}**" if c["mean"] is not None and c["mean"] == best else _cell(c) for c in cells_in]
+        lines.append(f"| {mark} | " + " | ".join(cells) + f" | {verdict(summary)} |")
     lines += ["", "Inside / outside peaks (peaks: " + first["peaks"].get("rule", "see the per-mark reports") + "):", "",
               "| mark | " + " | ".join(f"{c} (peaks / outside)" for c in ordered) + " |",
               "|---|" + "---:|" * len(ordered)]
     for mark, data in loaded.items():
-        peaks, background = _overall(data, "peaks"), _overall(data, "background")
-        lines.append(f"| {mark} | " + " | ".join(f"{_fmt(peaks.get(c))} / {_fmt(background.get(c))}" for c in ordered)
-                     + " |")
+        peaks, background = seed_summary(_overall(data, "peaks")), seed_summary(_overall(data, "background"))
+        lines.append(f"| {mark} | " + " | ".join(
+            f"{_fmt(peaks.get(c, {}).get('mean'))} / {_fmt(background.get(c, {}).get('mean'))}" for c in ordered)
+            + " |")
     lines += ["", "Per-mark tables (Spearman r, MSE, per chromosome) and figures:", ""]
     for mark, path in evaluations.items():
         md = Path(path).with_suffix(".md")
@@ -131,7 +199,8 @@ def write_browser_files(loaded: dict[str, dict], hub_dir: Path, genome: str) -> 
     tracks = []  # (name, label, path, color)
     palette = {"noisy": "150,150,150", "truth": "0,0,0"}
     for mark, data in loaded.items():
-        names = [n for n in data["track_order"] if n in data["tracks"]]  # files only (not the smoothed copy)
+        names = [n for n in data["track_order"]  # files only (not the smoothed copy), ensembles only
+                 if n in data["tracks"] and not _SEED.match(n)]
         tracks.append((f"{mark}_fulldepth", f"{mark} full depth", data["truth"], palette["truth"]))
         tracks.append((f"{mark}_lowdepth", f"{mark} low depth", data["tracks"][names[0]], palette["noisy"]))
         for name in names[1:]:
