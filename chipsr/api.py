@@ -326,7 +326,7 @@ def denoise(
 
 def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None, bin_size=25,
              smooth_input=None, smooth_sigmas=(1, 2, 4, 8, 16, 32, 64), smooth_select_region=None, locus=None,
-             threads: int | None = None) -> dict:
+             depth_series=None, threads: int | None = None) -> dict:
     """Score tracks against a deep-sequencing truth (``chipsr evaluate``); writes PREFIX.tsv/.json/.md/.png.
 
     See :func:`chipsr.tasks.chipseq.evaluate.evaluate` for the parameters; ``threads`` sets torch's
@@ -350,7 +350,7 @@ def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None,
         torch.set_num_threads(threads)
     return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=peaks, bin_size=bin_size,
                      smooth_input=smooth_input, smooth_sigmas=smooth_sigmas,
-                     smooth_select_region=smooth_select_region, locus=locus)
+                     smooth_select_region=smooth_select_region, locus=locus, depth_series=depth_series)
 
 
 def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19") -> dict:

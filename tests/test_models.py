@@ -348,3 +348,22 @@ def test_dnn_residual_keep_bins_starts_as_the_identity():
     assert torch.allclose(ratio[:, 5:30, 4:-4].median(), torch.tensor(1.0), atol=0.05)
     assert ratio[:, 60:120, 4:-4].median() > 2.0
     assert build_model(model.config).config == model.config
+
+
+def test_fft_conv_matches_conv1d_values_and_gradients():
+    from chipsr.core.models import fft_conv1d_same
+
+    torch.manual_seed(0)
+    x = torch.randn(3, 4, 257, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(2, 4, 101, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(2, dtype=torch.float64, requires_grad=True)
+    ref = torch.nn.functional.conv1d(x, w, b, padding=50)
+    got = fft_conv1d_same(x.float(), w.float(), b.float()).double()
+    assert torch.allclose(got, ref, rtol=1e-4, atol=1e-4 * ref.abs().max().item())
+    g_ref = torch.autograd.grad(ref.sum(), (x, w, b))
+    xf, wf, bf = (t.detach().float().requires_grad_() for t in (x, w, b))
+    g_fft = torch.autograd.grad(fft_conv1d_same(xf, wf, bf).sum(), (xf, wf, bf))
+    for a, c in zip(g_ref, g_fft):
+        assert torch.allclose(c.double(), a, rtol=1e-4, atol=1e-4 * a.abs().max().item())
+    with pytest.raises(ValueError):
+        fft_conv1d_same(x.float(), torch.randn(2, 4, 100))

@@ -208,3 +208,47 @@ def test_seed_summary_and_verdict_by_hand():
     assert verdict(s) == "tfilm ahead of conv by +0.010, within the seed sd 0.010"
     s["conv"]["mean"] = 0.85
     assert "beyond" in verdict(s)
+
+
+def test_equivalent_depth_by_hand():
+    from chipsr.tasks.chipseq.evaluate import equivalent_depth
+
+    ks, rs = [1, 2, 4, 8, 16], [0.6, 0.7, 0.8, 0.85, 0.9]
+    m, bound = equivalent_depth(ks, rs, 0.875)  # halfway between 8x and 16x in log2: 2**3.5
+    assert bound == "=" and m == pytest.approx(2 ** 3.5)
+    assert equivalent_depth(ks, rs, 0.8) == (4.0, "=")
+    assert equivalent_depth(ks, rs, 0.95) == (16.0, ">")
+    assert equivalent_depth(ks, rs, 0.5) == (1.0, "<")
+    # a noisy dip (0.75 then 0.70) is flattened by the running maximum: one answer only
+    m, _ = equivalent_depth([4, 1, 2], [0.70, 0.60, 0.75], 0.72)
+    assert m == pytest.approx(2 ** 0.8)
+    with pytest.raises(ValueError):
+        equivalent_depth([1], [0.5], 0.4)
+
+
+def test_evaluate_depth_series(tmp_path):
+    from test_train_denoise import write_bins
+
+    rng = np.random.default_rng(0)
+    n = -(-SIZES["chrB"] // BIN)
+    truth = np.convolve(rng.gamma(0.3, 4, n), np.ones(20) / 20, mode="same")
+    empty = {"chrA": np.zeros(10)}  # chrA first: the header's chromosome order
+    files = {"truth": write_bins(tmp_path / "truth.bw", {**empty, "chrB": truth})}
+    for k, sd in ((1, 2.0), (2, 1.0), (4, 0.5)):  # deeper = less noise
+        files[k] = write_bins(tmp_path / f"x{k}.bw", {**empty, "chrB": truth + rng.normal(0, sd, n)})
+    files["model"] = write_bins(tmp_path / "model.bw", {**empty, "chrB": truth + rng.normal(0, 0.7, n)})
+    prefix = tmp_path / "ev"
+    result = CliRunner().invoke(cli, ["evaluate", "--truth", str(files["truth"]), "--tracks",
+                                      f"noisy={files[1]},model={files['model']}", "-o", str(prefix),
+                                      "--region", "chrB", "--depth-series",
+                                      f"1={files[1]},2={files[2]},4={files[4]}"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    data = json.loads((tmp_path / "ev.json").read_text())
+    eq = data["depth_equivalence"]
+    assert list(eq["series"]) == ["1", "2", "4"]
+    assert eq["by_track"]["noisy"]["multiple"] == pytest.approx(1.0)
+    m = eq["by_track"]["model"]
+    assert m["bound"] == "=" and 2 < m["multiple"] < 4  # noise sd 0.7 lies between the 2x and 4x tracks
+    assert "raw 2x" in data["track_order"] and "Depth equivalence" in (tmp_path / "ev.md").read_text()

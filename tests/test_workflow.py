@@ -44,6 +44,7 @@ splits:
   valid: ["chr22:19000001-20000000"]
   test: ["chr22:20000001-22000000"]
 denoise_regions: ["chr22:20000001-22000000"]
+depth_series: [2]
 archs: [linear, tfilm]
 model:
   window: 200
@@ -81,7 +82,7 @@ def test_example_run_end_to_end(tmp_path):
         with pyBigWig.open(str(res / "coverage" / f"H3K27ac.{depth}.bw")) as bw:
             assert bw.chroms("chr22") == 51_304_566
             assert bw.header()["sumData"] > 0
-    log = (res / "logs" / "subsample" / "H3K4me1.bed.gz.log").read_text()
+    log = (res / "logs" / "subsample" / "H3K4me1.lowdepth.bed.gz.log").read_text()
     assert "kept 16600 of 425237" in log
     with pyBigWig.open(str(res / "denoised" / "H3K4me3.tfilm.bw")) as bw:
         assert bw.chroms("chr22") == 51_304_566
@@ -91,6 +92,7 @@ def test_example_run_end_to_end(tmp_path):
         assert f"| {mark} |" in report
     assert "smoothed input" in report and "tfilm" in report
     assert " ± " in report and "(ens. " in report and "seed sd" in report  # 2 seeds: spread and ensemble
+    assert "Depth equivalence" in report and "| 1x, 2x |" in report
     assert (res / "hub" / "hg19" / "trackDb.txt").exists() and (res / "hub" / "igv_session.xml").exists()
     assert ".seed" not in (res / "hub" / "hg19" / "trackDb.txt").read_text()  # the hub shows ensembles only
     for seed in (1, 2):

@@ -35,9 +35,13 @@ from chipsr.cli.options import bin_size_option, output_option, torch_threads_opt
                    "--region (required with --smooth-input).")
 @click.option("--locus", metavar="CHR:START-END", default=None,
               help="Locus drawn in the figure. [default: the truth's highest-signal 100-kb window]")
+@click.option("--depth-series", "depth_series", multiple=True, metavar="K=PATH[,K=PATH...]",
+              help="Raw coverage of the input sample at K x its reads (e.g. 1=low.bw,2=x2.bw,4=x4.bw,8=x8.bw): "
+                   "scored as rows 'raw Kx', and every track gets its depth equivalence (the depth at which "
+                   "the raw track would match its r).")
 @torch_threads_option
 def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_input, smooth_sigmas,
-             smooth_select_region, locus, threads) -> None:
+             smooth_select_region, locus, depth_series, threads) -> None:
     """Score denoised --tracks bigWigs against a deep-sequencing --truth bigWig (the TFiLM paper's Table 2).
 
     Pearson r (the paper's metric), Spearman r and MSE of each track against the truth, at
@@ -56,10 +60,23 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
     except ValueError:
         raise click.BadParameter(f"expected comma-separated numbers, got {smooth_sigmas!r}",
                                  param_hint="--smooth-sigmas") from None
+    series = {}
+    for spec in depth_series:
+        for item in spec.split(","):
+            if not item.strip():
+                continue
+            k, sep, path = item.partition("=")
+            try:
+                series[float(k)] = path.strip()
+            except ValueError:
+                raise click.BadParameter(f"expected K=PATH with a number K, got {item!r}",
+                                         param_hint="--depth-series") from None
+            if not sep or not path.strip():
+                raise click.BadParameter(f"expected K=PATH, got {item!r}", param_hint="--depth-series")
     result = api.evaluate(
         truth, parse_tracks(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
         bin_size=bin_size, smooth_input=smooth_input, smooth_sigmas=sigmas,
-        smooth_select_region=smooth_select_region, locus=locus, threads=threads,
+        smooth_select_region=smooth_select_region, locus=locus, depth_series=series or None, threads=threads,
     )
     overall = {r["track"]: r["pearson"] for r in result["metrics"] if r["chrom"] == "all" and r["subset"] == "all"}
     summary = ", ".join(f"{name} {r:.3f}" if r is not None else f"{name} n/a" for name, r in overall.items())

@@ -24,6 +24,56 @@ def reads_suffix(mark):
     return "bam" if first.endswith(".bam") else "bed.gz"
 
 
+def subsample_reads(depth):
+    """Templates kept for a depth wildcard: 'lowdepth' -> subsample.reads; 'xK' -> K x that."""
+    n = config["subsample"]["reads"]
+    return n if depth == "lowdepth" else int(depth[1:]) * n
+
+
+_TOTALS = {}
+
+
+def reads_total(mark):
+    """Templates in the file that `subsample` reads (BED: lines; BAM: mapped reads, an upper bound)."""
+    if mark not in _TOTALS:
+        path = SAMPLES.loc[mark, "reads"].split(",")[0].strip()
+        if path.endswith(".bam"):
+            import pysam
+
+            try:
+                _TOTALS[mark] = sum(s.mapped for s in pysam.AlignmentFile(path).get_index_statistics())
+            except ValueError:  # no index: count
+                _TOTALS[mark] = sum(1 for r in pysam.AlignmentFile(path) if not r.is_unmapped)
+        else:
+            import gzip
+
+            opener = gzip.open if path.endswith(".gz") else open
+            with opener(path, "rt", errors="replace") as fh:
+                _TOTALS[mark] = sum(1 for line in fh if line.strip() and not line.startswith(("#", "track", "browser")))
+    return _TOTALS[mark]
+
+
+def depth_multiples(mark):
+    """The depth series of a mark: 1 (the low-depth input) and each config multiple K whose K x reads
+    stays below the mark's total (a deeper 'subsample' would be the full-depth data itself)."""
+    n = config["subsample"]["reads"]
+    return [1] + [k for k in config["depth_series"] if k * n < reads_total(mark)]
+
+
+def depth_series_arg(wildcards):
+    """--depth-series for chipsr evaluate ('' when the series is empty)."""
+    ks = depth_multiples(wildcards.mark)
+    if len(ks) < 2:
+        return ""
+    items = [f"1={RESULTS}/coverage/{wildcards.mark}.lowdepth.bw"]
+    items += [f"{k}={RESULTS}/coverage/{wildcards.mark}.x{k}.bw" for k in ks[1:]]
+    return "--depth-series " + ",".join(items)
+
+
+def depth_tracks(wildcards):
+    return [f"{RESULTS}/coverage/{wildcards.mark}.x{k}.bw" for k in depth_multiples(wildcards.mark)[1:]]
+
+
 def coverage_args():
     """chipsr coverage options from the config (shared by the low- and full-depth tracks)."""
     c = config["coverage"]

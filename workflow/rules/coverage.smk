@@ -1,18 +1,20 @@
 rule subsample:
-    """Low-depth reads: exactly N templates of each mark (the paper's 1M-read subsample)."""
+    """Low-depth reads: exactly N templates of each mark (the paper's 1M-read subsample); depth
+    xK: K x N templates, the raw tracks of the depth-equivalence series."""
     input:
         lambda wc: reads_of(wc)[0],
     output:
-        f"{RESULTS}/reads/{{mark}}.lowdepth.{{ext}}",
+        f"{RESULTS}/reads/{{mark}}.{{depth}}.{{ext}}",
     wildcard_constraints:
         ext="bam|bed.gz",
+        depth=r"lowdepth|x\d+",
     params:
-        reads=config["subsample"]["reads"],
+        reads=lambda wc: subsample_reads(wc.depth),
         seed=config["subsample"]["seed"],
     log:
-        f"{RESULTS}/logs/subsample/{{mark}}.{{ext}}.log",
+        f"{RESULTS}/logs/subsample/{{mark}}.{{depth}}.{{ext}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/subsample/{{mark}}.{{ext}}.tsv"
+        f"{RESULTS}/benchmarks/subsample/{{mark}}.{{depth}}.{{ext}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
@@ -21,16 +23,18 @@ rule subsample:
 
 rule coverage_lowdepth:
     input:
-        lambda wc: f"{RESULTS}/reads/{wc.mark}.lowdepth.{reads_suffix(wc.mark)}",
+        lambda wc: f"{RESULTS}/reads/{wc.mark}.{wc.depth}.{reads_suffix(wc.mark)}",
     output:
-        f"{RESULTS}/coverage/{{mark}}.lowdepth.bw",
+        f"{RESULTS}/coverage/{{mark}}.{{depth}}.bw",
+    wildcard_constraints:
+        depth=r"lowdepth|x\d+",
     params:
         args=coverage_args(),
     threads: config["coverage"]["threads"]
     log:
-        f"{RESULTS}/logs/coverage/{{mark}}.lowdepth.log",
+        f"{RESULTS}/logs/coverage/{{mark}}.{{depth}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/coverage/{{mark}}.lowdepth.tsv"
+        f"{RESULTS}/benchmarks/coverage/{{mark}}.{{depth}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:

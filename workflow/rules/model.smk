@@ -85,6 +85,7 @@ rule evaluate:
         truth=f"{RESULTS}/coverage/{{mark}}.fulldepth.bw",
         noisy=f"{RESULTS}/coverage/{{mark}}.lowdepth.bw",
         denoised=evaluate_inputs,
+        depths=depth_tracks,
     output:
         multiext(f"{RESULTS}/evaluation/{{mark}}", ".tsv", ".json", ".md", ".png"),
     params:
@@ -94,6 +95,7 @@ rule evaluate:
         select=config["splits"]["valid"][0],
         blacklist=f"--blacklist {config['blacklist']}" if config["blacklist"] else "",
         bin_size=config["coverage"]["bin_size"],
+        depths=depth_series_arg,
     resources:
         mem_mb=2000,
     log:
@@ -105,7 +107,7 @@ rule evaluate:
     shell:
         "chipsr -v evaluate --truth {input.truth} --tracks {params.tracks} -o {params.prefix} "
         "{params.regions} {params.blacklist} --bin-size {params.bin_size} "
-        "--smooth-input noisy_input --smooth-select-region {params.select} 2> {log}"
+        "--smooth-input noisy_input --smooth-select-region {params.select} {params.depths} 2> {log}"
 
 
 rule report:

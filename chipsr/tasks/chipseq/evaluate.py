@@ -40,6 +40,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,7 @@ __all__ = [
 
 #: Fold enrichment over the mean of the evaluated bins above which a truth bin is a called peak.
 PEAK_FOLD = 5.0
+_SEED_TRACK = re.compile(r"^.+\.seed\d+$")
 #: The peak-calling rule, as recorded in the outputs when no ``peaks`` BED is given.
 PEAK_RULE = (
     f"truth >= {PEAK_FOLD:g} x mean(truth over the evaluated, non-blacklisted bins) "
@@ -74,6 +76,54 @@ PEAK_RULE = (
 SMOOTHED_NAME = "smoothed input"
 #: Metric subsets, in output order.
 SUBSETS = ("all", "peaks", "background")
+
+#: name of a raw track of the depth series: ``raw 4x`` = the input's reads x 4
+DEPTH_NAME = "raw {:g}x"
+
+
+def equivalent_depth(multiples: Sequence[float], rs: Sequence[float], r: float) -> tuple[float, str]:
+    """The read depth at which a raw track would reach Pearson r ``r`` (issue 11's depth equivalence).
+
+    Linear interpolation of r against log2(depth multiple) between the raw tracks of the series
+    (depths as multiples of the input's reads, e.g. 1, 2, 4, 8, 16); the r values are made
+    non-decreasing with depth first (a running maximum), so noise in one point cannot give two
+    answers.
+
+    Parameters
+    ----------
+    multiples : sequence of float
+        Depth multiples of the raw tracks (> 0), any order.
+    rs : sequence of float
+        Their Pearson r against the full-depth truth (None/NaN entries are dropped).
+    r : float
+        The r of the track to place (e.g. a denoised track at 1x).
+
+    Returns
+    -------
+    (float, str)
+        The multiple and a bound: ``"="`` inside the series, ``">"`` above its deepest track (the
+        deepest multiple is returned), ``"<"`` below its shallowest (the shallowest is returned).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two usable points.
+    """
+    pts = sorted((float(m), float(v)) for m, v in zip(multiples, rs) if v is not None and math.isfinite(v))
+    if len(pts) < 2:
+        raise ValueError("a depth series needs at least two raw tracks with a defined r")
+    logm = np.log2([m for m, _ in pts])
+    curve = np.maximum.accumulate([v for _, v in pts])
+    if r > curve[-1]:
+        return pts[-1][0], ">"
+    if r < curve[0]:
+        return pts[0][0], "<"
+    # first point of the (non-decreasing) curve at or above r, interpolated from the one before
+    i = int(np.searchsorted(curve, r, side="left"))
+    if i == 0 or curve[i] == curve[i - 1]:
+        return float(2 ** logm[i]), "="
+    t = (r - curve[i - 1]) / (curve[i] - curve[i - 1])
+    return float(2 ** (logm[i - 1] + t * (logm[i] - logm[i - 1]))), "="
 #: Width (bp) of the locus drawn in the figure when none is given.
 LOCUS_BP = 100_000
 #: Scatter plots with more points than this become hexbin plots.
@@ -269,7 +319,23 @@ def _markdown(result: dict) -> str:
         a, p, b = (rows[(track, "all", s)] for s in SUBSETS)
         lines.append(f"| {track} | {_fmt(a['pearson'])} | {_fmt(p['pearson'])} | {_fmt(b['pearson'])} | "
                      f"{_fmt(a['spearman'])} | {_fmt(a['mse'], 4)} |")
+    eq = result.get("depth_equivalence")
+    if eq:
+        lines += ["", "Depth equivalence: the read depth (x the input's) at which the raw track would correlate "
+                      "with the truth as well as each track does (r interpolated against log2 depth over "
+                      + ", ".join(f"{k}x" for k in eq["series"]) + ").", "",
+                  "| track | depth equivalence |", "|---|---:|"]
+        for name, d in eq["by_track"].items():
+            lines.append(f"| {name} | {format_depth(d)} |")
     return "\n".join(lines) + "\n"
+
+
+def format_depth(d: dict | None) -> str:
+    """``{"multiple": 4.2, "bound": "="}`` -> ``"4.2x"`` (``"> 16x"`` beyond the series)."""
+    if not d:
+        return "n/a"
+    bound = "" if d["bound"] == "=" else d["bound"] + " "
+    return f"{bound}{d['multiple']:.1f}x"
 
 
 def _plot(path: Path, locus: Region, locus_tracks: dict[str, np.ndarray], truth_locus: np.ndarray,
@@ -390,6 +456,7 @@ def evaluate(
     smooth_sigmas: Sequence[float] = (1, 2, 4, 8, 16),
     smooth_select_region: str | Region | None = None,
     locus: str | Region | None = None,
+    depth_series: Mapping[float, str | os.PathLike] | None = None,
 ) -> dict:
     """Score tracks against a deep-sequencing truth bigWig; write PREFIX.{tsv,json,md,png}.
 
@@ -437,6 +504,12 @@ def evaluate(
     locus : str or Region, optional
         Region drawn in the figure; default the ``LOCUS_BP`` (100-kb) window of the evaluated bins
         with the highest summed truth.
+    depth_series : mapping of float to path, optional
+        Raw (undenoised) coverage of the same sample at several depths, as multiples of the input's
+        reads (e.g. ``{1: low.bw, 2: x2.bw, 4: x4.bw}``): each is scored as the row ``raw Kx``, and
+        every other track gets its **depth equivalence** (:func:`equivalent_depth`): the depth at
+        which the raw track would correlate with the truth as well as it does (result key
+        ``depth_equivalence``).
 
     Returns
     -------
@@ -468,6 +541,17 @@ def evaluate(
     tracks = {str(k): v for k, v in tracks.items()}
     if not tracks:
         raise ChipsrInputError("--tracks: no NAME=PATH given")
+    depth_tracks: dict[str, str | os.PathLike] = {}
+    multiples: dict[str, float] = {}
+    for k, path in (depth_series or {}).items():
+        if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
+            raise ChipsrInputError(f"--depth-series: depth multiple {k!r} must be a positive number")
+        name = DEPTH_NAME.format(k)
+        if name in tracks or name in depth_tracks:
+            raise ChipsrInputError(f"--depth-series: the track name {name!r} is used twice")
+        depth_tracks[name], multiples[name] = path, float(k)
+    if depth_tracks and len(depth_tracks) < 2:
+        raise ChipsrInputError("--depth-series needs at least two depths (e.g. 1=low.bw,2=x2.bw)")
     for name in tracks:
         if not name.strip() or any(c in name for c in "\t\n\r|"):
             raise ChipsrInputError(f"--tracks: track name {name!r} must be non-empty, without tabs, newlines or '|'")
@@ -493,7 +577,7 @@ def evaluate(
         stack.callback(truth_bw.close)
         sizes = truth_bw.chroms
         track_bws: dict[str, BigWigFile] = {}
-        for name, path in tracks.items():
+        for name, path in {**tracks, **depth_tracks}.items():
             bw = BigWigFile(path, f"track {name!r} bigWig")
             stack.callback(bw.close)
             track_bws[name] = bw
@@ -550,7 +634,7 @@ def evaluate(
             for name, bw in track_bws.items():
                 c.tracks[name] = np.concatenate([bw.binned(c.name, bin_size, a, b) for a, b in c.ranges])
             c.valid = ~_mask(bl_ivs, c.name, c.ranges, bin_size, c.size)
-        log.info("read %d tracks and the truth over %d bins", len(tracks), sum(len(c.truth) for c in chroms))
+        log.info("read %d tracks and the truth over %d bins", len(track_bws), sum(len(c.truth) for c in chroms))
         empty = [c.name for c in chroms if not c.truth.any()]
         if empty:
             log.warning("the truth %s is 0 over every evaluated bin of %d chromosome(s) (%s); "
@@ -577,7 +661,7 @@ def evaluate(
         log.info("peaks: %s (%d of %d bins)", peak_info["rule"], n_peaks, n_valid)
 
         # ---- smoothed input
-        order = list(tracks)
+        order = list(track_bws)
         smoothing = None
         if smooth_input is not None:
             bw_in = track_bws[smooth_input]
@@ -612,7 +696,8 @@ def evaluate(
         if locus_region is None:
             locus_region = _auto_locus(chroms, bin_size)
         lb0, lb1 = bin_range(locus_region.start, locus_region.end, bin_size)
-        locus_tracks = {name: bw.binned(locus_region.chrom, bin_size, lb0, lb1) for name, bw in track_bws.items()}
+        drawn = [n for n in tracks if not _SEED_TRACK.match(n)]  # one panel per method; no seeds, no depth series
+        locus_tracks = {name: track_bws[name].binned(locus_region.chrom, bin_size, lb0, lb1) for name in drawn}
         if smoothing is not None:
             locus_tracks[SMOOTHED_NAME] = _smoothed(track_bws[smooth_input], locus_region.chrom, bin_size,
                                                     lb0, lb1, smoothing["sigma"])
@@ -620,6 +705,22 @@ def evaluate(
         last = list(tracks)[-1]
         x_last = np.concatenate([c.tracks[last] for c in chroms])[all_valid]
         r_last = next(r["pearson"] for r in rows if (r["track"], r["chrom"], r["subset"]) == (last, "all", "all"))
+
+        depth_equivalence = None
+        if depth_tracks:
+            overall = {r["track"]: r["pearson"] for r in rows if r["chrom"] == "all" and r["subset"] == "all"}
+            series = {multiples[n]: overall[n] for n in depth_tracks}
+            by_track = {}
+            for name in order:
+                if name in depth_tracks or overall.get(name) is None:
+                    continue
+                try:
+                    m, bound = equivalent_depth(list(series), list(series.values()), overall[name])
+                except ValueError as exc:
+                    raise ChipsrInputError(f"--depth-series: {exc}") from None
+                by_track[name] = {"multiple": m, "bound": bound}
+            depth_equivalence = {"series": {f"{k:g}": _nan_to_none(v) for k, v in series.items()},
+                                 "by_track": by_track}
 
         result = {
             "chipsr_version": __version__,
@@ -633,6 +734,8 @@ def evaluate(
             "blacklist": None if blacklist is None else str(blacklist),
             "peaks": peak_info,
             "smoothing": smoothing,
+            "depth_series": {f"{multiples[n]:g}": str(p) for n, p in depth_tracks.items()},
+            "depth_equivalence": depth_equivalence,
             "locus": str(locus_region),
             "scatter_track": last,
             "outputs": {ext: str(p) for ext, p in outputs.items()},

@@ -21,6 +21,7 @@ from xml.sax.saxutils import quoteattr
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import atomic_output
+from chipsr.tasks.chipseq.evaluate import equivalent_depth, format_depth
 
 SMOOTHED = "smoothed input"
 _SEED = re.compile(r"^(?P<base>.+)\.seed(?P<seed>\d+)$")
@@ -178,6 +179,30 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
         lines.append(f"| {mark} | " + " | ".join(
             f"{_fmt(peaks.get(c, {}).get('mean'))} / {_fmt(background.get(c, {}).get('mean'))}" for c in ordered)
             + " |")
+    if any(d.get("depth_equivalence") for d in loaded.values()):
+        lines += ["", "Depth equivalence: the read depth, as a multiple of the input's reads, at which the raw "
+                      "(undenoised) track would correlate with the full-depth track as well as each method does "
+                      "(Pearson r interpolated against log2 depth over raw tracks subsampled at the depths "
+                      "listed; `>` = beyond the deepest). Seeds: the mean over single-seed models' r.", "",
+                  "| mark | depths | " + " | ".join(c for c in ordered if c != noisy) + " |",
+                  "|---|---|" + "---:|" * (len(ordered) - 1)]
+        for mark, data in loaded.items():
+            eq = data.get("depth_equivalence")
+            if not eq:
+                continue
+            summary = seed_summary(_overall(data))
+            mult = [float(k) for k in eq["series"]]
+            cells = []
+            for c in ordered:
+                if c == noisy:
+                    continue
+                mean = summary.get(c, {}).get("mean")
+                if mean is None:
+                    cells.append("n/a")
+                    continue
+                m, bound = equivalent_depth(mult, list(eq["series"].values()), mean)
+                cells.append(format_depth({"multiple": m, "bound": bound}))
+            lines.append(f"| {mark} | {', '.join(f'{k}x' for k in eq['series'])} | " + " | ".join(cells) + " |")
     lines += ["", "Per-mark tables (Spearman r, MSE, per chromosome) and figures:", ""]
     for mark, path in evaluations.items():
         md = Path(path).with_suffix(".md")
