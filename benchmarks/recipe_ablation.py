@@ -43,7 +43,7 @@ def region_r(model_path: Path, coverage: Path, target: str, region: str) -> floa
     ckpt = load_checkpoint(model_path)
     norm = ckpt["normalization"]
     scaling = Scaling(norm["transform"], list(norm["input_scale"]), float(norm["target_scale"]),
-                      norm.get("input_transform", "same"))
+                      norm.get("input_transform", "scaled"))
     model = model_from_checkpoint(ckpt)
     reg = parse_region(region)
     b = int(norm["bin_size"])

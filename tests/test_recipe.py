@@ -252,3 +252,13 @@ def test_evaluate_depth_series(tmp_path):
     m = eq["by_track"]["model"]
     assert m["bound"] == "=" and 2 < m["multiple"] < 4  # noise sd 0.7 lies between the 2x and 4x tracks
     assert "raw 2x" in data["track_order"] and "Depth equivalence" in (tmp_path / "ev.md").read_text()
+
+
+def test_tfilm_variants_are_recorded_in_the_checkpoint(tmp_path, tracks):  # noqa: F811
+    model = tmp_path / "v.pt"
+    result = CliRunner().invoke(cli, train_args(tracks, model, "--arch", "tfilm", "--width", "0.0625", "--depth", "2",
+                                                "--epochs", "1", "--gamma-only", "--bidirectional", "--blocks", "4"))
+    assert result.exit_code == 0, result.output
+    cfg = load_checkpoint(model)["config"]
+    assert cfg["n_blocks"] == 4
+    assert cfg["affine"] is False and cfg["bidirectional"] is True

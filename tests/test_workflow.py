@@ -53,7 +53,7 @@ model:
   width: 0.0625
   dropout: 0.1
   transform: none
-  input_transform: log1p
+  input_transform: scaled
   seeds: [1, 2]
   epochs: {{tfilm: 1, linear: 1}}
   samples_per_epoch: 64

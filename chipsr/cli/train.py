@@ -28,11 +28,15 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
 @click.option("--dropout", type=click.FloatRange(0, 1), default=0.1, show_default=True)
 @click.option("--transform", type=click.Choice(["none", "arcsinh", "log1p"]), default="none", show_default=True,
               help="Target transform before dividing by its training mean (inverted on output).")
-@click.option("--input-transform", type=click.Choice(["log1p", "same"]), default="log1p", show_default=True,
-              help="Inputs: log1p(x / the mark's training mean), or the target's transform (the earlier recipe).")
+@click.option("--input-transform", type=click.Choice(["scaled", "log1p"]), default="scaled", show_default=True,
+              help="Inputs: the --transform of x divided by the mark's training mean (none: x / mean), or "
+                   "log1p(x / mean).")
 @click.option("--gamma-offset", type=float, default=1.0, show_default=True,
               help="TFiLM: added to every gamma; 1 = (1 + gamma) * F + beta (starts as the identity), "
                    "0 = the paper's gamma * F + beta.")
+@click.option("--gamma-only", "affine", flag_value=False, default=True,
+              help="TFiLM: modulate by gamma only (the reference code), not gamma * F + beta (the paper).")
+@click.option("--bidirectional", is_flag=True, help="TFiLM: bidirectional LSTMs (TFiLM paper, appendix C).")
 @click.option("--residual-mark", default=None, metavar="NAME",
               help="U-Nets: add this input mark to the output, so the network learns y - x (the paper's residual).")
 @click.option("--train-region", "train_regions", multiple=True, required=True, help="CHR or CHR:START-END; repeatable.")

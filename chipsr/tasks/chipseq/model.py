@@ -263,17 +263,21 @@ def least_squares_filter(model, x: np.ndarray, y: np.ndarray, ridge: float = 1e-
 
 
 def build_chipseq_model(arch: str, n_marks: int, window: int, blocks: int, width: float, depth: int,
-                        dropout: float, residual_channel: int | None = None, gamma_offset: float = 1.0):
+                        dropout: float, residual_channel: int | None = None, gamma_offset: float = 1.0,
+                        affine: bool = True, bidirectional: bool = False):
     """The network for ``--arch`` (see :mod:`chipsr.core.models`): (N, k, window) -> (N, 1, window).
 
     ``residual_channel`` (U-Nets only): the network learns y - x for that input mark (the paper's
-    additive residual). ``gamma_offset`` (TFiLM): 1 = identity-centred modulation (1 + gamma) * F + beta.
+    additive residual). TFiLM only: ``gamma_offset`` 1 = identity-centred modulation
+    (1 + gamma) * F + beta; ``affine`` False = gamma only, no beta (the reference code; the paper
+    writes gamma * F + beta); ``bidirectional`` LSTMs (TFiLM paper, appendix C).
     """
     from chipsr.core.models import build_model
 
     if arch == "tfilm":
         cfg = dict(name="tfilm_unet", in_channels=n_marks, out_channels=1, depth=depth, n_blocks=blocks,
-                   width=width, dropout=dropout, residual_channel=residual_channel, gamma_offset=gamma_offset)
+                   width=width, dropout=dropout, residual_channel=residual_channel, gamma_offset=gamma_offset,
+                   affine=affine, bidirectional=bidirectional)
     elif arch == "conv":
         cfg = dict(name="conv_unet", in_channels=n_marks, out_channels=1, depth=depth, width=width, dropout=dropout,
                    residual_channel=residual_channel)
@@ -317,7 +321,9 @@ def train(
     lr_schedule: str = "cosine",
     select: str = "pearson",
     time_limit_s: float | None = None,
-    input_transform: str = "log1p",
+    input_transform: str = "scaled",
+    affine: bool = True,
+    bidirectional: bool = False,
 ) -> dict:
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
     and ``splits.json`` beside it.
@@ -359,8 +365,11 @@ def train(
     time_limit_s : float or None
         Wall-clock budget (s): no new epoch starts after it (the cosine schedule still spans
         ``epochs``, so set both).
-    input_transform : {"log1p", "same"}
-        log1p(x / training mean) per mark, or the target's transform (the earlier recipe).
+    affine, bidirectional : bool
+        TFiLM variants: gamma and beta (True) or gamma only; uni- or bidirectional LSTMs.
+    input_transform : {"scaled", "log1p"}
+        Per mark: the target's transform of x over its training mean (``none``: x / mean), or
+        log1p(x / mean).
     blacklist : dict or None
         Merged blacklist intervals (:func:`chipsr.io.genome.read_bed_intervals`).
     target_name : str or None
@@ -443,7 +452,7 @@ def train(
         residual_channel = list(marks).index(residual_mark)
     torch.manual_seed(seed)
     model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout, residual_channel,
-                                gamma_offset)
+                                gamma_offset, affine=affine, bidirectional=bidirectional)
     if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2)
         tiled = [(r, s) for r, st in enumerate(starts) for s in st[st % (window // 2 or 1) == 0]]
         least_squares_filter(model, np.stack([xs[r][:, s : s + window] for r, s in tiled]),
@@ -547,7 +556,7 @@ def denoise(
                 raise ChipsrInputError(f"{path}: {key} {norm.get(key)!r} differs from {first[0]}'s "
                                        f"{first[1].get(key)!r}; an ensemble needs models of one target and grid")
         scaling = Scaling(norm["transform"], list(norm["input_scale"]), float(norm["target_scale"]),
-                          norm.get("input_transform", "same"))
+                          norm.get("input_transform", "scaled"))
         members.append((model_from_checkpoint(ckpt), scaling))
     norm = first[1]
     bin_size, window = int(norm["bin_size"]), int(norm["window"])
