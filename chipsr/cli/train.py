@@ -36,6 +36,8 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
                    "0 = the paper's gamma * F + beta.")
 @click.option("--gamma-only", "affine", flag_value=False, default=True,
               help="TFiLM: modulate by gamma only (the reference code), not gamma * F + beta (the paper).")
+@click.option("--backbone", type=click.Choice(["pool", "stride"]), default="pool", show_default=True,
+              help="U-Nets: dilated convolutions + max-pool (the paper), or stride-2 convolutions (half the compute).")
 @click.option("--bidirectional", is_flag=True, help="TFiLM: bidirectional LSTMs (TFiLM paper, appendix C).")
 @click.option("--residual-mark", default=None, metavar="NAME",
               help="U-Nets: add this input mark to the output, so the network learns y - x (the paper's residual).")

@@ -399,8 +399,8 @@ class ConvUNet(_UNet1d):
 
     Parameters
     ----------
-    in_channels, out_channels, depth, width, residual_channel, dropout, dilation
-        As in :class:`TFiLMUNet`.
+    in_channels, out_channels, depth, width, residual_channel, dropout, dilation, downsample
+        As in :class:`TFiLMUNet` (``downsample="stride"`` is then :class:`AudioUNet`'s backbone).
 
     Raises
     ------
@@ -423,9 +423,11 @@ class ConvUNet(_UNet1d):
         residual_channel: int | None = None,
         dropout: float = 0.5,
         dilation: int = 2,
+        downsample: str = "pool",
     ) -> None:
         super().__init__(
-            in_channels, out_channels, depth, width, residual_channel, dropout, dilation, downsample="pool", tfilm=None
+            in_channels, out_channels, depth, width, residual_channel, dropout, dilation, downsample=downsample,
+            tfilm=None,
         )
         self.config = {
             "name": self.name,
@@ -436,6 +438,7 @@ class ConvUNet(_UNet1d):
             "residual_channel": None if residual_channel is None else int(residual_channel),
             "dropout": float(dropout),
             "dilation": int(dilation),
+            "downsample": downsample,
         }
 
 

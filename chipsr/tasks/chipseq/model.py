@@ -264,23 +264,25 @@ def least_squares_filter(model, x: np.ndarray, y: np.ndarray, ridge: float = 1e-
 
 def build_chipseq_model(arch: str, n_marks: int, window: int, blocks: int, width: float, depth: int,
                         dropout: float, residual_channel: int | None = None, gamma_offset: float = 1.0,
-                        affine: bool = True, bidirectional: bool = False):
+                        affine: bool = True, bidirectional: bool = False, backbone: str = "pool"):
     """The network for ``--arch`` (see :mod:`chipsr.core.models`): (N, k, window) -> (N, 1, window).
 
     ``residual_channel`` (U-Nets only): the network learns y - x for that input mark (the paper's
     additive residual). TFiLM only: ``gamma_offset`` 1 = identity-centred modulation
     (1 + gamma) * F + beta; ``affine`` False = gamma only, no beta (the reference code; the paper
-    writes gamma * F + beta); ``bidirectional`` LSTMs (TFiLM paper, appendix C).
+    writes gamma * F + beta); ``bidirectional`` LSTMs (TFiLM paper, appendix C). U-Nets:
+    ``backbone`` "pool" (the paper's dilated convolutions + max-pool) or "stride" (stride-2
+    convolutions, the AudioUNet's; about half the compute).
     """
     from chipsr.core.models import build_model
 
     if arch == "tfilm":
         cfg = dict(name="tfilm_unet", in_channels=n_marks, out_channels=1, depth=depth, n_blocks=blocks,
                    width=width, dropout=dropout, residual_channel=residual_channel, gamma_offset=gamma_offset,
-                   affine=affine, bidirectional=bidirectional)
+                   affine=affine, bidirectional=bidirectional, downsample=backbone)
     elif arch == "conv":
         cfg = dict(name="conv_unet", in_channels=n_marks, out_channels=1, depth=depth, width=width, dropout=dropout,
-                   residual_channel=residual_channel)
+                   residual_channel=residual_channel, downsample=backbone)
     elif arch == "coda":
         cfg = dict(name="coda_cnn", in_channels=n_marks, out_channels=1, window=window + 1 - window % 2)
     elif arch == "linear":
@@ -324,6 +326,7 @@ def train(
     input_transform: str = "scaled",
     affine: bool = True,
     bidirectional: bool = False,
+    backbone: str = "pool",
 ) -> dict:
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
     and ``splits.json`` beside it.
@@ -367,6 +370,8 @@ def train(
         ``epochs``, so set both).
     affine, bidirectional : bool
         TFiLM variants: gamma and beta (True) or gamma only; uni- or bidirectional LSTMs.
+    backbone : {"pool", "stride"}
+        U-Nets: dilated convolutions + max-pool (the paper) or stride-2 convolutions.
     input_transform : {"scaled", "log1p"}
         Per mark: the target's transform of x over its training mean (``none``: x / mean), or
         log1p(x / mean).
@@ -452,7 +457,7 @@ def train(
         residual_channel = list(marks).index(residual_mark)
     torch.manual_seed(seed)
     model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout, residual_channel,
-                                gamma_offset, affine=affine, bidirectional=bidirectional)
+                                gamma_offset, affine=affine, bidirectional=bidirectional, backbone=backbone)
     if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2)
         tiled = [(r, s) for r, st in enumerate(starts) for s in st[st % (window // 2 or 1) == 0]]
         least_squares_filter(model, np.stack([xs[r][:, s : s + window] for r, s in tiled]),
