@@ -6,7 +6,7 @@ import click
 
 from chipsr.cli.types import GuardedCommand
 
-from chipsr.cli.options import output_option, torch_threads_option
+from chipsr.cli.options import device_option, output_option, torch_threads_option
 
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,7 +20,7 @@ from chipsr.cli.options import output_option, torch_threads_option
 @click.option("--overlap", type=click.IntRange(min=0), default=100, show_default=True,
               help="Bins of context dropped at each side of every window.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--device", default=None, help="cpu, cuda, mps [default: CUDA if present, else CPU].")
+@device_option
 @torch_threads_option
 def denoise(marks, models, output, regions, overlap, batch_size, device, threads) -> None:
     """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark."""

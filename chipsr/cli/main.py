@@ -62,6 +62,12 @@ class LazyGroup(click.Group):
 
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # one line (the usage text is one --help away)
+            if exc.ctx is None:
+                raise
+            error = click.ClickException(f"{exc.format_message()} (see '{exc.ctx.command_path} --help')")
+            error.exit_code = exc.exit_code  # 2, as click gives usage errors
+            raise error from None
         except ChipsrInputError as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:

@@ -39,6 +39,30 @@ torch_threads_option = click.option(
     help="CPU threads for torch. 1 is the measured-safe default: on small machines shared with other "
          "jobs, 2 threads were erratic (up to 10x slower).",
 )
+def _check_device(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Validate ``--device`` once, where it is parsed: a known name, and available here."""
+    if value is None:
+        return None
+    import re
+
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", value):
+        raise click.BadParameter(f"unknown device {value!r}; expected cpu, cuda, cuda:N or mps")
+    if value != "cpu":
+        from chipsr.core.device import pick_device
+
+        try:
+            pick_device(value)
+        except (ValueError, RuntimeError) as exc:
+            raise click.BadParameter(str(exc)) from None
+        if value.startswith("cuda:"):
+            import torch
+
+            if int(value[5:]) >= torch.cuda.device_count():
+                raise click.BadParameter(f"{value}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return value
+
+
 device_option = click.option(
-    "--device", default=None, help="cpu, cuda, cuda:1, mps [default: CUDA if present, else CPU]."
+    "--device", default=None, callback=_check_device,
+    help="cpu, cuda, cuda:N, mps [default: CUDA if present, else MPS, else CPU].",
 )
