@@ -173,6 +173,11 @@ def read_track(path: str | os.PathLike, chrom: str, start: int = 0, end: int | N
             vals = np.asarray(bw.values(chrom, start, end, numpy=True), dtype=np.float64)
         finally:
             bw.close()
+        inf = np.isinf(vals)  # NaN is how pyBigWig reports bases without an interval: 0 here
+        if inf.any():
+            i = int(np.argmax(inf))
+            raise ChipsrInputError(f"{p}: non-finite value {vals[i]} at {chrom}:{start + i + 1}; a coverage track "
+                                   f"must hold finite numbers")
         return np.nan_to_num(vals, nan=0.0)
     import pandas as pd
 
@@ -268,8 +273,15 @@ class BigWigFile:
             if not ivs:
                 continue
             a = np.asarray(ivs, dtype=np.float64)  # (m, 3): start, end, value; sorted, disjoint
+            bad = ~np.isfinite(a[:, 2])
+            if bad.any():
+                i = int(np.argmax(bad))
+                raise ChipsrInputError(
+                    f"{self.path}: non-finite value {a[i, 2]} at {chrom}:{int(a[i, 0]) + 1}-{int(a[i, 1])} "
+                    f"(the first of {int(bad.sum())} such intervals in {chrom}:{lo + 1}-{hi}); a coverage track "
+                    f"must hold finite numbers: rebuild it (e.g. `chipsr coverage`) or replace them with 0")
             s, e = np.clip(a[:, 0], lo, hi), np.clip(a[:, 1], lo, hi)
-            v = np.nan_to_num(a[:, 2], nan=0.0)
+            v = a[:, 2]
             # F(x) = integral of the signal over [lo, x); bin sums are differences of F at the edges.
             cum = np.concatenate(([0.0], np.cumsum(v * (e - s))))
             x = edges[c0 : c1 + 1].astype(np.float64)
