@@ -28,6 +28,11 @@ def write_bins(path, values_by_chrom, bin_size=BIN, sizes=SIZES):
 
 @pytest.fixture
 def tracks(tmp_path):
+    return make_tracks(tmp_path)
+
+
+def make_tracks(tmp_path):
+    """Two noisy marks and their smooth truth on chrA/chrB (25-bp bins): name -> bigWig path."""
     rng = np.random.default_rng(0)
     files = {}
     truth = {}

@@ -16,7 +16,7 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
 @click.option("--marks", multiple=True, required=True,
               help="Low-depth coverage bigWigs (comma-separated or repeated; NAME=path to name one). Order matters.")
 @click.option("--target", required=True, type=click.Path(dir_okay=False), help="Full-depth bigWig of the target mark.")
-@output_option(suffixes=(".epochs.tsv",), siblings=("splits.json",))
+@output_option(suffixes=(".epochs.tsv", ".inprogress"), siblings=("splits.json",))
 @click.option("--arch", type=click.Choice(_ARCHS), default="tfilm", show_default=True,
               help="TFiLM U-Net, the same U-Net without TFiLM, the Coda CNN, or a multi-mark linear filter.")
 @bin_size_option
@@ -65,13 +65,16 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
               help="Stop after this many epochs without a better --select score [default: never].")
 @click.option("--time-limit", "time_limit_min", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Wall-clock budget in minutes: no epoch starts after it (the best epoch so far is kept).")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run from OUTPUT.inprogress (the same options; changed ones are refused).")
 @seed_option
 @device_option
 @torch_threads_option
 def train(marks, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
     """Train one model that maps low-depth MARKS to the full-depth TARGET mark.
 
-    Writes the checkpoint (-o), OUTPUT.epochs.tsv and splits.json beside it.
+    Writes the checkpoint (-o) when training ends, OUTPUT.epochs.tsv and splits.json beside it; while it
+    runs, OUTPUT.inprogress holds the resumable state (after every epoch), for --resume after a crash.
     """
     from chipsr import api
 

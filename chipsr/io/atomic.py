@@ -1,14 +1,69 @@
-"""Atomic output: write to a temporary file beside the target, rename only on success."""
+"""Atomic output: write to a temporary file beside the target, rename only on success.
+
+Temporary files and folders carry the writing process's id (``.NAME.pid<PID>.XXXX.tmp...``,
+``chipsr-coverage-pid<PID>-XXXX``); a ``try/finally`` removes them on every exit path that
+Python sees, and :func:`remove_stale` removes those of killed runs (SIGKILL, power loss): any
+whose process no longer exists is deleted the next time chipsr writes the same output (or
+uses the same temporary-folder prefix).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from chipsr.errors import ChipsrInputError
+
+_PID = re.compile(r"pid(\d+)")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale(folder: str | os.PathLike, prefix: str) -> list[Path]:
+    """Delete temporary files/folders named ``prefix`` + ``pid<N>...`` in ``folder`` whose process
+    N is gone (left by a killed run). Returns what was removed; errors are ignored."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        m = _PID.match(entry.name[len(prefix):])
+        if not m or _alive(int(m.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+    return removed
+
+
+@contextlib.contextmanager
+def temporary_folder(prefix: str) -> Iterator[Path]:
+    """A temporary folder ``<tmp>/<prefix>pid<PID>-XXXX`` removed on exit; stale ones of killed
+    runs with the same prefix are removed first."""
+    remove_stale(tempfile.gettempdir(), prefix)
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}pid{os.getpid()}-") as tmp:
+        yield Path(tmp)
 
 
 def check_output_path(path: str | os.PathLike) -> Path:
@@ -65,8 +120,9 @@ def atomic_output(path: str | os.PathLike, companions: tuple[str, ...] = ()) -> 
         If the output directory does not exist.
     """
     final = check_output_path(path)
+    remove_stale(final.parent or ".", f".{final.name}.")
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{final.name}.", suffix=".tmp" + "".join(final.suffixes), dir=final.parent or "."
+        prefix=f".{final.name}.pid{os.getpid()}.", suffix=".tmp" + "".join(final.suffixes), dir=final.parent or "."
     )
     os.close(fd)
     umask = os.umask(0)

@@ -291,7 +291,10 @@ class IndexedBam(contextlib.AbstractContextManager):
             )
         if not bam.has_index():
             bam.close()
-            self._tmpdir = tempfile.TemporaryDirectory(prefix="chipsr-bai-")
+            from chipsr.io.atomic import remove_stale
+
+            remove_stale(tempfile.gettempdir(), "chipsr-bai-")
+            self._tmpdir = tempfile.TemporaryDirectory(prefix=f"chipsr-bai-pid{os.getpid()}-")
             index = os.path.join(self._tmpdir.name, self.path.name + ".bai")
             log.warning("%s has no index; indexing it in a temporary directory "
                         "(run `samtools index %s` to skip this step next time)", self.path, self.path)

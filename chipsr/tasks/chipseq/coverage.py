@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -606,7 +605,10 @@ def compute_coverage(
     bams = list(bams)
     bed_paths = [p for p, fmt in reads if fmt == "bed"]
     need_total = opts.normalize_using in ("CPM", "RPKM", "RPGC")
-    with tempfile.TemporaryDirectory(prefix="chipsr-coverage-") as tmpdir:
+    from chipsr.io.atomic import temporary_folder
+
+    with temporary_folder("chipsr-coverage-") as tmp_path:
+        tmpdir = str(tmp_path)
         partials = PartialTracks(tmpdir)
         stats = CoverageStats()
         if bams:

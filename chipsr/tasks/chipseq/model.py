@@ -327,6 +327,7 @@ def train(
     affine: bool = True,
     bidirectional: bool = False,
     backbone: str = "pool",
+    resume: bool = False,
 ) -> dict:
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
     and ``splits.json`` beside it.
@@ -372,6 +373,10 @@ def train(
         TFiLM variants: gamma and beta (True) or gamma only; uni- or bidirectional LSTMs.
     backbone : {"pool", "stride"}
         U-Nets: dilated convolutions + max-pool (the paper) or stride-2 convolutions.
+    resume : bool
+        Continue the interrupted run whose state is in ``OUTPUT.inprogress`` (written after every
+        epoch; ``output`` itself appears only when training ends). Settings that change the model
+        or its training (marks, splits, architecture, recipe, seed, the tracks' scale) are refused.
     input_transform : {"scaled", "log1p"}
         Per mark: the target's transform of x over its training mean (``none``: x / mean), or
         log1p(x / mean).
@@ -464,19 +469,41 @@ def train(
                              np.stack([ys[r][:, s : s + window] for r, s in tiled]))
     splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
               "test": [str(r) for r in test_regions]}
+    # what a resumed run must share with the interrupted one (anything else would train another model)
+    settings = {"marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window, "arch": arch,
+                "model": dict(model.config), "transform": transform, "input_transform": input_transform,
+                "input_scale": scaling.input_scale, "target_scale": scaling.target_scale, "splits": splits,
+                "usable_windows": n_usable, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+                "lr_schedule": lr_schedule, "select": select, "seed": seed, "samples_per_epoch": samples_per_epoch,
+                "reverse": reverse, "peak_fraction": peak_fraction}
     normalization = {
         "task": "chipseq", "marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window,
         "arch": arch, "transform": scaling.transform, "input_scale": scaling.input_scale,
         "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
-        "seed": seed,
+        "seed": seed, "settings": settings,
     }
     out = Path(output)
-    callbacks = [EpochTsv(str(out) + ".epochs.tsv"), CheckpointWriter(out, model, normalization)]
+    partial = in_progress_path(out)
+    resume_state = None
+    if resume:
+        resume_state = _resume_state(partial, settings)
+        log.info("resuming %s from epoch %d", partial, int(resume_state["epoch"]))
+    elif partial.exists():
+        log.warning("%s: discarding the in-progress state of an earlier, interrupted run (pass --resume to "
+                    "continue it instead)", partial)
+    callbacks = [EpochTsv(str(out) + ".epochs.tsv"),
+                 CheckpointWriter(partial, model, {**normalization, "in_progress": True})]
     metric = lambda p, t: pearson_r(p, t)  # noqa: E731 (scale-free: same r as on the original scale for 'none')
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device,
                       lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
                       time_limit_s=time_limit_s)
-    result = fit(model, crops, va, cfg, metric=metric, callbacks=callbacks)
+    result = fit(model, crops, va, cfg, metric=metric, callbacks=callbacks, resume=resume_state)
+    from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
+
+    # the final name appears only now, holding the best weights; the in-progress file goes
+    save_checkpoint(out, make_checkpoint(model, normalization, train_state=result.state,
+                                         state_dict=result.state.get("best_model")))
+    partial.unlink(missing_ok=True)
     splits_path = out.parent / "splits.json"
     from chipsr.io.atomic import atomic_output
 
@@ -490,6 +517,32 @@ def train(
     log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
              best["valid_metric"], summary["seconds"])
     return summary
+
+
+def in_progress_path(output: str | os.PathLike) -> Path:
+    """Where ``chipsr train -o OUTPUT`` keeps its resumable state while it runs: ``OUTPUT.inprogress``
+    (renamed to nothing: OUTPUT itself is written only when training ends)."""
+    return Path(str(output) + ".inprogress")
+
+
+def _resume_state(partial: Path, settings: dict) -> dict:
+    """The training state to resume from ``partial``; refuses changed settings, naming them."""
+    from chipsr.io.checkpoint import load_checkpoint
+
+    if not partial.exists():
+        raise ChipsrInputError(f"--resume: no interrupted run to continue ({partial} does not exist)")
+    ckpt = load_checkpoint(partial)
+    norm = ckpt.get("normalization") or {}
+    before = norm.get("settings")
+    if not norm.get("in_progress") or before is None or ckpt.get("train_state") is None:
+        raise ChipsrInputError(f"--resume: {partial} is not an in-progress `chipsr train` state")
+    changed = [k for k in sorted(set(before) | set(settings)) if before.get(k) != settings.get(k)]
+    if changed:
+        detail = "; ".join(f"{k}: {before.get(k)!r} -> {settings.get(k)!r}" for k in changed[:4])
+        raise ChipsrInputError(
+            f"--resume: settings differ from the interrupted run's ({detail}); they would train another model. "
+            f"Rerun with the same options, or without --resume to start over")
+    return ckpt["train_state"]
 
 
 # ---------------------------------------------------------------------------------- denoise
@@ -547,6 +600,9 @@ def denoise(
     for path in ckpt_paths:
         ckpt = load_checkpoint(path)
         norm = ckpt.get("normalization") or {}
+        if norm.get("in_progress"):
+            raise ChipsrInputError(f"{path}: an unfinished training state, not a model; finish it with "
+                                   f"`chipsr train ... --resume` (same options)")
         if norm.get("task") != "chipseq":
             raise ChipsrInputError(f"{path}: not a ChIP-seq model (trained by `chipsr train`)")
         expected = list(norm["marks"])
