@@ -1,5 +1,6 @@
 import os
 import pandas as pd
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -11,6 +12,55 @@ if SAMPLES.index.duplicated().any():
 
 MARKS = list(SAMPLES.index)
 RESULTS = config["results"]
+
+
+def _config_error(key, message):
+    """Stop before the first job with one message naming the config key (issue 13)."""
+    raise WorkflowError(f"config {key}: {message}")
+
+
+def _validate_inputs_and_regions():
+    """Every input file exists; regions parse, lie inside their chromosome and never overlap across
+    the splits (checked when the workflow is parsed, so `snakemake -n` fails too)."""
+    from chipsr.errors import ChipsrInputError
+    from chipsr.io.genome import parse_region, read_chrom_sizes
+
+    for key in ("chrom_sizes", "blacklist"):
+        if config[key] is not None and not os.path.isfile(config[key]):
+            _config_error(key, f"{config[key]} does not exist")
+    for mark, reads in SAMPLES["reads"].items():
+        for path in (p.strip() for p in reads.split(",")):
+            if not os.path.isfile(path):
+                _config_error("samples", f"{config['samples']}: reads of {mark}: {path} does not exist")
+    try:
+        sizes = read_chrom_sizes(config["chrom_sizes"])
+    except ChipsrInputError as exc:
+        _config_error("chrom_sizes", str(exc))
+    parsed = {}
+    for key, regions in [*((f"splits.{k}", v) for k, v in config["splits"].items()),
+                         ("denoise_regions", config["denoise_regions"] or [])]:
+        if key.startswith("splits.") and not regions:
+            _config_error(key, "needs at least one region")
+        for text in regions:
+            try:
+                region = parse_region(str(text))
+            except ChipsrInputError as exc:
+                _config_error(key, str(exc))
+            if region.chrom not in sizes:
+                _config_error(key, f"region {text}: chromosome {region.chrom} is not in {config['chrom_sizes']}")
+            if region.end is not None and region.end > sizes[region.chrom]:
+                _config_error(key, f"region {text}: ends beyond {region.chrom} ({sizes[region.chrom]} bp)")
+            parsed.setdefault(key, []).append((str(text), region, *region.bounds(sizes[region.chrom])))
+    splits = [k for k in parsed if k.startswith("splits.")]
+    for i, a in enumerate(splits):
+        for b in splits[i:]:
+            for ta, ra, sa, ea in parsed[a]:
+                for tb, rb, sb, eb in parsed[b]:
+                    if (a, ta) != (b, tb) and ra.chrom == rb.chrom and sa < eb and sb < ea:
+                        _config_error(f"{a}/{b}", f"regions {ta} and {tb} overlap; splits must be disjoint")
+
+
+_validate_inputs_and_regions()
 
 
 def reads_of(wildcards):
