@@ -102,3 +102,19 @@ def test_example_run_end_to_end(tmp_path):
     # nothing changed: a second run has nothing to do
     again = snakemake("-n", "--cores", "2", "--configfile", str(config))
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.parametrize("override, message", [
+    ("splits={'train': ['chr22:16000001-36000000'], 'valid': ['chr22:30000001-40000000'], "
+     "'test': ['chr22:40000001-51304566']}", "overlap"),
+    ("splits={'train': ['chr22:16-x'], 'valid': ['chr22:36000001-40000000'], 'test': ['chr22']}", "splits.train"),
+    ("splits={'train': ['chr22:16000001-36000000'], 'valid': ['chr22:36000001-40000000'], "
+     "'test': ['chr22:40000001-99000000']}", "beyond chr22"),
+    ("blacklist=no/such/blacklist.bed", "config blacklist"),
+    ("chrom_sizes=no/such.sizes", "config chrom_sizes"),
+])
+def test_bad_config_fails_at_parse_time_naming_the_key(tmp_path, override, message):
+    """Issue 13: caught by `snakemake -n`, before any job, naming the key."""
+    result = snakemake("-n", "--cores", "1", "--config", f"results={tmp_path}", override)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr, result.stderr[-2000:]
