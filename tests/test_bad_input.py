@@ -126,3 +126,89 @@ def test_killed_train_leaves_no_model_and_resume_matches_an_uninterrupted_run(tm
     for k, v in a["state_dict"].items():
         assert torch.equal(v, b["state_dict"][k]), k
     assert not list(tmp_path.glob(".killed.pt*"))  # no temp files left
+
+
+def test_bam_with_another_bams_index_is_refused(tmp_path):
+    import shutil
+
+    from conftest import write_bam
+
+    sizes = {"chr1": 100_000, "chr2": 100_000}
+    a = write_bam(tmp_path / "a.bam", sizes, [{"name": f"a{i}", "chrom": "chr1", "pos": 1000 + 50 * i}
+                                              for i in range(200)])
+    b = write_bam(tmp_path / "b.bam", sizes, [{"name": f"b{i}", "chrom": "chr2", "pos": 500 + 40 * i}
+                                              for i in range(300)])
+    shutil.copy(str(b) + ".bai", str(a) + ".bai")  # a.bam now carries b.bam's index
+    out = tmp_path / "a.bw"
+    one_line_error(["coverage", a, "-o", out], "a.bam", "index does not match", "samtools index")
+    assert not out.exists()
+    ok = CliRunner().invoke(cli, ["coverage", str(b), "-o", str(tmp_path / "b.bw")])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_text_named_bam_is_refused(tmp_path):
+    fake = tmp_path / "reads.bam"
+    fake.write_text("chr1\t100\t300\nchr1\t200\t400\n")
+    out = tmp_path / "low.bam"
+    one_line_error(["subsample", fake, "-o", out, "--reads", "1"], "reads.bam", "not a BAM")
+    assert not out.exists()
+
+
+def _sizes(tmp_path, text="chr1\t10000\n"):
+    p = tmp_path / "g.sizes"
+    p.write_bytes(text.encode() if isinstance(text, str) else text)
+    return p
+
+
+def test_comment_lines_anywhere_in_a_bed_give_the_right_result(tmp_path):
+    import numpy as np
+
+    from chipsr.io.tracks import read_binned
+
+    rows = [f"chr1\t{100 * i}\t{100 * i + 150}\n" for i in range(50)]
+    clean = tmp_path / "clean.bed"
+    clean.write_text("".join(rows))
+    mixed = tmp_path / "mixed.bed"
+    mixed.write_text("track name=x\n" + "".join(rows[:20]) + "# a comment\tmid\tfile\n" + "".join(rows[20:35])
+                     + "browser position chr1\n\n" + "".join(rows[35:]))
+    sizes = _sizes(tmp_path)
+    for name in ("clean", "mixed"):
+        r = CliRunner().invoke(cli, ["coverage", str(tmp_path / f"{name}.bed"), "--chrom-sizes", str(sizes),
+                                     "-o", str(tmp_path / f"{name}.bw"), "--bin-size", "10"])
+        assert r.exit_code == 0, r.output
+    assert np.array_equal(read_binned(tmp_path / "clean.bw", "chr1", 10), read_binned(tmp_path / "mixed.bw", "chr1", 10))
+    for name in ("clean", "mixed"):
+        r = CliRunner().invoke(cli, ["subsample", str(tmp_path / f"{name}.bed"), "-o", str(tmp_path / f"{name}.s.bed"),
+                                     "--reads", "10", "--seed", "3"])
+        assert r.exit_code == 0, r.output
+    kept = [ln for ln in (tmp_path / "mixed.s.bed").read_text().splitlines() if not ln.startswith(("track", "#"))]
+    assert kept == (tmp_path / "clean.s.bed").read_text().splitlines()  # same reads kept, comments dropped
+
+
+def test_bed_reads_past_the_chromosome_end_are_refused(tmp_path):
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t10\t300\nchr1\t9900\t10100\n")
+    out = tmp_path / "o.bw"
+    one_line_error(["coverage", bed, "--chrom-sizes", _sizes(tmp_path), "-o", out], "r.bed line 2", "10100",
+                   "another genome build")
+    assert not out.exists()
+
+
+def test_non_utf8_and_truncated_gzip_text_inputs(tmp_path):
+    import gzip
+
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t10\t300\n")
+    bad_sizes = _sizes(tmp_path, b"chr1\t10000\n\xff\xfe\t3\n")
+    one_line_error(["coverage", bed, "--chrom-sizes", bad_sizes, "-o", tmp_path / "o.bw"], "g.sizes line 2",
+                   "not UTF-8")
+    trunc = tmp_path / "bl.bed.gz"
+    trunc.write_bytes(gzip.compress(b"chr1\t100\t200\n" * 200)[:40])
+    line = one_line_error(["coverage", bed, "--chrom-sizes", _sizes(tmp_path), "--blacklist", trunc,
+                           "-o", tmp_path / "o.bw"], "bl.bed.gz", "gzip")
+    assert "Aborted" not in line
+    garbage = tmp_path / "g.bed"
+    garbage.write_bytes(b"chr1\t10\t300\nchr1\t5\xff0\t600\n")
+    line = one_line_error(["coverage", garbage, "--chrom-sizes", _sizes(tmp_path), "-o", tmp_path / "o.bw"],
+                          "g.bed line 2", "\\xff")
+    assert "\ufffd" not in line

@@ -31,14 +31,47 @@ def require_file(path: str | os.PathLike, what: str = "input") -> Path:
     return p
 
 
-def open_text(path: str | os.PathLike):
-    """Open a plain or gzipped text file for reading (gzip detected by its magic bytes)."""
-    p = Path(path)
-    with open(p, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(p, "rt")
-    return open(p)
+class TextLines:
+    """Lines of a plain or gzipped text file (gzip detected by its magic bytes), validated.
+
+    Iterating yields ``str`` lines (with their newline). Bytes that are not UTF-8 and a corrupt or
+    truncated gzip raise :class:`ChipsrInputError` naming the file and line, instead of a
+    ``UnicodeDecodeError`` or ``EOFError`` (which click would print as ``Aborted!``).
+    Use as a context manager.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        with open(self.path, "rb") as fh:
+            magic = fh.read(2)
+        self._fh = gzip.open(self.path, "rb") if magic == b"\x1f\x8b" else open(self.path, "rb")
+
+    def __enter__(self) -> TextLines:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._fh.close()
+
+    def __iter__(self):
+        import zlib
+
+        lineno = 0
+        try:
+            for raw in self._fh:
+                lineno += 1
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ChipsrInputError(
+                        f"{self.path} line {lineno}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                        f"{exc.start + 1}); is this the right file?") from None
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise ChipsrInputError(f"{self.path}: corrupt or truncated gzip after line {lineno} ({exc})") from None
+
+
+def open_text(path: str | os.PathLike) -> TextLines:
+    """Open a plain or gzipped text file for reading line by line (see :class:`TextLines`)."""
+    return TextLines(path)
 
 
 def read_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:

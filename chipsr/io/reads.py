@@ -8,6 +8,7 @@ chromosome at a time through their index. Coordinates are 0-based half-open, in 
 from __future__ import annotations
 
 import contextlib
+import io
 import gzip
 import logging
 import os
@@ -63,9 +64,15 @@ def sniff_reads_format(path: str | os.PathLike) -> str:
             return "bam"
         if not inner:
             raise ChipsrInputError(f"{p}: reads file is empty (no reads)")
+        if p.name.lower().endswith(".bam"):
+            raise ChipsrInputError(f"{p}: named .bam but it is gzipped text, not a BAM file; BED reads should be "
+                                   f"named .bed.gz")
         return "bed"
     if head.startswith(b"@HD") or head.startswith(b"@SQ"):
         raise ChipsrInputError(f"{p}: SAM text is not supported; convert with `samtools view -b`")
+    if p.name.lower().endswith(".bam"):
+        raise ChipsrInputError(f"{p}: named .bam but it is not a BAM file (no BGZF/BAM magic bytes): a truncated "
+                               f"or mislabelled file; BED reads should be named .bed or .bed.gz")
     return "bed"
 
 
@@ -141,7 +148,7 @@ def locate_bad_bed_line(path: str | os.PathLike) -> None:
             for lineno, raw in enumerate(fh, 1):
                 if is_header_line(raw):
                     continue
-                line = raw.decode(errors="replace").rstrip("\r\n")
+                line = raw.decode(errors="backslashreplace").rstrip("\r\n")  # no binary garbage in messages
                 fields = line.split("\t") if "\t" in line else line.split()
                 if len(fields) < 3:
                     raise ChipsrInputError(f"{p} line {lineno}: expected at least 3 columns, got {line!r}")
@@ -198,16 +205,70 @@ def iter_bed_reads(path: str | os.PathLike, chunk_lines: int = 1_000_000) -> Ite
     if has_strand:
         dtypes[5] = str
     n_rows = 0
+    source, skip, compression = p, n_header, "gzip" if _is_gzip(p) else None
+    while True:
+        try:
+            n_rows = yield from _bed_frames(p, source, skip, compression, sep, usecols, dtypes, has_strand,
+                                            chunk_lines, n_header, n_rows)
+            break
+        except _Restart as restart:  # header/comment lines after the first record: filter them out
+            n_rows = restart.rows_done
+            source, skip, compression = _DataLines(p, skip_rows=n_rows), 0, None
+    if n_rows == 0:
+        raise ChipsrInputError(f"{p}: reads file is empty (no reads)")
+
+
+class _Restart(Exception):
+    def __init__(self, rows_done: int):
+        self.rows_done = rows_done
+
+
+class _DataLines(io.RawIOBase):
+    """A BED file's data rows as a binary stream: header, comment and blank lines removed wherever
+    they are (for pandas), after skipping ``skip_rows`` data rows already read."""
+
+    def __init__(self, path: Path, skip_rows: int = 0):
+        self._fh = open_binary(path)
+        self._lines = (ln for ln in self._fh if not is_header_line(ln))
+        for _ in range(skip_rows):
+            next(self._lines, None)
+        self._buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        parts, size = [self._buf], len(self._buf)
+        while size < len(b):
+            line = next(self._lines, None)
+            if line is None:
+                break
+            parts.append(line)
+            size += len(line)
+        data = b"".join(parts)
+        n = min(len(b), len(data))
+        b[:n] = data[:n]
+        self._buf = data[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def _bed_frames(p, source, skip, compression, sep, usecols, dtypes, has_strand, chunk_lines, n_header, n_rows):
+    import pandas as pd
+
     try:
         reader = pd.read_csv(
-            p,
+            source,
             sep=sep,
             header=None,
             usecols=usecols,
             dtype=dtypes,
-            skiprows=n_header,
+            skiprows=skip,
             chunksize=chunk_lines,
-            compression="gzip" if _is_gzip(p) else None,
+            compression=compression,
             engine="c",
             na_filter=has_strand,
             keep_default_na=False,
@@ -238,10 +299,11 @@ def iter_bed_reads(path: str | os.PathLike, chunk_lines: int = 1_000_000) -> Ite
     except GZIP_ERRORS as exc:
         raise ChipsrInputError(f"{p}: corrupt or truncated gzip ({exc})") from None
     except (ValueError, TypeError, pd.errors.ParserError):
-        locate_bad_bed_line(p)  # raises with the line number
-        raise
-    if n_rows == 0:
-        raise ChipsrInputError(f"{p}: reads file is empty (no reads)")
+        locate_bad_bed_line(p)  # raises with the line number of a malformed data line
+        if isinstance(source, _DataLines):
+            raise ChipsrInputError(f"{p}: cannot parse the reads (mixed column counts?)") from None
+        raise _Restart(n_rows) from None  # no bad data line: comment/header lines between records
+    return n_rows
 
 
 # ---------------------------------------------------------------------------------------- BAM
@@ -309,6 +371,12 @@ class IndexedBam(contextlib.AbstractContextManager):
                 ) from None
             bam = pysam.AlignmentFile(str(self.path), "rb", index_filename=index)
             self.index_filename = index
+        else:
+            try:
+                _check_index_matches(bam, self.path)
+            except ChipsrInputError:
+                bam.close()
+                raise
         self.bam = bam
 
     def chrom_sizes(self) -> dict[str, int]:
@@ -326,6 +394,28 @@ class IndexedBam(contextlib.AbstractContextManager):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _check_index_matches(bam, path: Path) -> None:
+    """Refuse a BAM index that belongs to another BAM (it would silently give an empty track).
+
+    The first mapped alignment of the file, read sequentially, must be found again through the
+    index at its own position, and the index must count mapped reads on its chromosome.
+    """
+    try:
+        first = next((r for r in bam.fetch(until_eof=True) if not r.is_unmapped), None)
+        if first is None:
+            return
+        stats = {s.contig: s.mapped for s in bam.get_index_statistics()}
+        found = stats.get(first.reference_name, 0) > 0 and any(
+            r.query_name == first.query_name and r.reference_start == first.reference_start
+            for r in bam.fetch(first.reference_name, first.reference_start, first.reference_start + 1))
+    except (ValueError, OSError, StopIteration):
+        found = False
+    if not found:
+        raise ChipsrInputError(
+            f"{path}: its index does not match it (the first read, on {first.reference_name}, is not found "
+            f"through the index): the .bai belongs to another BAM or is out of date; rerun `samtools index {path}`")
 
 
 @dataclass(frozen=True)

@@ -503,6 +503,12 @@ def _bed_coverage(paths: Sequence[Path], sizes, opts, partials: PartialTracks) -
                         f"use --skip-unknown-chroms to drop such reads"
                     )
                 starts, ends, strands = chunk.starts[idx], chunk.ends[idx], chunk.strands[idx]
+                past = ends > length
+                if past.any():  # as written in the file (an extension past the end is fine: it is clipped)
+                    k = int(np.argmax(past))
+                    raise ChipsrInputError(
+                        f"{path} line {chunk.first_line + int(idx[k])}: end {int(ends[k])} is beyond the end of "
+                        f"{chrom} ({length} bp in the chrom sizes): reads from another genome build?")
                 if opts.reads.ignore_duplicates:
                     keep = _dedupe_sorted(starts, ends, strands, dedupe_carry.setdefault(chrom, {}),
                                           str(path), chrom)

@@ -201,7 +201,7 @@ def _subsample_bed(path: Path, output: Path, n_reads, fraction, seed) -> Subsamp
                         out.writelines(lines[:j])
                         lines = lines[j:]
                         in_header = not lines
-                    data = [ln for ln in lines if ln.strip()]
+                    data = [ln for ln in lines if not is_header_line(ln)]  # comment lines anywhere: dropped
                     if not data:
                         continue
                     if not data[-1].endswith(b"\n"):
