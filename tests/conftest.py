@@ -106,3 +106,20 @@ def _devices():
 def device(request) -> str:
     """Run a test on the CPU, and again on CUDA where a GPU is present (marked ``gpu``)."""
     return request.param
+
+
+def one_line_error(args, *must_contain: str) -> str:
+    """Run ``chipsr ARGS`` in-process; assert a non-zero exit with exactly one output line, starting
+    with ``Error:`` and containing every ``must_contain``, and no traceback. Returns the line."""
+    from click.testing import CliRunner
+
+    from chipsr.cli.main import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert result.exit_code != 0, result.output
+    assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
+    assert "Traceback" not in result.output
+    for text in must_contain:
+        assert text in lines[0], (text, lines[0])
+    return lines[0]

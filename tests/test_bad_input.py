@@ -8,16 +8,7 @@ from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-
-def one_line_error(args, *must_contain):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    lines = [ln for ln in result.output.splitlines() if ln.strip()]
-    assert result.exit_code != 0, result.output
-    assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
-    assert "Traceback" not in result.output
-    for text in must_contain:
-        assert text in lines[0], (text, lines[0])
-    return lines[0]
+from conftest import one_line_error
 
 
 @pytest.mark.parametrize("command", [["denoise", "--marks", "a.bw", "--model", "m.pt"],

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-from conftest import GOLDEN
+from conftest import GOLDEN, one_line_error
 
 REPO = Path(__file__).resolve().parents[1]
 BAM = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
@@ -54,16 +54,10 @@ def files(tmp_path):
 def refused(args: list[str], inputs: list[Path], *must_contain: str) -> str:
     """Run ``chipsr ARGS``; assert a clean one-line refusal and untouched inputs."""
     before = {p: _sha(p) for p in inputs}
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    lines = [ln for ln in result.output.splitlines() if ln.strip()]
-    assert result.exit_code != 0, result.output
-    assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
-    assert "Traceback" not in result.output
-    for text in must_contain:
-        assert text in result.output, (text, result.output)
+    line = one_line_error(args, *must_contain)
     for p, digest in before.items():
         assert _sha(p) == digest, f"{p} changed"
-    return lines[0]
+    return line
 
 
 def test_subsample_onto_its_bam(files):
