@@ -203,3 +203,17 @@ def test_non_utf8_and_truncated_gzip_text_inputs(tmp_path):
     line = one_line_error(["coverage", garbage, "--chrom-sizes", _sizes(tmp_path), "-o", tmp_path / "o.bw"],
                           "g.bed line 2", "\\xff")
     assert "\ufffd" not in line
+
+
+def test_absurd_bin_size_and_overlapping_denoise_regions(tmp_path):
+    from test_train_denoise import make_tracks, train_args
+
+    one_line_error(["coverage", "x.bed", "-o", tmp_path / "o.bw", "--bin-size", "99999999999999999999999"],
+                   "--bin-size")
+    files = make_tracks(tmp_path)
+    model = tmp_path / "m.pt"
+    assert CliRunner().invoke(cli, train_args(files, model, "--arch", "linear", "--epochs", "1")).exit_code == 0
+    out = tmp_path / "d.bw"
+    one_line_error(["denoise", "--marks", f"{files['K27ac']},{files['K4me1']}", "--model", model, "-o", out,
+                    "--region", "chrA:1-50000", "--region", "chrA:40001-60000"], "overlap")
+    assert not out.exists()

@@ -48,8 +48,6 @@ def coverage(reads, output, bin_size, extend_reads, normalize_using, effective_g
     """
     from chipsr import api
 
-    if bin_size < 1:
-        raise click.BadParameter(f"must be a positive number of bp, got {bin_size}", param_hint="--bin-size")
     if extend_reads is not None and extend_reads < 0:
         raise click.BadParameter(f"must be >= 0 bp, got {extend_reads}", param_hint="--extend-reads")
     norm = {"none": "none", "cpm": "CPM", "rpkm": "RPKM", "bpm": "BPM", "rpgc": "RPGC"}[normalize_using.lower()]

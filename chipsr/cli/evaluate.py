@@ -53,8 +53,6 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
     from chipsr import api
     from chipsr.tasks.chipseq.evaluate import parse_tracks
 
-    if bin_size < 1:
-        raise click.BadParameter(f"must be a positive number of bp, got {bin_size}", param_hint="--bin-size")
     try:
         sigmas = [float(s) for s in smooth_sigmas.split(",") if s.strip()]
     except ValueError:

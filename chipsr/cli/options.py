@@ -23,7 +23,7 @@ threads_option = click.option(
     help="Worker processes (BAM chromosomes are processed in parallel).",
 )
 bin_size_option = click.option(
-    "--bin-size", type=int, default=25, show_default=True,
+    "--bin-size", type=click.IntRange(min=1, max=1_000_000_000), default=25, show_default=True,
     help="Bin size in bp; a bin holds the mean per-bp depth over its bases.",
 )
 region_option = click.option(

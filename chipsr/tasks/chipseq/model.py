@@ -626,6 +626,11 @@ def denoise(
         log.info("ensemble of %d models of %s (mean of their outputs): %s", len(members), norm.get("target"),
                  ", ".join(map(str, ckpt_paths)))
     overlap = min(overlap, (window - 1) // 2)
+    if regions:
+        for i, r in enumerate(regions):
+            hit = regions_overlap([r], list(regions[i + 1:]), sizes) if r.chrom in sizes else None
+            if hit:
+                raise ChipsrInputError(f"--region {hit[0]} and {hit[1]} overlap; give each part of the genome once")
     todo = [(r.chrom, *region_bins(r, sizes, bin_size)) for r in regions] if regions else \
         [(c, 0, n) for c, n in sizes.items()]
     paths = list(marks.values())
