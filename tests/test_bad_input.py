@@ -217,3 +217,19 @@ def test_absurd_bin_size_and_overlapping_denoise_regions(tmp_path):
     one_line_error(["denoise", "--marks", f"{files['K27ac']},{files['K4me1']}", "--model", model, "-o", out,
                     "--region", "chrA:1-50000", "--region", "chrA:40001-60000"], "overlap")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"metrics": [], "tracks": {}}', "no track_order"),
+    (b'[1, 2]', "not an object"),
+    (b'{"metrics": [{"track": "x"}], "tracks": {}, "track_order": [], "truth": "t", "regions": [], '
+     b'"bin_size": 25, "peaks": {}}', "metrics row 1"),
+    (b'\xff\xfe{}', "not UTF-8"),
+    (b'{"metrics": ', "not a JSON"),
+])
+def test_report_refuses_malformed_evaluation_json(tmp_path, content, message):
+    ev = tmp_path / "ev.json"
+    ev.write_bytes(content)
+    out = tmp_path / "r.md"
+    one_line_error(["report", "--evaluation", f"H3K27ac={ev}", "-o", out], "ev.json", message)
+    assert not out.exists()

@@ -88,11 +88,21 @@ def _load(path: Path) -> dict:
     if not path.is_file():
         raise ChipsrInputError(f"{path}: evaluation JSON does not exist")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ChipsrInputError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") \
+            from None
     except json.JSONDecodeError as exc:
         raise ChipsrInputError(f"{path}: not a JSON file ({exc})") from None
-    if "metrics" not in data or "tracks" not in data:
-        raise ChipsrInputError(f"{path}: not a `chipsr evaluate` JSON (no metrics/tracks)")
+    if not isinstance(data, dict):
+        raise ChipsrInputError(f"{path}: not a `chipsr evaluate` JSON (not an object)")
+    missing = [k for k in ("metrics", "tracks", "track_order", "truth", "regions", "bin_size", "peaks")
+               if k not in data]
+    if missing:
+        raise ChipsrInputError(f"{path}: not a `chipsr evaluate` JSON (no {', '.join(missing)})")
+    for i, row in enumerate(data["metrics"]):
+        if not isinstance(row, dict) or not {"track", "chrom", "subset", "pearson"} <= set(row):
+            raise ChipsrInputError(f"{path}: metrics row {i + 1} lacks track/chrom/subset/pearson")
     return data
 
 
