@@ -233,3 +233,12 @@ def test_report_refuses_malformed_evaluation_json(tmp_path, content, message):
     out = tmp_path / "r.md"
     one_line_error(["report", "--evaluation", f"H3K27ac={ev}", "-o", out], "ev.json", message)
     assert not out.exists()
+
+
+@pytest.mark.parametrize("rates", ["0", "0.1,1", "-0.2", "nan"])
+def test_impute_evaluate_rates_checked_before_any_work(tmp_path, rates):
+    data = tmp_path / "d.csv"
+    data.write_text("time,a\n2020-01-01,1\n")
+    one_line_error(["impute", "evaluate", "--data", data, "--dataset", "csv", "-o", tmp_path / "r.tsv",
+                    "--rates", rates], "--rates")
+    assert not list(tmp_path.glob("r.*"))

@@ -176,9 +176,14 @@ def evaluate(data_path, dataset, output, models, baselines, rates, blocks, block
             raise click.BadParameter(f"model name {name!r} is used twice", param_hint="--model")
         named[name] = path
     try:
-        settings = [str(float(r)) for r in rates.split(",") if r.strip()]
+        values = [float(r) for r in rates.split(",") if r.strip()]
     except ValueError:
         raise click.BadParameter(f"expected comma-separated rates; got {rates!r}", param_hint="--rates") from None
+    bad = [v for v in values if not 0 < v < 1]
+    if bad:
+        raise click.BadParameter(f"each rate must be in (0, 1) (a share of the observed values); got {bad[0]:g}",
+                                 param_hint="--rates")
+    settings = [str(v) for v in values]
     if blocks:
         settings.append("block")
     for p in output_paths(output).values():
