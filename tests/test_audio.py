@@ -258,10 +258,30 @@ def test_train_cli_writes_checkpoint_tsv_splits_and_resumes(tmp_path, speech_dir
     assert len(splits["valid_speakers"]) == 1 and not set(splits["train_speakers"]) & set(splits["valid_speakers"])
     ckpt = torch.load(out, weights_only=True)
     assert ckpt["normalization"]["lowres"] == "decimate" and ckpt["normalization"]["resampler"] == aio.RESAMPLER
+    before = out.read_bytes()
+    for option, value in (("--ratio", "2"), ("--width", "0.0625")):  # issue 13: these would train another model
+        changed = list(args)
+        changed[changed.index(option) + 1] = value
+        result = _invoke(*changed, "--resume")
+        assert result.exit_code == 1 and "settings differ" in result.output and option[2:] in result.output
+        assert out.read_bytes() == before
     args[args.index("--epochs") + 1] = "3"
     result = _invoke(*args, "--resume")
     assert result.exit_code == 0, result.output
     assert len((tmp_path / "m.pt.epochs.tsv").read_text().splitlines()) == 4
+
+
+def test_train_with_a_seed_is_reproducible(tmp_path, speech_dir):
+    """Issue 13: the same seed gives the same losses (the model is built after seeding)."""
+    rows = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.pt"
+        result = _invoke("audio", "train", "--data", speech_dir, "-o", out, "--ratio", "4", "--patch", "2048",
+                         "--stride", "2048", "--width", "0.03125", "--depth", "2", "--blocks", "8", "--epochs", "1",
+                         "--batch-size", "8", "--valid-fraction", "0.2", "--seed", "5", "--device", "cpu")
+        assert result.exit_code == 0, result.output
+        rows.append([line.split("\t")[1:4] for line in (tmp_path / f"{name}.pt.epochs.tsv").read_text().splitlines()])
+    assert rows[0] == rows[1]
 
 
 def test_evaluate_cli_reports_models_and_baselines(tmp_path, speech_dir, ckpt):

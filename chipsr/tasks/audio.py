@@ -351,17 +351,8 @@ def train(
                                f"({len(train_files)} / {len(valid_files)} files)")
     log.info("%d train patches (%d files), %d validation patches (%d files) in %.1f s", len(train_set),
              len(train_files), len(valid_set), len(valid_files), time.perf_counter() - t0)
-    state = None
-    if resume:
-        from chipsr.io.checkpoint import model_from_checkpoint
-
-        ckpt = load_checkpoint(output)
-        state = ckpt.get("train_state")
-        if not state or (ckpt.get("normalization") or {}).get("task") != TASK:
-            raise ChipsrInputError(f"{output}: holds no audio training state to resume")
-        model = model_from_checkpoint(ckpt)
-    else:
-        model = build_audio_model(arch, width, depth, blocks, patch, backbone, dropout, ratio=ratio, lowres=lowres)
+    torch.manual_seed(seed)  # before the model is built: a seed makes the whole run reproducible
+    model = build_audio_model(arch, width, depth, blocks, patch, backbone, dropout, ratio=ratio, lowres=lowres)
     normalization = {
         "task": TASK, "ratio": int(ratio), "high_rate": int(rate), "low_rate": rate / ratio,
         "lowres": lowres, "resampler": aio.RESAMPLER, "input": "cubic B-spline (scipy splrep/splev, k=3)",
@@ -371,6 +362,24 @@ def train(
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, loss=loss, seed=seed,
                       device=device, samples_per_epoch=samples_per_epoch,
                       time_limit_s=None if time_limit_min is None else time_limit_min * 60)
+    state = None
+    if resume:
+        ckpt = load_checkpoint(output)
+        state = ckpt.get("train_state")
+        if not state or (ckpt.get("normalization") or {}).get("task") != TASK:
+            raise ChipsrInputError(f"{output}: holds no audio training state to resume")
+        before = {**{f"model.{k}": v for k, v in ckpt["config"].items()},
+                  **{k: v for k, v in ckpt["normalization"].items()},
+                  **{f"train.{k}": state["config"].get(k) for k in ("batch_size", "lr", "loss", "seed",
+                                                                      "samples_per_epoch")}}
+        now = {**{f"model.{k}": v for k, v in model.config.items()}, **normalization,
+               **{f"train.{k}": getattr(cfg, k) for k in ("batch_size", "lr", "loss", "seed", "samples_per_epoch")}}
+        # (more --epochs may be given: the learning rate is constant, so extending a run is allowed)
+        changed = [k for k in sorted(set(before) | set(now)) if before.get(k) != now.get(k)]
+        if changed:
+            detail = "; ".join(f"{k}: {before.get(k)!r} -> {now.get(k)!r}" for k in changed[:4])
+            raise ChipsrInputError(f"--resume {output}: settings differ from the run being resumed ({detail}); "
+                                   f"they would train another model")
     loss_fn = None
     if tf_loss == "lwvd":
         from chipsr.core.train import loss_function
