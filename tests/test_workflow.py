@@ -92,7 +92,7 @@ def test_example_run_end_to_end(tmp_path):
         assert f"| {mark} |" in report
     assert "smoothed input" in report and "tfilm" in report
     assert " ± " in report and "(ens. " in report and "seed sd" in report  # 2 seeds: spread and ensemble
-    assert "Depth equivalence" in report and "| 1x, 2x |" in report
+    assert "Depth equivalence" in report and "| 1x 0." in report and "raw 2x |" not in report
     assert (res / "hub" / "hg19" / "trackDb.txt").exists() and (res / "hub" / "igv_session.xml").exists()
     assert ".seed" not in (res / "hub" / "hg19" / "trackDb.txt").read_text()  # the hub shows ensembles only
     for seed in (1, 2):

@@ -21,7 +21,7 @@ from xml.sax.saxutils import quoteattr
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import atomic_output
-from chipsr.tasks.chipseq.evaluate import equivalent_depth, format_depth
+from chipsr.tasks.chipseq.evaluate import DEPTH_NAME, equivalent_depth, format_depth
 
 SMOOTHED = "smoothed input"
 _SEED = re.compile(r"^(?P<base>.+)\.seed(?P<seed>\d+)$")
@@ -149,7 +149,10 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
     loaded = {mark: _load(Path(p)) for mark, p in evaluations.items()}
     columns: list[str] = []
     for data in loaded.values():
+        depth_rows = {DEPTH_NAME.format(float(k)) for k in data.get("depth_series") or {}}
         for name in [*data["track_order"], SMOOTHED]:
+            if name in depth_rows:  # deeper raw data, not a competitor: the depth-equivalence table has them
+                continue
             seed = _SEED.match(name)
             name = seed["base"] if seed else name
             if name not in columns and any(r["track"] == name or r["track"].startswith(name + ".seed")
@@ -180,7 +183,8 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
         cells_in = [summary.get(c, {"value": None, "mean": None, "sd": 0.0, "n": 0}) for c in ordered]
         best = max((c["mean"] for c in cells_in if c["mean"] is not None), default=None)
         cells = [f"**{_cell(c)}**" if c["mean"] is not None and c["mean"] == best else _cell(c) for c in cells_in]
-        lines.append(f"| {mark} | " + " | ".join(cells) + f" | {verdict(summary)} |")
+        methods = {c: summary[c] for c in ordered if c != noisy and c in summary}
+        lines.append(f"| {mark} | " + " | ".join(cells) + f" | {verdict(methods)} |")
     lines += ["", "Inside / outside peaks (peaks: " + first["peaks"].get("rule", "see the per-mark reports") + "):", "",
               "| mark | " + " | ".join(f"{c} (peaks / outside)" for c in ordered) + " |",
               "|---|" + "---:|" * len(ordered)]
@@ -194,7 +198,7 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
                       "(undenoised) track would correlate with the full-depth track as well as each method does "
                       "(Pearson r interpolated against log2 depth over raw tracks subsampled at the depths "
                       "listed; `>` = beyond the deepest). Seeds: the mean over single-seed models' r.", "",
-                  "| mark | depths | " + " | ".join(c for c in ordered if c != noisy) + " |",
+                  "| mark | raw track r at each depth | " + " | ".join(c for c in ordered if c != noisy) + " |",
                   "|---|---|" + "---:|" * (len(ordered) - 1)]
         for mark, data in loaded.items():
             eq = data.get("depth_equivalence")
@@ -212,7 +216,8 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
                     continue
                 m, bound = equivalent_depth(mult, list(eq["series"].values()), mean)
                 cells.append(format_depth({"multiple": m, "bound": bound}))
-            lines.append(f"| {mark} | {', '.join(f'{k}x' for k in eq['series'])} | " + " | ".join(cells) + " |")
+            series = ", ".join(f"{k}x {_fmt(v)}" for k, v in eq["series"].items())
+            lines.append(f"| {mark} | {series} | " + " | ".join(cells) + " |")
     lines += ["", "Per-mark tables (Spearman r, MSE, per chromosome) and figures:", ""]
     for mark, path in evaluations.items():
         md = Path(path).with_suffix(".md")
