@@ -20,13 +20,14 @@ log = logging.getLogger(__name__)
 
 
 def subsample(
-    reads: str | os.PathLike,
+    reads: str | os.PathLike | Sequence[str | os.PathLike],
     output: str | os.PathLike,
     n_reads: int | None = None,
     fraction: float | None = None,
     seed: int = 0,
 ):
-    """Subsample a BAM or BED reads file; see :func:`chipsr.tasks.chipseq.subsample.subsample`.
+    """Subsample a BAM or BED reads file (or several BED files pooled: replicates); see
+    :func:`chipsr.tasks.chipseq.subsample.subsample`.
 
     Returns
     -------

@@ -242,3 +242,33 @@ def test_impute_evaluate_rates_checked_before_any_work(tmp_path, rates):
     one_line_error(["impute", "evaluate", "--data", data, "--dataset", "csv", "-o", tmp_path / "r.tsv",
                     "--rates", rates], "--rates")
     assert not list(tmp_path.glob("r.*"))
+
+
+def test_subsample_pools_bed_replicates(tmp_path):
+    """Issue 13: the low-depth input of a mark with replicates is drawn from all of them: pooling two
+    files gives exactly what subsampling their concatenation gives."""
+    a, b, both = tmp_path / "rep1.bed", tmp_path / "rep2.bed", tmp_path / "both.bed"
+    rows_a = [f"chr1\t{10 * i}\t{10 * i + 200}\n" for i in range(300)]
+    rows_b = [f"chr2\t{7 * i}\t{7 * i + 150}\n" for i in range(500)]
+    a.write_text("track name=rep1\n" + "".join(rows_a))
+    b.write_text("".join(rows_b))
+    both.write_text("track name=rep1\n" + "".join(rows_a + rows_b))
+    outs = []
+    for args in ([a, b], [both]):
+        out = tmp_path / f"s{len(outs)}.bed"
+        r = CliRunner().invoke(cli, ["subsample", *map(str, args), "-o", str(out), "--reads", "100", "--seed", "7"])
+        assert r.exit_code == 0, r.output
+        assert "kept 100 of 800" in r.output
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    assert b"chr2" in outs[0] and b"chr1\t" in outs[0]  # both replicates contribute
+
+
+def test_subsample_refuses_several_bams(tmp_path):
+    from conftest import write_bam
+
+    sizes = {"chr1": 10_000}
+    bams = [write_bam(tmp_path / f"r{i}.bam", sizes, [{"name": f"x{i}", "chrom": "chr1", "pos": 100}])
+            for i in range(2)]
+    one_line_error(["subsample", *bams, "-o", tmp_path / "o.bam", "--reads", "1"], "samtools merge")
+    assert not (tmp_path / "o.bam").exists()

@@ -118,3 +118,14 @@ def test_bad_config_fails_at_parse_time_naming_the_key(tmp_path, override, messa
     result = snakemake("-n", "--cores", "1", "--config", f"results={tmp_path}", override)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr, result.stderr[-2000:]
+
+
+def test_replicate_bams_are_refused_at_parse_time(tmp_path):
+    """Replicates are pooled for BED reads; replicate BAMs must be merged first (said before any job)."""
+    from conftest import GOLDEN
+
+    bam = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
+    samples = tmp_path / "samples.tsv"
+    samples.write_text(f"mark\treads\nH3K27ac\t{bam},{bam}\n")
+    result = snakemake("-n", "--cores", "1", "--config", f"results={tmp_path}", f"samples={samples}")
+    assert result.returncode != 0 and "samtools merge" in result.stdout + result.stderr

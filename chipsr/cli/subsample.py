@@ -10,7 +10,7 @@ from chipsr.cli.options import output_option, seed_option
 
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("reads", type=click.Path(dir_okay=False))
+@click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @output_option(suffixes=(".bai",))
 @click.option("--reads", "n_reads", type=int, default=None,
               help="Keep exactly N templates (reads or read pairs) [default: 1000000 unless --fraction].")
@@ -19,6 +19,7 @@ from chipsr.cli.options import output_option, seed_option
 def subsample(reads: str, output: str, n_reads: int | None, fraction: float | None, seed: int) -> None:
     """Subsample READS (BAM, or BED3/BED6/tagAlign, plain or gzipped) to N templates or a fraction.
 
+    Several BED files (replicates of one mark) are pooled first, so N is drawn from all of them.
     Mates stay together. The output has the input's format (BAM: coordinate-sorted and indexed).
     The same input and seed give a byte-identical output.
     """
@@ -30,5 +31,5 @@ def subsample(reads: str, output: str, n_reads: int | None, fraction: float | No
         n_reads = 1_000_000
     if n_reads is not None and n_reads < 1:
         raise click.BadParameter(f"must be >= 1, got {n_reads}", param_hint="--reads")
-    stats = api.subsample(reads, output, n_reads=n_reads, fraction=fraction, seed=seed)
+    stats = api.subsample(list(reads) if len(reads) > 1 else reads[0], output, n_reads=n_reads, fraction=fraction, seed=seed)
     click.echo(f"kept {stats.kept} of {stats.total} templates -> {output}", err=True)

@@ -29,9 +29,15 @@ def _validate_inputs_and_regions():
         if config[key] is not None and not os.path.isfile(config[key]):
             _config_error(key, f"{config[key]} does not exist")
     for mark, reads in SAMPLES["reads"].items():
-        for path in (p.strip() for p in reads.split(",")):
+        paths = [p.strip() for p in reads.split(",")]
+        for path in paths:
             if not os.path.isfile(path):
                 _config_error("samples", f"{config['samples']}: reads of {mark}: {path} does not exist")
+        n_bam = sum(p.endswith(".bam") for p in paths)
+        if len(paths) > 1 and n_bam:
+            _config_error("samples", f"{config['samples']}: {mark} lists {len(paths)} files with BAM among them; "
+                                     f"the low-depth subsample pools replicates of BED reads only: merge "
+                                     f"replicate BAMs first (samtools merge)")
     try:
         sizes = read_chrom_sizes(config["chrom_sizes"])
     except ChipsrInputError as exc:
@@ -84,22 +90,24 @@ _TOTALS = {}
 
 
 def reads_total(mark):
-    """Templates in the file that `subsample` reads (BED: lines; BAM: mapped reads, an upper bound)."""
+    """Templates in the files that `subsample` pools (BED: lines; BAM: mapped reads, an upper bound)."""
     if mark not in _TOTALS:
-        path = SAMPLES.loc[mark, "reads"].split(",")[0].strip()
-        if path.endswith(".bam"):
-            import pysam
+        total = 0
+        for path in (p.strip() for p in SAMPLES.loc[mark, "reads"].split(",")):
+            if path.endswith(".bam"):
+                import pysam
 
-            try:
-                _TOTALS[mark] = sum(s.mapped for s in pysam.AlignmentFile(path).get_index_statistics())
-            except ValueError:  # no index: count
-                _TOTALS[mark] = sum(1 for r in pysam.AlignmentFile(path) if not r.is_unmapped)
-        else:
-            import gzip
+                try:
+                    total += sum(s.mapped for s in pysam.AlignmentFile(path).get_index_statistics())
+                except ValueError:  # no index: count
+                    total += sum(1 for r in pysam.AlignmentFile(path) if not r.is_unmapped)
+            else:
+                import gzip
 
-            opener = gzip.open if path.endswith(".gz") else open
-            with opener(path, "rt", errors="replace") as fh:
-                _TOTALS[mark] = sum(1 for line in fh if line.strip() and not line.startswith(("#", "track", "browser")))
+                opener = gzip.open if path.endswith(".gz") else open
+                with opener(path, "rt", errors="replace") as fh:
+                    total += sum(1 for line in fh if line.strip() and not line.startswith(("#", "track", "browser")))
+        _TOTALS[mark] = total
     return _TOTALS[mark]
 
 

@@ -2,7 +2,7 @@ rule subsample:
     """Low-depth reads: exactly N templates of each mark (the paper's 1M-read subsample); depth
     xK: K x N templates, the raw tracks of the depth-equivalence series."""
     input:
-        lambda wc: reads_of(wc)[0],
+        reads_of,  # every replicate of the mark, pooled (as the full-depth track merges them)
     output:
         f"{RESULTS}/reads/{{mark}}.{{depth}}.{{ext}}",
     wildcard_constraints:

@@ -124,9 +124,10 @@ def subsample(
 
     Parameters
     ----------
-    path : str or PathLike
+    path : str or PathLike, or a list of them
         BAM (single- or paired-end; any sort order) or BED-like reads (BED3 fragments, BED6 /
-        tagAlign), plain or gzipped.
+        tagAlign), plain or gzipped. Several BED files (replicates) are pooled in the given order
+        (the first file's header is kept); several BAMs are refused (merge them first).
     output : str or PathLike
         Output in the input's format: BAM -> coordinate-sorted BAM with a ``.bai`` index
         (and an ``@PG`` header line); BED -> BED, gzipped when the name ends in ``.gz``.
@@ -150,10 +151,17 @@ def subsample(
     """
     _validate_request(n_reads, fraction)
     check_output_path(output)
-    fmt = sniff_reads_format(path)
-    if fmt == "bam":
-        return _subsample_bam(Path(path), Path(output), n_reads, fraction, seed)
-    return _subsample_bed(Path(path), Path(output), n_reads, fraction, seed)
+    paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
+    if not paths:
+        raise ChipsrInputError("no reads file given")
+    formats = [sniff_reads_format(p) for p in paths]
+    if "bam" in formats:
+        if len(paths) > 1:
+            raise ChipsrInputError(
+                f"{len(paths)} reads files given ({', '.join(map(str, paths))}): several files are merged for "
+                f"BED reads only; merge replicate BAMs first (`samtools merge merged.bam rep1.bam rep2.bam`)")
+        return _subsample_bam(paths[0], Path(output), n_reads, fraction, seed)
+    return _subsample_bed(paths, Path(output), n_reads, fraction, seed)
 
 
 def _warn_all(path: Path, n_reads: int, total: int) -> None:
@@ -163,11 +171,14 @@ def _warn_all(path: Path, n_reads: int, total: int) -> None:
 # ------------------------------------------------------------------------------------ BED
 
 
-def _subsample_bed(path: Path, output: Path, n_reads, fraction, seed) -> SubsampleStats:
+def _subsample_bed(paths: list[Path], output: Path, n_reads, fraction, seed) -> SubsampleStats:
+    """BED reads of one or more files (replicates: their reads pooled, in file order; each read's
+    key comes from its index in the pooled stream, so one file gives what it always gave)."""
+    path = paths[0] if len(paths) == 1 else Path(", ".join(map(str, paths)))  # for messages
     # pass 1 (validation, and the threshold key for --reads)
     total = 0
     bottom = BottomK(n_reads) if n_reads is not None else None
-    for chunk in iter_bed_reads(path):
+    for chunk in (c for p in paths for c in iter_bed_reads(p)):
         n = len(chunk.starts)
         if bottom is not None:
             bottom.add(line_keys(total, n, seed))
@@ -188,36 +199,38 @@ def _subsample_bed(path: Path, output: Path, n_reads, fraction, seed) -> Subsamp
         raw = open(tmp, "wb")
         out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if output.name.endswith(".gz") else raw
         try:
-            with open_binary(path) as fh:
-                in_header = True
-                while True:
-                    lines = fh.readlines(1 << 24)
-                    if not lines:
-                        break
-                    if in_header:
-                        j = 0
-                        while j < len(lines) and is_header_line(lines[j]):
-                            j += 1
-                        out.writelines(lines[:j])
-                        lines = lines[j:]
-                        in_header = not lines
-                    data = [ln for ln in lines if not is_header_line(ln)]  # comment lines anywhere: dropped
-                    if not data:
-                        continue
-                    if not data[-1].endswith(b"\n"):
-                        data[-1] += b"\n"
-                    if keep_all:
-                        mask = np.ones(len(data), dtype=bool)
-                    else:
-                        keys = line_keys(index, len(data), seed)
-                        mask = keys < _U64(limit)
-                        ties = np.flatnonzero(keys == _U64(limit))[:n_equal]
-                        mask[ties] = True
-                        n_equal -= len(ties)
-                    index += len(data)
-                    sel = np.flatnonzero(mask)
-                    kept += len(sel)
-                    out.writelines([data[j] for j in sel])
+            for n_source, source in enumerate(paths):
+                with open_binary(source) as fh:
+                    in_header = True
+                    while True:
+                        lines = fh.readlines(1 << 24)
+                        if not lines:
+                            break
+                        if in_header:
+                            j = 0
+                            while j < len(lines) and is_header_line(lines[j]):
+                                j += 1
+                            if n_source == 0:  # the first file's header only
+                                out.writelines(lines[:j])
+                            lines = lines[j:]
+                            in_header = not lines
+                        data = [ln for ln in lines if not is_header_line(ln)]  # comment lines anywhere: dropped
+                        if not data:
+                            continue
+                        if not data[-1].endswith(b"\n"):
+                            data[-1] += b"\n"
+                        if keep_all:
+                            mask = np.ones(len(data), dtype=bool)
+                        else:
+                            keys = line_keys(index, len(data), seed)
+                            mask = keys < _U64(limit)
+                            ties = np.flatnonzero(keys == _U64(limit))[:n_equal]
+                            mask[ties] = True
+                            n_equal -= len(ties)
+                        index += len(data)
+                        sel = np.flatnonzero(mask)
+                        kept += len(sel)
+                        out.writelines([data[j] for j in sel])
         finally:
             out.close()
             raw.close()
