@@ -272,3 +272,20 @@ def test_subsample_refuses_several_bams(tmp_path):
             for i in range(2)]
     one_line_error(["subsample", *bams, "-o", tmp_path / "o.bam", "--reads", "1"], "samtools merge")
     assert not (tmp_path / "o.bam").exists()
+
+
+def test_a_model_of_another_task_is_named(tmp_path):
+    """A ChIP-seq model given to audio commands (and an audio model to denoise) names the file."""
+    from test_train_denoise import make_tracks, train_args
+
+    files = make_tracks(tmp_path)
+    chip = tmp_path / "chip.pt"
+    assert CliRunner().invoke(cli, train_args(files, chip, "--arch", "linear", "--epochs", "1")).exit_code == 0
+    wav = tmp_path / "in.wav"
+    import numpy as np
+    import soundfile
+
+    soundfile.write(str(wav), np.zeros(4000, dtype=np.float32), 4000)
+    one_line_error(["audio", "upsample", wav, "--model", chip, "-o", tmp_path / "up.wav"], "chip.pt",
+                   "not an audio super-resolution model")
+    one_line_error(["impute", "fill", wav, "--model", chip, "-o", tmp_path / "f.csv"], "chip.pt")

@@ -430,6 +430,8 @@ class SuperResolver:
         1024 of 8192).
     windows_per_segment : int
         Windows per segment (memory ~ windows_per_segment x patch x 4 bytes per channel).
+    source : str or None
+        The checkpoint's file name, for messages.
 
     Raises
     ------
@@ -438,12 +440,14 @@ class SuperResolver:
     """
 
     def __init__(self, checkpoint: dict, device: str | None = None, batch_size: int = 8,
-                 overlap: int | None = None, windows_per_segment: int = 8) -> None:
+                 overlap: int | None = None, windows_per_segment: int = 8, source: str | None = None) -> None:
         from chipsr.io.checkpoint import model_from_checkpoint
 
         norm = checkpoint.get("normalization") or {}
         if norm.get("task") != TASK:
-            raise ChipsrInputError(f"the checkpoint is not an audio super-resolution model (task {norm.get('task')!r})")
+            where = f"{source}: " if source else "the checkpoint "
+            raise ChipsrInputError(f"{where}not an audio super-resolution model (task {norm.get('task')!r}; train "
+                                   f"one with `chipsr audio train`)")
         self.meta = norm
         self.ratio = int(norm["ratio"])
         self.high_rate = int(norm["high_rate"])
@@ -532,7 +536,7 @@ def upsample(input_path: str | os.PathLike, output: str | os.PathLike, model: st
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
     output = check_output_path(output)
-    sr = SuperResolver(load_checkpoint(model), device=device, batch_size=batch_size)
+    sr = SuperResolver(load_checkpoint(model), device=device, batch_size=batch_size, source=str(model))
     if ratio is not None and ratio != sr.ratio:
         raise ChipsrInputError(f"{model}: the model was trained for ratio {sr.ratio}, not --ratio {ratio}")
     info = aio.audio_info(input_path)
@@ -635,7 +639,7 @@ def evaluate(models: Sequence[tuple[str, str]], data: Sequence[str], prefix: str
         raise ChipsrInputError("give at least one --model")
     resolvers = {}
     for name, path in models:
-        resolvers[name] = SuperResolver(load_checkpoint(path), device=device)
+        resolvers[name] = SuperResolver(load_checkpoint(path), device=device, source=str(path))
     first = next(iter(resolvers.values()))
     for name, r in resolvers.items():
         for key in ("ratio", "high_rate", "lowres"):
