@@ -90,8 +90,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise ChipsrInputError(f"{p}: checkpoint file does not exist")
     try:
         ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for a bad file
-        raise ChipsrInputError(f"{p}: not a readable checkpoint ({exc})") from None
+    except Exception as exc:  # torch raises several types for a bad file; its messages run to many lines
+        first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+        raise ChipsrInputError(f"{p}: not a readable chipsr checkpoint ({first[:120]})") from None
     if not isinstance(ckpt, dict) or "config" not in ckpt or "state_dict" not in ckpt:
         raise ChipsrInputError(f"{p}: not a chipsr checkpoint (no config/state_dict)")
     return ckpt
