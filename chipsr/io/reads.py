@@ -190,8 +190,6 @@ def iter_bed_reads(path: str | os.PathLike, chunk_lines: int = 1_000_000) -> Ite
     ChipsrInputError
         Missing/empty file, corrupt or truncated gzip, or a malformed line (named by number).
     """
-    import pandas as pd
-
     p = require_file(path, "reads")
     try:
         n_header, ncols, sep = _bed_layout(p)
@@ -402,6 +400,7 @@ def _check_index_matches(bam, path: Path) -> None:
     The first mapped alignment of the file, read sequentially, must be found again through the
     index at its own position, and the index must count mapped reads on its chromosome.
     """
+    first = None
     try:
         first = next((r for r in bam.fetch(until_eof=True) if not r.is_unmapped), None)
         if first is None:
@@ -414,8 +413,8 @@ def _check_index_matches(bam, path: Path) -> None:
         found = False
     if not found:
         raise ChipsrInputError(
-            f"{path}: its index does not match it (the first read, on {first.reference_name}, is not found "
-            f"through the index): the .bai belongs to another BAM or is out of date; rerun `samtools index {path}`")
+            f"{path}: its index does not match it (the first mapped read"
+            f"{f', on {first.reference_name},' if first is not None else ''} is not found through the index): the .bai belongs to another BAM or is out of date; rerun `samtools index {path}`")
 
 
 @dataclass(frozen=True)

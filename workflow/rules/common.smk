@@ -89,24 +89,25 @@ def subsample_reads(depth):
 _TOTALS = {}
 
 
-def reads_total(mark):
-    """Templates in the files that `subsample` pools (BED: lines; BAM: mapped reads, an upper bound)."""
+def reads_total(mark, cap):
+    """Templates in the files that `subsample` pools (BED: data lines; BAM: mapped reads, an upper
+    bound), counted only up to ``cap``: the parse-time cost stays bounded on a whole genome."""
     if mark not in _TOTALS:
+        from chipsr.io.reads import is_header_line, open_binary, sniff_reads_format
+
         total = 0
         for path in (p.strip() for p in SAMPLES.loc[mark, "reads"].split(",")):
-            if path.endswith(".bam"):
+            if total >= cap:
+                break
+            if sniff_reads_format(path) == "bam":
                 import pysam
 
-                try:
-                    total += sum(s.mapped for s in pysam.AlignmentFile(path).get_index_statistics())
-                except ValueError:  # no index: count
-                    total += sum(1 for r in pysam.AlignmentFile(path) if not r.is_unmapped)
+                with pysam.AlignmentFile(path) as bam:
+                    total += sum(s.mapped for s in bam.get_index_statistics()) if bam.has_index() else \
+                        sum(1 for _, r in zip(range(cap - total), bam.fetch(until_eof=True)) if not r.is_unmapped)
             else:
-                import gzip
-
-                opener = gzip.open if path.endswith(".gz") else open
-                with opener(path, "rt", errors="replace") as fh:
-                    total += sum(1 for line in fh if line.strip() and not line.startswith(("#", "track", "browser")))
+                with open_binary(path) as fh:
+                    total += sum(1 for _, line in zip(range(cap - total), (ln for ln in fh if not is_header_line(ln))))
         _TOTALS[mark] = total
     return _TOTALS[mark]
 
@@ -115,7 +116,10 @@ def depth_multiples(mark):
     """The depth series of a mark: 1 (the low-depth input) and each config multiple K whose K x reads
     stays below the mark's total (a deeper 'subsample' would be the full-depth data itself)."""
     n = config["subsample"]["reads"]
-    return [1] + [k for k in config["depth_series"] if k * n < reads_total(mark)]
+    if not config["depth_series"]:
+        return [1]
+    total = reads_total(mark, cap=max(config["depth_series"]) * n + 1)
+    return [1] + [k for k in config["depth_series"] if k * n < total]
 
 
 def depth_series_arg(wildcards):

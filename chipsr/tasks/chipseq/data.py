@@ -164,8 +164,6 @@ class RandomCrops:
         Share of crops centred on peak bins (see the module docstring).
     peak_quantile : float in (0, 1)
         Target quantile that defines peak bins.
-    raw_targets : list of ndarray or None
-        The targets on which peak bins are found (default ``ys``).
 
     Items are ``(x, y)`` float32 tensors of shapes (k, L) and (1, L).
 
@@ -193,7 +191,7 @@ class RandomCrops:
             mask[st] = True
             self.usable.append(mask)
         # peak bins: centres whose clamped window start is usable
-        peak_region, peak_start = [], []
+        peak_region, peak_centres = [], []
         if peak_fraction > 0:
             usable_vals = np.concatenate([self._usable_bins_values(i) for i in range(len(ys))])
             cutoff = float(np.quantile(usable_vals, peak_quantile)) if len(usable_vals) else np.inf
@@ -204,10 +202,10 @@ class RandomCrops:
                 st = np.clip(centres - window // 2, 0, y.shape[1] - window)
                 keep = self.usable[i][st]
                 peak_region.append(np.full(keep.sum(), i))
-                peak_start.append(centres[keep])
+                peak_centres.append(centres[keep])
             self.peak_cutoff = cutoff
         self.peak_region = np.concatenate(peak_region) if peak_region else np.zeros(0, dtype=np.int64)
-        self.peak_centre = np.concatenate(peak_start) if peak_start else np.zeros(0, dtype=np.int64)
+        self.peak_centre = np.concatenate(peak_centres) if peak_centres else np.zeros(0, dtype=np.int64)
         self.set_epoch(0)
 
     def _usable_bins_values(self, i: int) -> np.ndarray:

@@ -66,7 +66,8 @@ __all__ = [
 
 #: Fold enrichment over the mean of the evaluated bins above which a truth bin is a called peak.
 PEAK_FOLD = 5.0
-_SEED_TRACK = re.compile(r"^.+\.seed\d+$")
+#: a single-seed model's track, ``METHOD.seedN`` (the report folds these into mean +- sd)
+SEED_TRACK = re.compile(r"^(?P<base>.+)\.seed(?P<seed>\d+)$")
 #: The peak-calling rule, as recorded in the outputs when no ``peaks`` BED is given.
 PEAK_RULE = (
     f"truth >= {PEAK_FOLD:g} x mean(truth over the evaluated, non-blacklisted bins) "
@@ -696,7 +697,7 @@ def evaluate(
         if locus_region is None:
             locus_region = _auto_locus(chroms, bin_size)
         lb0, lb1 = bin_range(locus_region.start, locus_region.end, bin_size)
-        drawn = [n for n in tracks if not _SEED_TRACK.match(n)]  # one panel per method; no seeds, no depth series
+        drawn = [n for n in tracks if not SEED_TRACK.match(n)]  # one panel per method; no seeds, no depth series
         locus_tracks = {name: track_bws[name].binned(locus_region.chrom, bin_size, lb0, lb1) for name in drawn}
         if smoothing is not None:
             locus_tracks[SMOOTHED_NAME] = _smoothed(track_bws[smooth_input], locus_region.chrom, bin_size,

@@ -15,16 +15,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import atomic_output
-from chipsr.tasks.chipseq.evaluate import DEPTH_NAME, equivalent_depth, format_depth
+from chipsr.tasks.chipseq.evaluate import DEPTH_NAME, SEED_TRACK, equivalent_depth, format_depth
 
 SMOOTHED = "smoothed input"
-_SEED = re.compile(r"^(?P<base>.+)\.seed(?P<seed>\d+)$")
+_SEED = SEED_TRACK
 
 
 def seed_summary(row: dict[str, float | None]) -> dict[str, dict]:
