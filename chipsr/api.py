@@ -226,6 +226,7 @@ def train(
     valid_regions: Sequence[str],
     test_regions: Sequence[str] = (),
     blacklist: str | os.PathLike | None = None,
+    references: Sequence[str] = (),
     **options,
 ) -> dict:
     """Train one denoising model for a target mark from low-depth marks (``chipsr train``).
@@ -234,9 +235,12 @@ def train(
     ----------
     marks : sequence of str
         Low-depth coverage bigWigs: paths or ``NAME=path``, comma-separated items allowed; the
-        order is recorded and must be the same at ``denoise`` time.
+        order is recorded and must be the same at ``denoise`` time. Several values naming the
+        same marks are depth sets (:func:`parse_marks`).
+    references : sequence of str
+        ``NAME=deep.bw`` items: deep tracks of other samples, extra input channels.
     target : path
-        Full-depth bigWig of the target mark.
+        Full-depth bigWig of the target mark; ``NAME=path`` names it (default: the file name).
     output : path
         Checkpoint; ``<output>.epochs.tsv`` and ``splits.json`` are written beside it.
     train_regions, valid_regions, test_regions : sequence of str
@@ -267,9 +271,35 @@ def train(
 
     torch.set_num_threads(options.pop("threads", None) or torch.get_num_threads())
     check_output_path(output)
-    named = parse_named_tracks(marks)
+    named = parse_marks(marks)
+    refs = parse_named_tracks(references, require_names=True, option="--reference") if references else None
+    target_name, target = parse_named_tracks([str(target)], option="--target").popitem()
+    options.setdefault("target_name", target_name)
     return _train(named, Path(target), output, _regions(train_regions), _regions(valid_regions),
-                  _regions(test_regions), blacklist=read_bed_intervals(blacklist) if blacklist else None, **options)
+                  _regions(test_regions), blacklist=read_bed_intervals(blacklist) if blacklist else None,
+                  references=refs, **options)
+
+
+def parse_marks(specs: Sequence[str]):
+    """``--marks`` values -> one ``{name: path}`` set, or a list of depth sets.
+
+    When ``--marks`` is given several times and every value names the same marks in the same
+    order (``NAME=path``), each value is one depth set (the same marks subsampled to another
+    depth). Otherwise the values are joined into one set (``--marks A.bw --marks B.bw`` = two marks).
+
+    Raises
+    ------
+    ChipsrInputError
+        See :func:`chipsr.tasks.chipseq.model.parse_named_tracks`.
+    """
+    from chipsr.tasks.chipseq.model import parse_named_tracks
+
+    specs = list(specs)
+    if len(specs) > 1:
+        sets = [parse_named_tracks([spec]) for spec in specs]
+        if all(list(st) == list(sets[0]) for st in sets[1:]):
+            return sets
+    return parse_named_tracks(specs)
 
 
 def denoise(
@@ -282,8 +312,13 @@ def denoise(
     batch_size: int = 64,
     device: str | None = None,
     threads: int | None = None,
+    references: Sequence[str] = (),
+    blacklist: str | os.PathLike | None = None,
 ) -> dict:
     """Write a denoised bigWig from low-depth marks with a trained model (``chipsr denoise``).
+
+    The output is in fold enrichment over the average bin (each input over its own genome-wide
+    mean, outside ``blacklist``): comparable between samples of any depth.
 
     Parameters
     ----------
@@ -321,8 +356,25 @@ def denoise(
         torch.set_num_threads(threads)
     check_output_path(output)
     model = list(model) if isinstance(model, (list, tuple)) else model
+    from chipsr.io.genome import read_bed_intervals
+
+    refs = parse_named_tracks(references, require_names=True, option="--reference") if references else None
     return _denoise(parse_named_tracks(marks), model, output, _regions(regions) or None, overlap=overlap,
-                    batch_size=batch_size, device=device)
+                    batch_size=batch_size, device=device, references=refs,
+                    blacklist=read_bed_intervals(blacklist) if blacklist else None)
+
+
+def info(model: str | os.PathLike) -> dict:
+    """The model card of a checkpoint (``chipsr info``): see :func:`chipsr.tasks.chipseq.model.model_card`.
+
+    Raises
+    ------
+    ChipsrInputError
+        Not a readable chipsr checkpoint.
+    """
+    from chipsr.tasks.chipseq.model import model_card
+
+    return model_card(model)
 
 
 def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None, bin_size=25,
@@ -354,7 +406,7 @@ def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None,
                      smooth_select_region=smooth_select_region, locus=locus, depth_series=depth_series)
 
 
-def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19") -> dict:
+def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", depth_evaluations=None) -> dict:
     """Aggregate ``chipsr evaluate`` JSONs into one report, a UCSC hub and an IGV session.
 
     See :func:`chipsr.tasks.chipseq.report.report`.
@@ -373,4 +425,4 @@ def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19") -> 
     from chipsr.tasks.chipseq.report import report as _report
 
     check_output_path(output)
-    return _report(evaluations, output, hub_dir=hub_dir, genome=genome)
+    return _report(evaluations, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depth_evaluations)

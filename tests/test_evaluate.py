@@ -253,7 +253,7 @@ def test_cli_writes_every_output(hand_case, tmp_path):
     import pandas as pd
 
     tsv = pd.read_csv(f"{prefix}.tsv", sep="\t")
-    assert list(tsv.columns) == ["track", "chrom", "subset", "n_bins", "pearson", "spearman", "mse"]
+    assert list(tsv.columns) == ["track", "chrom", "subset", "n_bins", "pearson", "spearman", "mse", "mean"]
     assert len(tsv) == 3 * 3 * 3  # (noisy, tfilm, smoothed) x (c1, c2, all) x (all, peaks, background)
     assert set(tsv["chrom"]) == {"c1", "c2", "all"} and set(tsv["subset"]) == {"all", "peaks", "background"}
     meta = json.loads((prefix.parent / "eval.json").read_text())

@@ -54,7 +54,7 @@ def test_random_crops_are_seeded_per_epoch_and_avoid_the_blacklist():
     _, _, _, other = _crops(seed=2)
     other.set_epoch(3)
     assert other.crops != first
-    for _, s, _ in ds.crops:
+    for _, s, _, _ in ds.crops:
         assert not black[s : s + 100].any()
     assert len(ds) == 64
     xi, yi = ds[0]
@@ -63,27 +63,27 @@ def test_random_crops_are_seeded_per_epoch_and_avoid_the_blacklist():
 
 def test_reversal_flips_inputs_and_target_together():
     x, y, _, ds = _crops(seed=0)
-    flips = [f for _, _, f in ds.crops]
+    flips = [f for _, _, f, _ in ds.crops]
     assert 10 < sum(flips) < 54  # about half of 64
     i = flips.index(True)
-    _, s, _ = ds.crops[i]
+    _, s, _, _ = ds.crops[i]
     xi, yi = ds[i]
     assert np.array_equal(xi.numpy(), x[:, s : s + 100][:, ::-1])
     assert np.array_equal(yi.numpy(), y[:, s : s + 100][:, ::-1])
     _, _, _, plain = _crops(seed=0, reverse=False)
-    assert not any(f for _, _, f in plain.crops)
+    assert not any(f for _, _, f, _ in plain.crops)
 
 
 def test_peak_fraction_centres_crops_on_high_target_bins():
     x, y, black, ds = _crops(seed=0, peak_fraction=1.0, peak_quantile=0.99)
     cutoff = ds.peak_cutoff
-    for _, s, _ in ds.crops:
+    for _, s, _, _ in ds.crops:
         window = y[0, s : s + 100]
         assert window.max() >= cutoff  # a peak bin lies within +- window/4 of the centre
         assert not black[s : s + 100].any()
     # uniform crops hold a peak bin less often
     _, _, _, uniform = _crops(seed=0)
-    share = np.mean([y[0, s : s + 100].max() >= cutoff for _, s, _ in uniform.crops])
+    share = np.mean([y[0, s : s + 100].max() >= cutoff for _, s, _, _ in uniform.crops])
     assert share < 1.0
 
 
@@ -262,3 +262,21 @@ def test_tfilm_variants_are_recorded_in_the_checkpoint(tmp_path, tracks):  # noq
     cfg = load_checkpoint(model)["config"]
     assert cfg["n_blocks"] == 4
     assert cfg["affine"] is False and cfg["bidirectional"] is True
+
+
+def test_depth_sets_draw_one_set_per_crop_and_keep_single_set_crops():
+    """(D, k, n) inputs: each crop's input comes whole from one depth set, drawn from a separate
+    seeded stream, so a single set draws exactly the crops it drew before depth sets existed."""
+    x, y, black, single = _crops(seed=1)
+    sets = np.stack([x, x * 2, x * 3])  # three "depths" of the same marks
+    starts = usable_starts(sets, y, black, 100)
+    multi = RandomCrops([sets], [y], [starts], 100, 64, seed=1)
+    multi.set_epoch(2)
+    single.set_epoch(2)
+    assert [c[:3] for c in multi.crops] == [c[:3] for c in single.crops]
+    picked = {int(c[3]) for c in multi.crops}
+    assert picked == {0, 1, 2}
+    for i, (r, s, flip, d) in enumerate(multi.crops):
+        xi, _ = multi[i]
+        want = sets[d][:, s : s + 100]
+        np.testing.assert_array_equal(xi.numpy(), want[:, ::-1] if flip else want)

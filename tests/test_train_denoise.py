@@ -124,9 +124,13 @@ def test_bad_input(tmp_path, tracks):
     fails(train_args({**tracks, "K4me1": other}, tmp_path / "x.pt"), "different chromosomes")
     coarse = write_bins(tmp_path / "coarse.bw", {c: np.ones(-(-n // 10)) for c, n in SIZES.items()}, bin_size=10)
     fails(train_args({**tracks, "K4me1": coarse}, tmp_path / "x.pt"), "10-bp grid")
-    # a target that is all zeros in the training region
+    # a target that is all zeros everywhere (no units), or only in the training region
     zero = write_bins(tmp_path / "zero.bw", {c: np.zeros(-(-n // BIN)) for c, n in SIZES.items()})
-    fails(train_args({**tracks, "target": zero}, tmp_path / "x.pt"), "all zeros in the training region")
+    fails(train_args({**tracks, "target": zero}, tmp_path / "x.pt"), "zero.bw: the track is zero everywhere")
+    part = {c: np.zeros(-(-n // BIN)) for c, n in SIZES.items()}
+    part["chrB"][:] = 1.0
+    part = write_bins(tmp_path / "part.bw", part)
+    fails(train_args({**tracks, "target": part}, tmp_path / "x.pt"), "all zeros in the training region")
     # overlapping splits
     fails(train_args(tracks, tmp_path / "x.pt", "--test-region", "chrA:90000-95000"), "overlap")
     assert not (tmp_path / "x.pt").exists()

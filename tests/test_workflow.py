@@ -46,6 +46,7 @@ splits:
 denoise_regions: ["chr22:20000001-22000000"]
 depth_series: [2]
 archs: [linear, tfilm]
+input_depths: {{depths: [0.5], archs: [tfilm]}}
 model:
   window: 200
   blocks: 2
@@ -55,6 +56,7 @@ model:
   transform: none
   input_transform: scaled
   seeds: [1, 2]
+  depth_sets: [0.5, 1]
   epochs: {{tfilm: 1, linear: 1}}
   samples_per_epoch: 64
   reverse: true
@@ -99,6 +101,14 @@ def test_example_run_end_to_end(tmp_path):
         assert (res / "benchmarks" / "train" / f"H3K27ac.tfilm.seed{seed}.tsv").exists()
         assert (res / "denoised" / "seeds" / f"H3K27ac.tfilm.seed{seed}.bw").exists()
     assert "ensemble of 2 models" in (res / "logs" / "denoise" / "H3K27ac.tfilm.log").read_text()
+    # depth sets in training, the input-depth table, and models named after samples.tsv's marks
+    assert "each from one of 2 depth sets" in (res / "logs" / "train" / "H3K27ac.tfilm.seed1.log").read_text()
+    assert "Input depth" in report and "| H3K27ac | 0.5x |" in report and "| H3K27ac | 1x |" in report
+    from chipsr.tasks.chipseq.model import model_card
+
+    card = model_card(res / "models" / "H3K27ac" / "tfilm.seed1.pt")
+    assert card["marks"] == ["H3K27ac", "H3K4me1", "H3K4me3"] and card["target"] == "H3K27ac"
+    assert card["depth_sets"] == 2 and card["units"].startswith("fold enrichment")
     # nothing changed: a second run has nothing to do
     again = snakemake("-n", "--cores", "2", "--configfile", str(config))
     assert "Nothing to be done" in again.stdout + again.stderr

@@ -15,18 +15,27 @@ from chipsr.cli.options import device_option, output_option, torch_threads_optio
 @click.option("--model", "models", required=True, multiple=True, type=click.Path(dir_okay=False),
               help="Checkpoint from `chipsr train`; repeat it (or comma-separate) for a seed ensemble of one "
                    "target: the models' outputs are averaged.")
+@click.option("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
+              help="The model's reference tracks (deep tracks of a related sample), same names and order.")
 @output_option()
 @click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]", help="Only these regions; repeatable.")
 @click.option("--overlap", type=click.IntRange(min=0), default=100, show_default=True,
               help="Bins of context dropped at each side of every window.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
+              help="BED of regions left out of each input's genome-wide mean [default: the training blacklist, "
+                   "stored in the model].")
 @device_option
 @torch_threads_option
-def denoise(marks, models, output, regions, overlap, batch_size, device, threads) -> None:
-    """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark."""
+def denoise(marks, models, output, regions, overlap, batch_size, device, threads, references, blacklist) -> None:
+    """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark.
+
+    The output is in fold enrichment over the track's average bin (each input is divided by its own
+    genome-wide mean first), so tracks of samples sequenced to different depths are comparable.
+    """
     from chipsr import api
 
     paths = [p.strip() for m in models for p in m.split(",") if p.strip()]
     stats = api.denoise(list(marks), paths if len(paths) > 1 else paths[0], output, regions=regions, overlap=overlap, batch_size=batch_size,
-                        device=device, threads=threads)
+                        device=device, threads=threads, references=references, blacklist=blacklist)
     click.echo(f"{stats['bp'] / 1e6:.1f} Mbp at {stats['mbp_per_s']:.1f} Mbp/s -> {output}", err=True)

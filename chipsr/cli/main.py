@@ -21,6 +21,7 @@ COMMANDS = {
     "denoise": "chipsr.cli.denoise:denoise",
     "evaluate": "chipsr.cli.evaluate:evaluate",
     "report": "chipsr.cli.report:report",
+    "info": "chipsr.cli.info:info",
     "audio": "chipsr.cli.audio:audio",
     "impute": "chipsr.cli.impute:impute",
 }
@@ -32,6 +33,7 @@ SHORT_HELP = {
     "denoise": "Denoise low-depth marks genome-wide into a bigWig.",
     "evaluate": "Score tracks against a deep-sequencing truth (Pearson/Spearman/MSE, in/out of peaks).",
     "report": "Aggregate evaluations into one report, a UCSC track hub and an IGV session.",
+    "info": "Print a model's card: marks, references, bin size, units, depth range, metrics.",
     "audio": "Audio super-resolution: train, upsample, evaluate, tfr (run `chipsr audio --help`).",
     "impute": "Time-series imputation: train, fill a CSV's gaps, evaluate (run `chipsr impute --help`).",
 }

@@ -9,11 +9,11 @@ from chipsr.cli.types import OutputPath
 
 def output_option(suffixes: tuple[str, ...] = (), siblings: tuple[str, ...] = (), prefix: bool = False,
                   strip_suffix: bool = False, dest: str = "output", help: str = "Output file (written atomically).",
-                  metavar: str | None = None):
+                  metavar: str | None = None, required: bool = True):
     """``-o/--output`` with the output guard: the files it names (``-o`` plus ``suffixes`` /
     ``siblings``, see :class:`chipsr.cli.types.OutputPath`) may not be any input of the command,
     and their folder must exist and be writable (checked before the work starts)."""
-    return click.option("-o", "--output", dest, required=True, metavar=metavar, help=help,
+    return click.option("-o", "--output", dest, required=required, metavar=metavar, help=help,
                         type=OutputPath(suffixes, siblings, prefix=prefix, strip_suffix=strip_suffix))
 
 

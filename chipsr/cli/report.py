@@ -11,12 +11,15 @@ from chipsr.cli.types import GuardedCommand, OutputDir
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--evaluation", "evaluations", multiple=True, required=True, metavar="MARK=EVAL.json",
               help="A target mark and its `chipsr evaluate` JSON; repeatable, in row order.")
+@click.option("--depth-evaluation", "depth_evaluations", multiple=True, metavar="MARK:DEPTH=EVAL.json",
+              help="`chipsr evaluate` JSON of MARK's model applied to inputs at DEPTH x the training input's reads "
+                   "(e.g. H3K27ac:0.25=eval.json); repeatable: the input-depth table.")
 @output_option(help="Markdown report.")
 @click.option("--hub-dir", type=OutputDir(("hub.txt", "genomes.txt", "igv_session.xml", "{genome}/trackDb.txt")),
               default=None,
               help="Also write a UCSC track hub and an IGV session of all tracks here.")
 @click.option("--genome", default="hg19", show_default=True, help="UCSC assembly name for the hub and IGV.")
-def report(evaluations, output, hub_dir, genome) -> None:
+def report(evaluations, depth_evaluations, output, hub_dir, genome) -> None:
     """Aggregate per-mark evaluations into one Table-2-shaped report (+ genome-browser files)."""
     from chipsr import api
 
@@ -26,5 +29,17 @@ def report(evaluations, output, hub_dir, genome) -> None:
             raise click.BadParameter(f"expected MARK=EVAL.json, got {item!r}", param_hint="--evaluation")
         mark, path = item.split("=", 1)
         pairs[mark] = path
-    table = api.report(pairs, output, hub_dir=hub_dir, genome=genome)
+    depths: dict[str, dict[str, str]] = {}
+    for item in depth_evaluations:
+        key, sep, path = item.partition("=")
+        mark, colon, label = key.rpartition(":")
+        try:
+            ok = bool(sep and colon and mark and path) and float(label) > 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise click.BadParameter(f"expected MARK:DEPTH=EVAL.json with DEPTH > 0, got {item!r}",
+                                     param_hint="--depth-evaluation")
+        depths.setdefault(mark, {})[label] = path
+    table = api.report(pairs, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depths)
     click.echo(f"{len(table)} marks -> {output}", err=True)

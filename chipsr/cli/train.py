@@ -14,8 +14,13 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--marks", multiple=True, required=True,
-              help="Low-depth coverage bigWigs (comma-separated or repeated; NAME=path to name one). Order matters.")
-@click.option("--target", required=True, type=click.Path(dir_okay=False), help="Full-depth bigWig of the target mark.")
+              help="Low-depth coverage bigWigs (comma-separated or repeated; NAME=path to name one). Order matters. "
+                   "Repeat it with the same NAMEs for depth sets (the marks subsampled to other depths): each crop "
+                   "draws one set at random.")
+@click.option("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
+              help="Deep track of ANOTHER sample (individual, tissue, cell line), an extra input channel; "
+                   "repeatable, order kept. Never the target itself: that is what the model must predict.")
+@click.option("--target", required=True, help="Full-depth bigWig of the target mark (NAME=path to name it).")
 @output_option(suffixes=(".epochs.tsv", ".inprogress"), siblings=("splits.json",))
 @click.option("--arch", type=click.Choice(_ARCHS), default="tfilm", show_default=True,
               help="TFiLM U-Net, the same U-Net without TFiLM, the Coda CNN, or a multi-mark linear filter.")

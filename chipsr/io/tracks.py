@@ -350,3 +350,80 @@ def read_binned(
         return bw.binned(chrom, int(bin_size), *bin_range(start, end, int(bin_size)))
     finally:
         bw.close()
+
+
+#: the units of every track a chipsr model reads or writes (issue 12): see :func:`genome_mean`
+FE_UNITS = ("fold enrichment over the track's own genome-wide mean (1 = the average bin; the mean is taken "
+            "over the non-blacklisted bins of the chromosomes with signal)")
+
+
+def genome_mean(path: str | os.PathLike, bin_size: int, blacklist: dict | None = None) -> dict:
+    """The mean bin value of a track over the non-blacklisted bins of the chromosomes it covers.
+
+    This is the denominator of chipsr's depth-invariant units (:data:`FE_UNITS`): dividing a
+    coverage track by it gives a fold enrichment over the track's own average (1 = average
+    depth; deepTools' RPGC up to the mappable-genome factor), whatever the sequencing depth. A
+    chromosome counts as covered when its signal is non-zero, so a chr22-only sample and a
+    whole-genome sample of the same cells get the same units. Sums come from the bigWig's exact
+    per-base statistics (pyBigWig ``stats(type="sum", exact=True)``: milliseconds per
+    chromosome); bins overlapping a blacklisted interval are left out of the sum and the count.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A bigWig.
+    bin_size : int
+        Bin width (bp) of the grid the mean is taken over.
+    blacklist : dict or None
+        Merged intervals (:func:`chipsr.io.genome.read_bed_intervals`).
+
+    Returns
+    -------
+    dict
+        ``mean`` (per bin, in the track's units), ``bins`` (bins averaged), ``chroms`` (covered
+        chromosomes, in file order), ``sum`` (sum over those bins of the per-bp values, / bin size).
+
+    Raises
+    ------
+    ChipsrInputError
+        Missing file, not a bigWig, a non-finite sum, or no signal outside the blacklist.
+    """
+    bw = BigWigFile(path)
+
+    def bp_sum(chrom, start, end):
+        v = bw.bw.stats(chrom, int(start), int(end), type="sum", exact=True)[0]
+        return 0.0 if v is None else float(v)
+
+    try:
+        total, bins, chroms = 0.0, 0, []
+        for chrom, size in bw.chroms.items():
+            c_sum = bp_sum(chrom, 0, size)
+            if not np.isfinite(c_sum):
+                raise ChipsrInputError(f"{bw.path}: non-finite values in {chrom}; a coverage track must hold "
+                                       f"finite numbers: rebuild it (e.g. `chipsr coverage`)")
+            n = -(-size // bin_size)
+            ivs = (blacklist or {}).get(chrom)
+            if ivs is not None and len(ivs[0]):
+                first = ivs[0] // bin_size  # blacklisted bins, merged on the bin grid
+                last = np.minimum(-(-ivs[1] // bin_size), n)
+                merged = []
+                for f, lst in zip(first.tolist(), last.tolist()):
+                    if merged and f <= merged[-1][1]:
+                        merged[-1][1] = max(merged[-1][1], lst)
+                    else:
+                        merged.append([f, lst])
+                n_black = 0
+                for f, lst in merged:
+                    if f < n:
+                        c_sum -= bp_sum(chrom, f * bin_size, min(lst * bin_size, size))
+                        n_black += lst - f
+                n -= n_black
+            if c_sum > 0 and n > 0:
+                total += c_sum / bin_size
+                bins += n
+                chroms.append(chrom)
+    finally:
+        bw.close()
+    if not chroms:
+        raise ChipsrInputError(f"{bw.path}: the track is zero everywhere (outside the blacklist); no signal to scale")
+    return {"mean": total / bins, "bins": bins, "chroms": chroms, "sum": total}

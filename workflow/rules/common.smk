@@ -81,9 +81,15 @@ def reads_suffix(mark):
 
 
 def subsample_reads(depth):
-    """Templates kept for a depth wildcard: 'lowdepth' -> subsample.reads; 'xK' -> K x that."""
+    """Templates kept for a depth wildcard: 'lowdepth' -> subsample.reads; 'xK' -> K x that (K may be
+    a fraction, e.g. x0.25)."""
     n = config["subsample"]["reads"]
-    return n if depth == "lowdepth" else int(depth[1:]) * n
+    return n if depth == "lowdepth" else max(1, round(float(depth[1:]) * n))
+
+
+def depth_label(k):
+    """The depth wildcard of K x subsample.reads: 1 -> 'lowdepth', 0.25 -> 'x0.25', 2 -> 'x2'."""
+    return "lowdepth" if float(k) == 1 else f"x{float(k):g}"
 
 
 _TOTALS = {}
@@ -159,6 +165,42 @@ USES_GPU = 1 if str(MODEL["device"] or "").startswith("cuda") else 0  # device n
 def lowdepth_tracks(wildcards=None):
     """Low-depth coverage of every mark: the model inputs, in samples.tsv order."""
     return [f"{RESULTS}/coverage/{m}.lowdepth.bw" for m in MARKS]
+
+
+def usable_multiples(multiples):
+    """The depth multiples K whose K x subsample.reads stays below every mark's total (K <= 1 always)."""
+    n = config["subsample"]["reads"]
+    big = [k for k in multiples if float(k) > 1]
+    if not big:
+        return list(multiples)
+    cap = int(max(big) * n) + 1
+    return [k for k in multiples if float(k) <= 1 or all(float(k) * n < reads_total(m, cap) for m in MARKS)]
+
+
+DEPTH_SETS = usable_multiples(MODEL["depth_sets"])
+INPUT_DEPTHS = [k for k in usable_multiples(config["input_depths"]["depths"]) if float(k) != 1]
+INPUT_DEPTH_ARCHS = [a for a in config["input_depths"]["archs"] if a in ARCHS]
+
+
+def named_marks(k):
+    """--marks value at K x subsample.reads: every mark NAME=path, named as in samples.tsv."""
+    return ",".join(f"{m}={RESULTS}/coverage/{m}.{depth_label(k)}.bw" for m in MARKS)
+
+
+def depth_set_tracks(wildcards=None):
+    """Coverage of every mark at every training depth set (the train rule's inputs)."""
+    return [f"{RESULTS}/coverage/{m}.{depth_label(k)}.bw" for k in DEPTH_SETS for m in MARKS]
+
+
+def marks_at(wildcards):
+    """Coverage of every mark at the depth wildcard (x0.25, x4, ...)."""
+    return [f"{RESULTS}/coverage/{m}.{wildcards.depth}.bw" for m in MARKS]
+
+
+def depth_evaluation_args(wildcards, input):
+    """--depth-evaluation items of the report: every mark at every extra input depth."""
+    return " ".join(f"--depth-evaluation {m}:{k:g}={RESULTS}/evaluation/depths/{m}.{depth_label(k)}.json"
+                    for m in MARKS for k in INPUT_DEPTHS) if INPUT_DEPTH_ARCHS else ""
 
 
 def region_args(flag, regions):

@@ -7,7 +7,7 @@ rule subsample:
         f"{RESULTS}/reads/{{mark}}.{{depth}}.{{ext}}",
     wildcard_constraints:
         ext="bam|bed.gz",
-        depth=r"lowdepth|x\d+",
+        depth=r"lowdepth|x\d+(\.\d+)?",
     params:
         reads=lambda wc: subsample_reads(wc.depth),
         seed=config["subsample"]["seed"],
@@ -27,7 +27,7 @@ rule coverage_lowdepth:
     output:
         f"{RESULTS}/coverage/{{mark}}.{{depth}}.bw",
     wildcard_constraints:
-        depth=r"lowdepth|x\d+",
+        depth=r"lowdepth|x\d+(\.\d+)?",
     params:
         args=coverage_args(),
     threads: config["coverage"]["threads"]

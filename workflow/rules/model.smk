@@ -1,7 +1,8 @@
 rule train:
-    """One model per target mark and architecture, on the low-depth coverage of every mark."""
+    """One model per target mark, architecture and seed, on the coverage of every mark at every depth set
+    (model.depth_sets: each training crop draws its inputs from one depth at random)."""
     input:
-        marks=lowdepth_tracks,
+        marks=depth_set_tracks,
         target=f"{RESULTS}/coverage/{{mark}}.fulldepth.bw",
     output:
         model=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt",
@@ -9,7 +10,7 @@ rule train:
     wildcard_constraints:
         seed=r"\d+",
     params:
-        marks=lambda wc, input: ",".join(input.marks),
+        marks=" ".join(f"--marks {named_marks(k)}" for k in DEPTH_SETS),
         args=lambda wc: train_args(wc.arch),
     threads: MODEL["threads"]
     resources:
@@ -22,7 +23,7 @@ rule train:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v train --marks {params.marks} --target {input.target} -o {output.model} "
+        "chipsr -v train {params.marks} --target {wildcards.mark}={input.target} -o {output.model} "
         "{params.args} --seed {wildcards.seed} -p {threads} 2> {log}"
 
 
@@ -34,7 +35,7 @@ rule denoise:
     output:
         f"{RESULTS}/denoised/{{mark}}.{{arch}}.bw",
     params:
-        marks=lambda wc, input: ",".join(input.marks),
+        marks=named_marks(1),
         models=lambda wc, input: " ".join(f"--model {m}" for m in input.models),
         regions=region_args("--region", config["denoise_regions"]),
     threads: MODEL["threads"]
@@ -62,7 +63,7 @@ rule denoise_seed:
     wildcard_constraints:
         seed=r"\d+",
     params:
-        marks=lambda wc, input: ",".join(input.marks),
+        marks=named_marks(1),
         regions=region_args("--region", config["splits"]["test"]),
     threads: MODEL["threads"]
     resources:
@@ -77,6 +78,66 @@ rule denoise_seed:
     shell:
         "chipsr -v denoise --marks {params.marks} --model {input.model} -o {output} {params.regions} "
         "-p {threads} 2> {log}"
+
+
+rule denoise_depth:
+    """A mark's seed ensemble applied unchanged to every mark subsampled to another depth (test regions)."""
+    input:
+        marks=marks_at,
+        models=seed_models,
+    output:
+        f"{RESULTS}/denoised/depths/{{mark}}.{{arch}}.{{depth}}.bw",
+    wildcard_constraints:
+        depth=r"x\d+(\.\d+)?",
+    params:
+        marks=lambda wc, input: ",".join(f"{m}={p}" for m, p in zip(MARKS, input.marks)),
+        models=lambda wc, input: " ".join(f"--model {m}" for m in input.models),
+        regions=region_args("--region", config["splits"]["test"]),
+    threads: MODEL["threads"]
+    resources:
+        mem_mb=2000,
+        gpu=USES_GPU,
+    log:
+        f"{RESULTS}/logs/denoise/{{mark}}.{{arch}}.{{depth}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/denoise/{{mark}}.{{arch}}.{{depth}}.tsv"
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v denoise --marks {params.marks} {params.models} -o {output} {params.regions} "
+        "-p {threads} 2> {log}"
+
+
+rule evaluate_depth:
+    """The input-depth table's row: the models at another input depth vs that input's best smoothing."""
+    input:
+        truth=f"{RESULTS}/coverage/{{mark}}.fulldepth.bw",
+        noisy=f"{RESULTS}/coverage/{{mark}}.{{depth}}.bw",
+        denoised=lambda wc: [f"{RESULTS}/denoised/depths/{wc.mark}.{a}.{wc.depth}.bw" for a in INPUT_DEPTH_ARCHS],
+    output:
+        multiext(f"{RESULTS}/evaluation/depths/{{mark}}.{{depth}}", ".tsv", ".json", ".md", ".png"),
+    wildcard_constraints:
+        depth=r"x\d+(\.\d+)?",
+    params:
+        prefix=lambda wc: f"{RESULTS}/evaluation/depths/{wc.mark}.{wc.depth}",
+        tracks=lambda wc, input: ",".join([f"noisy_input={input.noisy}"]
+                                          + [f"{a}={p}" for a, p in zip(INPUT_DEPTH_ARCHS, input.denoised)]),
+        regions=region_args("--region", config["splits"]["test"]),
+        select=config["splits"]["valid"][0],
+        blacklist=f"--blacklist {config['blacklist']}" if config["blacklist"] else "",
+        bin_size=config["coverage"]["bin_size"],
+    resources:
+        mem_mb=2000,
+    log:
+        f"{RESULTS}/logs/evaluate/{{mark}}.{{depth}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/evaluate/{{mark}}.{{depth}}.tsv"
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v evaluate --truth {input.truth} --tracks {params.tracks} -o {params.prefix} "
+        "{params.regions} {params.blacklist} --bin-size {params.bin_size} "
+        "--smooth-input noisy_input --smooth-select-region {params.select} 2> {log}"
 
 
 rule evaluate:
@@ -113,13 +174,16 @@ rule evaluate:
 rule report:
     """One report for all marks (the paper's Table 2 and more), a UCSC track hub and an IGV session."""
     input:
-        expand(f"{RESULTS}/evaluation/{{mark}}.json", mark=MARKS),
+        evaluations=expand(f"{RESULTS}/evaluation/{{mark}}.json", mark=MARKS),
+        depths=[f"{RESULTS}/evaluation/depths/{m}.{depth_label(k)}.json" for m in MARKS for k in INPUT_DEPTHS]
+        if INPUT_DEPTH_ARCHS else [],
     output:
         report=f"{RESULTS}/report.md",
         hub=f"{RESULTS}/hub/hub.txt",
         igv=f"{RESULTS}/hub/igv_session.xml",
     params:
-        evaluations=lambda wc, input: " ".join(f"--evaluation {m}={p}" for m, p in zip(MARKS, input)),
+        evaluations=lambda wc, input: " ".join(f"--evaluation {m}={p}" for m, p in zip(MARKS, input.evaluations)),
+        depths=depth_evaluation_args,
         genome=config["genome"],
         hub_dir=lambda wc, output: os.path.dirname(output.hub),
     log:
@@ -129,5 +193,5 @@ rule report:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v report {params.evaluations} -o {output.report} --hub-dir {params.hub_dir} "
+        "chipsr -v report {params.evaluations} {params.depths} -o {output.report} --hub-dir {params.hub_dir} "
         "--genome {params.genome} 2> {log}"

@@ -114,8 +114,8 @@ def usable_starts(x: np.ndarray, y: np.ndarray, blacklisted: np.ndarray, window:
 
     Parameters
     ----------
-    x : ndarray, shape (k, n)
-        Input marks (raw or scaled) over the region's n bins.
+    x : ndarray, shape (k, n) or (D, k, n)
+        Input marks (raw or scaled) over the region's n bins (D depth sets).
     y : ndarray, shape (1, n)
         Target over the same bins.
     blacklisted : ndarray of bool, shape (n,)
@@ -129,9 +129,10 @@ def usable_starts(x: np.ndarray, y: np.ndarray, blacklisted: np.ndarray, window:
         Every s in [0, n - window] such that bins [s, s + window) hold no blacklisted bin and some
         non-zero value in some track.
     """
-    n = x.shape[1]
+    n = x.shape[-1]
     if n < window:
         return np.zeros(0, dtype=np.int64)
+    x = x.reshape(-1, n)  # depth sets (D, k, n): a bin counts when any set has signal
     nonzero = (np.any(x != 0, axis=0) | np.any(y != 0, axis=0)).astype(np.int64)
     black = blacklisted.astype(np.int64)
     cz = np.concatenate([[0], np.cumsum(nonzero)])
@@ -146,8 +147,10 @@ class RandomCrops:
 
     Parameters
     ----------
-    xs : list of ndarray, each (k, n_i), float32
-        Model inputs (already scaled) of each training region.
+    xs : list of ndarray, each (k, n_i) or (D, k, n_i), float32
+        Model inputs (already scaled) of each training region; with a leading axis of D depth
+        sets (issue 12: the same marks subsampled to several depths), every crop draws its
+        input set uniformly at random (seeded; a separate stream, so D = 1 draws the same crops).
     ys : list of ndarray, each (1, n_i), float32
         Model targets of each region.
     starts : list of ndarray of int
@@ -237,7 +240,9 @@ class RandomCrops:
             start = np.concatenate([start, p_start])
         flip = rng.random(self.n) < 0.5 if self.reverse else np.zeros(self.n, dtype=bool)
         order = rng.permutation(self.n)
-        self.crops = list(zip(region[order], start[order], flip))
+        n_sets = self.xs[0].shape[0] if self.xs[0].ndim == 3 else 1
+        depth_set = np.random.default_rng([self.seed, epoch, 0x12]).integers(0, n_sets, size=self.n)
+        self.crops = list(zip(region[order], start[order], flip, depth_set))
 
     def __len__(self) -> int:
         return self.n
@@ -245,8 +250,9 @@ class RandomCrops:
     def __getitem__(self, i: int):
         import torch
 
-        r, s, flip = self.crops[i]
-        x = self.xs[r][:, s : s + self.window]
+        r, s, flip, d = self.crops[i]
+        xr = self.xs[r]
+        x = (xr[d] if xr.ndim == 3 else xr)[:, s : s + self.window]
         y = self.ys[r][:, s : s + self.window]
         if flip:
             x, y = x[:, ::-1], y[:, ::-1]

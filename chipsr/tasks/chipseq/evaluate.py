@@ -270,11 +270,11 @@ def _metrics(track: str, chrom: str, x: np.ndarray, y: np.ndarray, subsets: dict
         xs, ys = x[m], y[m]
         n = int(m.sum())
         if n == 0:
-            r = rho = err = math.nan
+            r = rho = err = mean = math.nan
         else:
-            r, rho, err = pearson_r(xs, ys), spearman_r(xs, ys), mse(xs, ys)
+            r, rho, err, mean = pearson_r(xs, ys), spearman_r(xs, ys), mse(xs, ys), float(np.mean(xs))
         rows.append({"track": track, "chrom": chrom, "subset": subset, "n_bins": n,
-                     "pearson": float(r), "spearman": float(rho), "mse": float(err)})
+                     "pearson": float(r), "spearman": float(rho), "mse": float(err), "mean": float(mean)})
     return rows
 
 
@@ -285,7 +285,7 @@ def _metrics(track: str, chrom: str, x: np.ndarray, y: np.ndarray, subsets: dict
 def _write_tsv(path: Path, rows: list[dict]) -> None:
     import pandas as pd
 
-    frame = pd.DataFrame(rows, columns=["track", "chrom", "subset", "n_bins", "pearson", "spearman", "mse"])
+    frame = pd.DataFrame(rows, columns=["track", "chrom", "subset", "n_bins", "pearson", "spearman", "mse", "mean"])
     frame.to_csv(path, sep="\t", index=False, float_format="%.6g", na_rep="nan", lineterminator="\n")
 
 
@@ -516,7 +516,7 @@ def evaluate(
     -------
     dict
         The content of ``PREFIX.json``: ``metrics`` (list of rows with keys track, chrom, subset,
-        n_bins, pearson, spearman, mse; ``None`` where a metric is undefined, e.g. a constant
+        n_bins, pearson, spearman, mse, mean (the track's mean over the bins); ``None`` where a metric is undefined, e.g. a constant
         track), ``track_order``, ``truth``, ``tracks``, ``regions``, ``bin_size``, ``n_bins``
         (evaluated, non-blacklisted), ``n_bins_blacklisted``, ``blacklist``, ``peaks`` (source,
         file, rule, threshold, n_bins, fraction), ``smoothing`` (input, sigmas,
@@ -740,7 +740,7 @@ def evaluate(
             "locus": str(locus_region),
             "scatter_track": last,
             "outputs": {ext: str(p) for ext, p in outputs.items()},
-            "metrics": [{k: (_nan_to_none(v) if k in ("pearson", "spearman", "mse") else v) for k, v in r.items()}
+            "metrics": [{k: (_nan_to_none(v) if k in ("pearson", "spearman", "mse", "mean") else v) for k, v in r.items()}
                         for r in rows],
         }
 

@@ -149,6 +149,55 @@ def load_bins(paths, chrom: str, bin_size: int, start: int = 0, end: int | None 
     return np.stack([read_binned(p, chrom, bin_size, start, end) for p in paths]).astype(np.float32)
 
 
+def mark_sets(marks) -> list[dict[str, Path]]:
+    """One or several sets of the same marks (depth sets): ``{name: path}`` or a list of them.
+
+    Raises
+    ------
+    ChipsrInputError
+        No set, or a set whose mark names or order differ from the first set's.
+    """
+    sets = [marks] if isinstance(marks, dict) else list(marks)
+    if not sets:
+        raise ChipsrInputError("--marks: no tracks given")
+    names = list(sets[0])
+    for i, other in enumerate(sets[1:], 2):
+        if list(other) != names:
+            raise ChipsrInputError(
+                f"--marks set {i} names {', '.join(other)}; every depth set must name the first set's marks "
+                f"in the same order ({', '.join(names)})")
+    return sets
+
+
+def track_means(paths, bin_size: int, blacklist: dict | None = None) -> list[float]:
+    """Each track's genome-wide mean bin value (:func:`chipsr.io.tracks.genome_mean`): the
+    denominators of chipsr's depth-invariant units (:data:`chipsr.io.tracks.FE_UNITS`), taken from
+    every track itself at train and at denoise time, never from another sample's statistics.
+
+    Raises
+    ------
+    ChipsrInputError
+        A track that is zero everywhere outside the blacklist (or not a bigWig).
+    """
+    from chipsr.io.tracks import genome_mean
+
+    cache: dict[str, float] = {}
+    out = []
+    for p in paths:
+        key = str(Path(p).resolve())
+        if key not in cache:
+            cache[key] = genome_mean(p, bin_size, blacklist)["mean"]
+        out.append(cache[key])
+    return out
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 # ---------------------------------------------------------------------------------- windows
 
 
@@ -182,11 +231,12 @@ def regions_overlap(a: list[Region], b: list[Region], sizes) -> tuple[Region, Re
     return None
 
 
-def collect_windows(paths, target, regions, sizes, bin_size, window, stride, blacklist=None):
-    """Windows of raw bins from ``regions``: inputs (n, k, window), targets (n, 1, window).
+def collect_windows(paths, target, regions, sizes, bin_size, window, stride, blacklist=None, means=None):
+    """Windows of bins from ``regions``: inputs (n, k, window), targets (n, 1, window).
 
     Windows overlapping a blacklisted region, or where every track is zero (assembly gaps), are
-    left out.
+    left out. ``means`` (one per path, then the target's): divide each track by it (fold
+    enrichment, :func:`track_means`); None = raw bins.
 
     Returns
     -------
@@ -198,6 +248,9 @@ def collect_windows(paths, target, regions, sizes, bin_size, window, stride, bla
         start, end = region_bins(region, sizes, bin_size)
         x = load_bins(paths, region.chrom, bin_size, start, end)
         y = load_bins([target], region.chrom, bin_size, start, end)
+        if means is not None:
+            x = x / np.asarray(means[:-1], dtype=np.float32)[:, None]
+            y = y / np.float32(means[-1])
         n = x.shape[1]
         if n < window:
             raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
@@ -327,14 +380,25 @@ def train(
     bidirectional: bool = False,
     backbone: str = "pool",
     resume: bool = False,
+    references: dict | None = None,
 ) -> dict:
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
     and ``splits.json`` beside it.
 
+    Every track is read in depth-invariant units (issue 12): divided by its own genome-wide mean
+    (:func:`track_means`, over the non-blacklisted bins of the chromosomes it covers), so the
+    model maps fold enrichments to a fold enrichment and applies to samples of any depth.
+
     Parameters
     ----------
-    marks : dict of str to Path
+    marks : dict of str to Path, or list of them
         Low-depth coverage bigWigs, by mark name; their order is the model's input channel order.
+        A list gives depth sets (the same marks subsampled to several depths, e.g. 0.25x-4x):
+        every training crop draws its input set at random and validation scores every set; the
+        checkpoint records each mark's depth range (its mean per bin over the sets).
+    references : dict of str to Path or None
+        Deep tracks of related samples (another individual, tissue or cell line), appended as
+        input channels after the marks, in this order; never the target's own file.
     target : Path
         Full-depth coverage bigWig of the target mark.
     output : path
@@ -414,7 +478,20 @@ def train(
     target_name = target_name or parse_named_tracks([str(target)]).popitem()[0]
     if not train_regions or not valid_regions:
         raise ChipsrInputError("give at least one --train-region and one --valid-region")
-    sizes = check_tracks(marks, target, bin_size, chrom=train_regions[0].chrom)
+    sets = mark_sets(marks)
+    marks = sets[0]
+    references = dict(references or {})
+    for name, ref in references.items():
+        if name in marks:
+            raise ChipsrInputError(f"--reference {name}={ref}: the name {name!r} is also a mark; name it apart")
+        if _same_file(ref, target):
+            raise ChipsrInputError(
+                f"--reference {name}={ref} is the target file itself; a reference must be a deep track of "
+                f"another sample (another individual, tissue or cell line)")
+    channels = list(marks) + list(references)
+    every = {f"{n}@{i}": p for i, st in enumerate(sets, 1) for n, p in st.items()}
+    every.update({f"reference {n}": p for n, p in references.items()})
+    sizes = check_tracks(every, target, bin_size, chrom=train_regions[0].chrom)
     for a, b, what in ((train_regions, valid_regions, "train/valid"), (train_regions, test_regions, "train/test"),
                        (valid_regions, test_regions, "valid/test")):
         hit = regions_overlap(list(a), list(b), sizes) if b else None
@@ -424,17 +501,24 @@ def train(
         region_bins(r, sizes, bin_size)
     if select not in ("pearson", "loss"):
         raise ChipsrInputError(f"--select {select!r}: expected pearson or loss")
-    paths = list(marks.values())
+    # depth-invariant units: every track over its own genome-wide mean (issue 12)
+    set_paths = [list(st.values()) + list(references.values()) for st in sets]
+    set_means = [track_means(ps, bin_size, blacklist) for ps in set_paths]
+    target_mean = track_means([target], bin_size, blacklist)[0]
+    depth_range = {n: [min(m[i] for m in set_means), max(m[i] for m in set_means)] for i, n in enumerate(marks)}
+    log.info("units: fold enrichment over each track's genome-wide mean; %d depth set(s), mean per bin of %s: %s",
+             len(sets), ", ".join(marks), "; ".join(", ".join(f"{v:.4g}" for v in m[:len(marks)]) for m in set_means))
     xs, ys, starts, clean = [], [], [], []
     for region in train_regions:
         start, end = region_bins(region, sizes, bin_size)
-        x = load_bins(paths, region.chrom, bin_size, start, end)
-        y = load_bins([target], region.chrom, bin_size, start, end)
-        if x.shape[1] < window:
+        x = np.stack([load_bins(ps, region.chrom, bin_size, start, end) / np.asarray(m, np.float32)[:, None]
+                      for ps, m in zip(set_paths, set_means)])  # (D, channels, n)
+        y = load_bins([target], region.chrom, bin_size, start, end) / np.float32(target_mean)
+        if x.shape[-1] < window:
             raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
-        edges = start + np.arange(x.shape[1] + 1, dtype=np.int64) * bin_size
+        edges = start + np.arange(x.shape[-1] + 1, dtype=np.int64) * bin_size
         bl = blacklist.get(region.chrom) if blacklist else None
-        black = overlaps_intervals(edges[:-1], edges[1:], bl) if bl is not None else np.zeros(x.shape[1], bool)
+        black = overlaps_intervals(edges[:-1], edges[1:], bl) if bl is not None else np.zeros(x.shape[-1], bool)
         xs.append(x)
         ys.append(y)
         starts.append(usable_starts(x, y, black, window))
@@ -442,17 +526,23 @@ def train(
     n_usable = sum(len(st) for st in starts)
     if n_usable == 0:
         raise ChipsrInputError(f"no usable windows in {', '.join(map(str, train_regions))}")
-    scaling = Scaling.fit(transform, np.concatenate([x[:, c] for x, c in zip(xs, clean)], axis=1),
-                          np.concatenate([y[0, c] for y, c in zip(ys, clean)]), list(marks), target_name,
+    scaling = Scaling.fit(transform, np.concatenate([x[d][:, c] for x, c in zip(xs, clean) for d in range(len(x))],
+                                                    axis=1),
+                          np.concatenate([y[0, c] for y, c in zip(ys, clean)]), channels, target_name,
                           input_transform=input_transform)
-    xs = [scaling.inputs(x) for x in xs]
+    xs = [np.stack([scaling.inputs(xd) for xd in x]) if len(sets) > 1 else scaling.inputs(x[0]) for x in xs]
     ys = [scaling.target(y) for y in ys]
     crops = RandomCrops(xs, ys, starts, window, samples_per_epoch, seed=seed, reverse=reverse,
                         peak_fraction=peak_fraction)
-    x_va, y_va, drop_va = collect_windows(paths, target, valid_regions, sizes, bin_size, window, window, blacklist)
-    log.info("%d usable training window starts, %d random crops per epoch%s%s; %d validation windows "
+    va_sets = [collect_windows(ps, target, valid_regions, sizes, bin_size, window, window, blacklist,
+                               means=[*m, target_mean]) for ps, m in zip(set_paths, set_means)]
+    x_va = np.concatenate([v[0] for v in va_sets])
+    y_va = np.concatenate([v[1] for v in va_sets])
+    drop_va = va_sets[0][2]
+    log.info("%d usable training window starts, %d random crops per epoch%s%s%s; %d validation windows "
              "(%d left out)", n_usable, samples_per_epoch, ", reversed at p=0.5" if reverse else "",
-             f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "", len(x_va), drop_va)
+             f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "",
+             f", each from one of {len(sets)} depth sets" if len(sets) > 1 else "", len(x_va), drop_va)
     va = (torch.from_numpy(np.stack([scaling.inputs(w) for w in x_va])), torch.from_numpy(scaling.target(y_va)))
     residual_channel = None
     if residual_mark is not None:
@@ -460,16 +550,18 @@ def train(
             raise ChipsrInputError(f"--residual-mark {residual_mark!r} is not one of the marks: {', '.join(marks)}")
         residual_channel = list(marks).index(residual_mark)
     torch.manual_seed(seed)
-    model = build_chipseq_model(arch, len(paths), window, blocks, width, depth, dropout, residual_channel,
+    model = build_chipseq_model(arch, len(channels), window, blocks, width, depth, dropout, residual_channel,
                                 gamma_offset, affine=affine, bidirectional=bidirectional, backbone=backbone)
     if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2)
         tiled = [(r, s) for r, st in enumerate(starts) for s in st[st % (window // 2 or 1) == 0]]
-        least_squares_filter(model, np.stack([xs[r][:, s : s + window] for r, s in tiled]),
-                             np.stack([ys[r][:, s : s + window] for r, s in tiled]))
+        views = [[x] if x.ndim == 2 else list(x) for x in xs]  # every depth set of a region
+        least_squares_filter(model, np.stack([v[:, s : s + window] for r, s in tiled for v in views[r]]),
+                             np.stack([ys[r][:, s : s + window] for r, s in tiled for _ in views[r]]))
     splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
               "test": [str(r) for r in test_regions]}
     # what a resumed run must share with the interrupted one (anything else would train another model)
-    settings = {"marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window, "arch": arch,
+    settings = {"marks": list(marks), "references": list(references), "target": target_name,
+                "track_means": set_means, "target_mean": target_mean, "bin_size": bin_size, "window": window, "arch": arch,
                 "model": dict(model.config), "transform": transform, "input_transform": input_transform,
                 "input_scale": scaling.input_scale, "target_scale": scaling.target_scale, "splits": splits,
                 "usable_windows": n_usable, "epochs": epochs, "batch_size": batch_size, "lr": lr,
@@ -480,6 +572,14 @@ def train(
         "arch": arch, "transform": scaling.transform, "input_scale": scaling.input_scale,
         "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
         "seed": seed, "settings": settings,
+        "units": "fold_enrichment", "references": list(references), "depth_range": depth_range,
+        "depth_sets": len(sets), "track_means": {"marks": [m[:len(marks)] for m in set_means],
+                                                  "references": set_means[0][len(marks):], "target": target_mean},
+        # the genome annotation the units were computed without (denoise reuses it by default)
+        "blacklist": {c: [iv[0].tolist(), iv[1].tolist()] for c, iv in (blacklist or {}).items()},
+        "data": {"marks": [{n: str(p) for n, p in st.items()} for st in sets],
+                 "references": {n: str(p) for n, p in references.items()}, "target": str(target),
+                 "bin_size": bin_size},
     }
     out = Path(output)
     partial = in_progress_path(out)
@@ -555,13 +655,27 @@ def denoise(
     overlap: int = 100,
     batch_size: int = 64,
     device: str | None = None,
+    references: dict | None = None,
+    blacklist: dict | None = None,
 ) -> dict:
     """Denoise genome-wide: stream chromosome by chromosome through tiled inference into a bigWig.
+
+    Models trained since issue 12 read and write depth-invariant units: each input track is
+    divided by its own genome-wide mean (over the non-blacklisted bins of the chromosomes it
+    covers, whatever ``regions`` are denoised), and the output is a fold enrichment over the
+    average bin (:data:`chipsr.io.tracks.FE_UNITS`), so two samples' tracks are comparable. The
+    input's depth (its mean per bin) is compared with the range seen in training: a warning
+    names the file when it lies outside it (by more than 25 %).
 
     Parameters
     ----------
     marks : dict of str to Path
         Low-depth bigWigs, named and ordered as at training time.
+    references : dict of str to Path or None
+        Deep tracks of related samples, named and ordered as the model's references.
+    blacklist : dict or None
+        Merged intervals left out of each track's genome-wide mean (default: the training
+        blacklist, stored in the model).
     checkpoint_path : path or list of paths
         A ``chipsr train`` checkpoint, or several of one target mark (e.g. one per seed): their
         outputs, each on the original scale, are averaged (a seed ensemble).
@@ -609,6 +723,14 @@ def denoise(
             raise ChipsrInputError(
                 f"{path}: marks {', '.join(marks)} do not match the model's {', '.join(expected)} "
                 f"(same count, names and order; name a file with NAME=path)")
+        want_refs, refs = list(norm.get("references") or []), list(references or {})
+        if refs != want_refs:
+            if not want_refs:
+                raise ChipsrInputError(f"{path}: the model takes no --reference (it was trained without); "
+                                       f"drop --reference {', '.join(refs)}")
+            raise ChipsrInputError(
+                f"{path}: references {', '.join(refs) or '(none)'} do not match the model's "
+                f"{', '.join(want_refs)}; give --reference NAME=deep.bw for each, in that order")
         if first is None:
             first = (path, norm)
         for key in ("target", "bin_size", "window"):
@@ -620,7 +742,26 @@ def denoise(
         members.append((model_from_checkpoint(ckpt), scaling))
     norm = first[1]
     bin_size, window = int(norm["bin_size"]), int(norm["window"])
-    sizes = check_tracks(marks, None, bin_size, chrom=regions[0].chrom if regions else None)
+    references = dict(references or {})
+    every = {**marks, **{f"reference {n}": p for n, p in references.items()}}
+    sizes = check_tracks(every, None, bin_size, chrom=regions[0].chrom if regions else None)
+    paths = list(marks.values()) + list(references.values())
+    fold = norm.get("units") == "fold_enrichment"
+    means = np.ones(len(paths), dtype=np.float32)
+    if fold:
+        if blacklist is None:  # the training blacklist, stored in the model
+            blacklist = {c: (np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
+                         for c, (a, b) in (norm.get("blacklist") or {}).items()}
+        means = np.asarray(track_means(paths, bin_size, blacklist), dtype=np.float32)
+        for (name, p), m in zip(marks.items(), means):
+            lo, hi = (norm.get("depth_range") or {}).get(name, (None, None))
+            if lo is not None and not 0.8 * lo <= m <= 1.25 * hi:
+                log.warning("%s: depth (mean per bin %.4g) is %s the training range of %s (%.4g-%.4g): the model "
+                            "has not seen inputs this %s; train with depth sets (--marks repeated) that cover it",
+                            p, m, "below" if m < lo else "above", name, lo, hi,
+                            "sparse" if m < lo else "deep")
+        log.info("units: fold enrichment over each track's genome-wide mean (mean per bin: %s)",
+                 ", ".join(f"{n} {m:.4g}" for n, m in zip(every, means)))
     if len(members) > 1:
         log.info("ensemble of %d models of %s (mean of their outputs): %s", len(members), norm.get("target"),
                  ", ".join(map(str, ckpt_paths)))
@@ -632,12 +773,11 @@ def denoise(
                 raise ChipsrInputError(f"--region {hit[0]} and {hit[1]} overlap; give each part of the genome once")
     todo = [(r.chrom, *region_bins(r, sizes, bin_size)) for r in regions] if regions else \
         [(c, 0, n) for c, n in sizes.items()]
-    paths = list(marks.values())
     t0 = time.perf_counter()
     total_bp = 0
     with TrackWriter(output, sizes, "bigwig") as writer:
         for chrom, start, end in sorted(todo, key=lambda t: (list(sizes).index(t[0]), t[1])):
-            raw = load_bins(paths, chrom, bin_size, start, end)
+            raw = load_bins(paths, chrom, bin_size, start, end) / means[:, None]
             values = None
             for model, scaling in members:
                 pred = predict_tiled(model, scaling.inputs(raw), window=window, overlap=overlap,
@@ -651,4 +791,68 @@ def denoise(
     seconds = time.perf_counter() - t0
     rate = total_bp / 1e6 / seconds if seconds > 0 else math.inf
     log.info("denoised %.1f Mbp in %.1f s (%.1f Mbp/s)", total_bp / 1e6, seconds, rate)
-    return {"bp": total_bp, "seconds": seconds, "mbp_per_s": rate, "models": len(members)}
+    return {"bp": total_bp, "seconds": seconds, "mbp_per_s": rate, "models": len(members),
+            "units": "fold_enrichment" if fold else "the training target's units",
+            "input_means": dict(zip(every, map(float, means)))}
+
+
+# ------------------------------------------------------------------------------- model card
+
+
+def model_card(path: str | os.PathLike) -> dict:
+    """The model card of a checkpoint (``chipsr info``): what a user needs to apply it correctly.
+
+    For a ChIP-seq model: target, marks and references in input order, bin size (bp), window
+    (bins and bp), units of its inputs and output, the depth range seen in training (mean per
+    bin of each mark: for ``chipsr coverage`` tracks without normalization, the mean per-bp
+    depth), training data and regions, architecture and parameter count, the recipe, the best
+    epoch's validation loss and Pearson r, and the chipsr version that wrote it. Other tasks'
+    checkpoints get their task tag, architecture and history summary.
+
+    Raises
+    ------
+    ChipsrInputError
+        Not a readable chipsr checkpoint.
+    """
+    from chipsr.io.checkpoint import load_checkpoint
+    from chipsr.io.tracks import FE_UNITS
+
+    ckpt = load_checkpoint(path)
+    norm = ckpt.get("normalization") or {}
+    config = dict(ckpt.get("config") or {})
+    n_params = int(sum(v.numel() for k, v in ckpt["state_dict"].items() if v.is_floating_point()))
+    history = ckpt.get("history") or []
+    card: dict = {"file": str(path), "chipsr_version": ckpt.get("chipsr_version"),
+                  "task": norm.get("task", "unknown"), "architecture": config.get("name"),
+                  "parameters": n_params}
+    if norm.get("in_progress"):
+        card["status"] = "unfinished training state (finish it with `chipsr train ... --resume`)"
+    if norm.get("task") == "chipseq":
+        settings = norm.get("settings") or {}
+        bin_size, window = int(norm["bin_size"]), int(norm["window"])
+        card.update({
+            "target": norm.get("target"),
+            "marks": list(norm.get("marks") or []),
+            "references": list(norm.get("references") or []),
+            "bin_size_bp": bin_size,
+            "window": f"{window} bins ({window * bin_size} bp)",
+            "units": FE_UNITS if norm.get("units") == "fold_enrichment" else
+            "the training target's units (a model from before depth-invariant units: retrain it)",
+            "depth_sets": int(norm.get("depth_sets", 1)),
+            "depth_range_mean_per_bin": {k: [float(f"{v:.4g}") for v in r]
+                                         for k, r in (norm.get("depth_range") or {}).items()},
+            "training_data": norm.get("data"),
+            "regions": norm.get("splits"),
+            "blacklisted_chromosomes": sorted(norm.get("blacklist") or {}),
+            "recipe": {k: settings[k] for k in ("arch", "epochs", "samples_per_epoch", "batch_size", "lr",
+                                                "lr_schedule", "select", "reverse", "peak_fraction", "seed",
+                                                "transform", "input_transform") if k in settings},
+        })
+    if history:
+        best = min(history, key=lambda h: h.get("valid_loss", math.inf))
+        if norm.get("task") == "chipseq" and (norm.get("settings") or {}).get("select", "pearson") == "pearson":
+            best = max(history, key=lambda h: h.get("valid_metric", -math.inf))
+        card["validation"] = {"epochs_run": len(history), "best_epoch": int(best["epoch"]),
+                              "valid_loss": float(best["valid_loss"]),
+                              "valid_pearson_r": float(best.get("valid_metric", math.nan))}
+    return card

@@ -105,8 +105,61 @@ def _load(path: Path) -> dict:
     return data
 
 
-def _overall(data: dict, subset: str = "all") -> dict[str, float | None]:
-    return {r["track"]: r["pearson"] for r in data["metrics"] if r["chrom"] == "all" and r["subset"] == subset}
+def _overall(data: dict, subset: str = "all", key: str = "pearson") -> dict[str, float | None]:
+    return {r["track"]: r.get(key) for r in data["metrics"] if r["chrom"] == "all" and r["subset"] == subset}
+
+
+def depth_robustness_lines(loaded: dict[str, dict], depth_loaded: dict[str, dict[str, dict]]) -> list[str]:
+    """The report's input-depth table (issue 12): each model applied, unchanged, to the marks
+    subsampled to other depths, against the best Gaussian smoothing of that same input.
+
+    Parameters
+    ----------
+    loaded : dict
+        Mark -> its main (1x) evaluation JSON.
+    depth_loaded : dict
+        Mark -> {depth label (e.g. ``"0.25"``, a multiple of the training input's reads) ->
+        evaluation JSON of that depth's input and denoised tracks}.
+
+    Returns
+    -------
+    list of str
+        Markdown lines (empty when there is nothing to show). Per row: Pearson r of the smoothed
+        input and of each model (ensembles), each model's mean over the test region divided by
+        its mean at 1x (the scale a lab reads off the track: 1.00 = independent of depth), and
+        whether every model beats the smoothing.
+    """
+    if not depth_loaded:
+        return []
+    models: list[str] = []
+    for per in depth_loaded.values():
+        for data in per.values():
+            for name in data["track_order"][1:]:
+                if not _SEED.match(name) and name not in models:
+                    models.append(name)
+    lines = ["", "Input depth: each model applied unchanged to its marks subsampled to other depths (a multiple "
+                 "of the training input's reads), on the test region, against the best Gaussian smoothing of the "
+                 "same input (width chosen on the validation region). `mean / 1x`: the model's mean output over "
+                 "the test region divided by its mean at 1x (1.00 = output scale independent of input depth).", "",
+             "| mark | input depth | smoothed input | " + " | ".join(models) + " | "
+             + " | ".join(f"{m} mean / 1x" for m in models) + " | beats smoothing |",
+             "|---|---:|---:|" + "---:|" * (2 * len(models)) + "---|"]
+    for mark, per in depth_loaded.items():
+        base = _overall(loaded[mark], key="mean") if mark in loaded else {}
+        rows = dict(per)
+        if mark in loaded:
+            rows.setdefault("1", loaded[mark])
+        for label in sorted(rows, key=float):
+            data = rows[label]
+            r, mean = _overall(data), _overall(data, key="mean")
+            smooth = r.get(SMOOTHED)
+            cells = [_fmt(r.get(m)) for m in models]
+            ratios = [f"{mean[m] / base[m]:.2f}" if mean.get(m) is not None and base.get(m) else "n/a" for m in models]
+            wins = [m for m in models if r.get(m) is not None and smooth is not None and r[m] > smooth]
+            verdict_cell = "all" if len(wins) == len(models) else (", ".join(wins) or "none")
+            lines.append(f"| {mark} | {float(label):g}x | {_fmt(smooth)} | " + " | ".join(cells) + " | "
+                         + " | ".join(ratios) + f" | {verdict_cell} |")
+    return lines
 
 
 def _fmt(value) -> str:
@@ -119,7 +172,8 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
-           hub_dir: str | os.PathLike | None = None, genome: str = "hg19") -> dict:
+           hub_dir: str | os.PathLike | None = None, genome: str = "hg19",
+           depth_evaluations: dict[str, dict[str, str | os.PathLike]] | None = None) -> dict:
     """Write the aggregated report (and optionally the hub and IGV session).
 
     Parameters
@@ -131,6 +185,9 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
         The Markdown report (atomic).
     hub_dir : path or None
         Where to write the UCSC hub and IGV session (created if missing).
+    depth_evaluations : dict or None
+        Mark -> {input depth multiple -> evaluation JSON}: the input-depth table
+        (:func:`depth_robustness_lines`).
     genome : str
         UCSC assembly name for the hub and IGV (e.g. ``hg19``, ``hg38``, ``mm10``).
 
@@ -217,6 +274,9 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
                 cells.append(format_depth({"multiple": m, "bound": bound}))
             series = ", ".join(f"{k}x {_fmt(v)}" for k, v in eq["series"].items())
             lines.append(f"| {mark} | {series} | " + " | ".join(cells) + " |")
+    depth_loaded = {mark: {label: _load(Path(p)) for label, p in per.items()}
+                    for mark, per in (depth_evaluations or {}).items()}
+    lines += depth_robustness_lines(loaded, depth_loaded)
     lines += ["", "Per-mark tables (Spearman r, MSE, per chromosome) and figures:", ""]
     for mark, path in evaluations.items():
         md = Path(path).with_suffix(".md")

@@ -1,0 +1,26 @@
+"""``chipsr info``."""
+
+from __future__ import annotations
+
+import click
+
+from chipsr.cli.options import output_option
+from chipsr.cli.types import GuardedCommand
+
+
+@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@output_option(required=False, help="Also write the card(s) to this YAML file (atomically) [default: stdout only].")
+def info(models, output) -> None:
+    """Print the model card of each checkpoint MODEL (YAML): marks and references in input order, bin size,
+    window, units, training depth range, data and regions, validation metrics, chipsr version."""
+    import yaml
+
+    from chipsr import api
+    from chipsr.io.atomic import atomic_output
+
+    text = yaml.safe_dump_all([api.info(path) for path in models], sort_keys=False, width=110)
+    click.echo(text.rstrip())
+    if output:
+        with atomic_output(output) as tmp:
+            tmp.write_text(text)
