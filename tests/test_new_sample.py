@@ -1,0 +1,151 @@
+"""Issue 12: a model applied to a new sample. Depth-invariant units, depth sets, references, the
+model card and their bad inputs, on small synthetic bigWigs (real data: the workflow's input-depth
+table and the brain cross-sample config)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyBigWig
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from chipsr.cli.main import cli
+from chipsr.io.genome import read_bed_intervals
+from chipsr.io.tracks import genome_mean
+from conftest import one_line_error
+from test_train_denoise import BIN, SIZES, make_tracks, write_bins
+
+SPLITS = ["--train-region", "chrA:1-100000", "--valid-region", "chrA:100001-150000", "--test-region", "chrB"]
+FAST = ["--window", "200", "--epochs", "2", "--batch-size", "8", "--samples-per-epoch", "32", "--width", "0.0625",
+        "--depth", "2"]
+
+
+def run(args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def scaled_copy(src, dst, factor):
+    """The same track with every value multiplied by ``factor`` (a deeper or shallower sequencing run)."""
+    with pyBigWig.open(str(src)) as bw:
+        values = {c: np.nan_to_num(np.array(bw.values(c, 0, n))[::BIN]) * factor for c, n in bw.chroms().items()}
+    return write_bins(dst, values)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A linear model and a TFiLM model with one reference channel, trained once for the module."""
+    tmp = tmp_path_factory.mktemp("new_sample")
+    tracks = make_tracks(tmp)
+    ref = scaled_copy(tracks["target"], tmp / "related_deep.bw", 3.0)  # another sample's deep track
+    marks = f"K27ac={tracks['K27ac']},K4me1={tracks['K4me1']}"
+    linear = tmp / "linear.pt"
+    res = run(["train", "--marks", marks, "--target", f"K27ac={tracks['target']}", "-o", linear,
+                                   "--arch", "linear", *SPLITS, *FAST])
+    assert res.exit_code == 0, res.output
+    with_ref = tmp / "ref.pt"
+    res = run(["train", "--marks", marks, "--target", str(tracks["target"]), "-o", with_ref,
+                                   "--reference", f"related={ref}", "--arch", "tfilm", *SPLITS, *FAST])
+    assert res.exit_code == 0, res.output
+    return {"dir": tmp, "tracks": tracks, "ref": ref, "marks": marks, "linear": linear, "with_ref": with_ref}
+
+
+def test_genome_mean_is_over_covered_chromosomes_outside_the_blacklist(tmp_path):
+    n_a = -(-SIZES["chrA"] // BIN)
+    values = np.arange(n_a, dtype=float) % 7
+    track = write_bins(tmp_path / "t.bw", {"chrA": values})  # chrB: no signal, so not "covered"
+    blacklist = tmp_path / "bl.bed"
+    blacklist.write_text("chrA\t1010\t2000\nchrB\t0\t100\n")  # bins 40-79 of chrA
+    got = genome_mean(track, BIN, read_bed_intervals(blacklist))
+    keep = np.ones(n_a, dtype=bool)
+    keep[40:80] = False
+    assert got["chroms"] == ["chrA"] and got["bins"] == keep.sum()
+    assert got["mean"] == pytest.approx(values[keep].mean(), rel=1e-9)
+    assert genome_mean(track, BIN)["mean"] == pytest.approx(values.mean(), rel=1e-9)
+
+
+def test_denoised_track_does_not_depend_on_the_input_depth(trained, tmp_path):
+    """Inputs 4x deeper (every value x4) give the same fold-enrichment output: the units come from
+    each track itself. Before issue 12 the output was 4x larger."""
+    t = trained["tracks"]
+    deep = {m: scaled_copy(t[m], tmp_path / f"{m}.x4.bw", 4.0) for m in ("K27ac", "K4me1")}
+    outs = []
+    for name, marks in (("1x", trained["marks"]), ("4x", f"K27ac={deep['K27ac']},K4me1={deep['K4me1']}")):
+        out = tmp_path / f"{name}.bw"
+        res = run(["denoise", "--marks", marks, "--model", trained["linear"], "-o", out])
+        assert res.exit_code == 0, res.output
+        with pyBigWig.open(str(out)) as bw:
+            outs.append(np.nan_to_num(np.array(bw.values("chrB", 0, SIZES["chrB"]))))
+    assert outs[0].mean() > 0
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4, atol=1e-5)
+
+
+def test_depth_sets_and_model_card(trained, tmp_path):
+    t = trained["tracks"]
+    half = {m: scaled_copy(t[m], tmp_path / f"{m}.half.bw", 0.5) for m in ("K27ac", "K4me1")}
+    out = tmp_path / "sets.pt"
+    res = run(["-v", "train", "--marks", trained["marks"],
+                                   "--marks", f"K27ac={half['K27ac']},K4me1={half['K4me1']}",
+                                   "--target", f"K27ac={t['target']}", "-o", out, "--arch", "linear", *SPLITS, *FAST])
+    assert res.exit_code == 0, res.output
+    assert "each from one of 2 depth sets" in res.output
+    card_file = tmp_path / "card.yaml"
+    res = run(["info", str(out), "-o", str(card_file)])
+    assert res.exit_code == 0, res.output
+    card = yaml.safe_load(card_file.read_text())
+    assert card == yaml.safe_load(res.output)
+    assert card["marks"] == ["K27ac", "K4me1"] and card["target"] == "K27ac" and card["references"] == []
+    assert card["depth_sets"] == 2 and card["bin_size_bp"] == BIN and card["units"].startswith("fold enrichment")
+    lo, hi = card["depth_range_mean_per_bin"]["K27ac"]
+    assert hi == pytest.approx(2 * lo, rel=1e-3)
+    assert card["validation"]["valid_pearson_r"] > 0
+
+
+def test_depth_far_outside_the_training_range_warns_naming_the_file(trained, tmp_path):
+    t = trained["tracks"]
+    sparse = scaled_copy(t["K27ac"], tmp_path / "sparse.bw", 0.05)
+    res = run(["denoise", "--marks", f"K27ac={sparse},K4me1={t['K4me1']}",
+                                   "--model", trained["linear"], "-o", tmp_path / "o.bw"])
+    assert res.exit_code == 0, res.output  # a warning, not an error
+    assert "sparse.bw: depth" in res.output and "below the training range of K27ac" in res.output
+
+
+def test_reference_channels_are_recorded_and_must_match(trained, tmp_path):
+    t, model = trained["tracks"], trained["with_ref"]
+    res = run(["info", str(model)])
+    assert yaml.safe_load(res.output)["references"] == ["related"]
+    out = tmp_path / "o.bw"
+    ok = run(["denoise", "--marks", trained["marks"], "--reference", f"related={trained['ref']}",
+                                  "--model", model, "-o", out])
+    assert ok.exit_code == 0, ok.output
+    out.unlink()
+    one_line_error(["denoise", "--marks", trained["marks"], "--model", model, "-o", out],
+                   "ref.pt", "references (none) do not match the model's related")
+    one_line_error(["denoise", "--marks", trained["marks"], "--reference", f"other={trained['ref']}", "--model", model,
+                    "-o", out], "do not match the model's related")
+    one_line_error(["denoise", "--marks", trained["marks"], "--reference", f"related={trained['ref']}",
+                    "--model", trained["linear"], "-o", out], "linear.pt", "takes no --reference")
+    assert not out.exists()
+
+
+def test_reference_bad_inputs(trained, tmp_path):
+    t = trained["tracks"]
+    base = ["train", "--marks", trained["marks"], "--target", str(t["target"]), "-o", tmp_path / "x.pt", *SPLITS,
+            *FAST, "--arch", "linear"]
+    one_line_error([*base, "--reference", f"self={t['target']}"], "is the target file itself")
+    other_build = write_bins(tmp_path / "hg38.bw", {"chrA": np.ones(100)}, sizes={"chrA": 150_000, "chrC": 5000})
+    one_line_error([*base, "--reference", f"r={other_build}"], "hg38.bw", "different chromosomes")
+    fine = write_bins(tmp_path / "fine.bw", {c: np.arange(-(-n // 10)) % 3 for c, n in SIZES.items()}, bin_size=10)
+    one_line_error([*base, "--reference", f"r={fine}"], "fine.bw", "10-bp grid")
+    one_line_error([*base, "--reference", str(trained["ref"])], "--reference", "expected NAME=PATH")
+    one_line_error([*base, "--reference", f"K27ac={trained['ref']}"], "also a mark")
+    assert not (tmp_path / "x.pt").exists()
+    # two references given in another order than the model's
+    two = tmp_path / "two.pt"
+    res = run(["train", "--marks", trained["marks"], "--target", str(t["target"]), "-o", two,
+                                   "--reference", f"a={trained['ref']}", "--reference", f"b={t['K4me1']}",
+                                   *SPLITS, *FAST, "--arch", "linear"])
+    assert res.exit_code == 0, res.output
+    one_line_error(["denoise", "--marks", trained["marks"], "--reference", f"b={t['K4me1']}",
+                    "--reference", f"a={trained['ref']}", "--model", two, "-o", tmp_path / "o.bw"],
+                   "references b, a do not match the model's a, b")
