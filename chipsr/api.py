@@ -377,9 +377,28 @@ def info(model: str | os.PathLike) -> dict:
     return model_card(model)
 
 
+def export(model: str | os.PathLike, output: str | os.PathLike, *, half: bool = False):
+    """A small copy of a checkpoint for sharing (``chipsr export``): best weights and metadata, no
+    resumable training state; ``half`` stores float16 weights. See
+    :func:`chipsr.io.checkpoint.export_checkpoint`.
+
+    Raises
+    ------
+    ChipsrInputError
+        Not a chipsr checkpoint, an unfinished training state, or a missing output folder.
+    """
+    from chipsr.errors import ChipsrInputError
+    from chipsr.io.checkpoint import export_checkpoint, load_checkpoint
+
+    if (load_checkpoint(model).get("normalization") or {}).get("in_progress"):
+        raise ChipsrInputError(f"{model}: an unfinished training state; finish it with `chipsr train ... --resume`")
+    return export_checkpoint(model, output, half=half)
+
+
 def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None, bin_size=25,
              smooth_input=None, smooth_sigmas=(1, 2, 4, 8, 16, 32, 64), smooth_select_region=None, locus=None,
-             depth_series=None, threads: int | None = None) -> dict:
+             depth_series=None, threads: int | None = None, smooth_reference=None,
+             differential_reference=None) -> dict:
     """Score tracks against a deep-sequencing truth (``chipsr evaluate``); writes PREFIX.tsv/.json/.md/.png.
 
     See :func:`chipsr.tasks.chipseq.evaluate.evaluate` for the parameters; ``threads`` sets torch's
@@ -403,7 +422,8 @@ def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None,
         torch.set_num_threads(threads)
     return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=peaks, bin_size=bin_size,
                      smooth_input=smooth_input, smooth_sigmas=smooth_sigmas,
-                     smooth_select_region=smooth_select_region, locus=locus, depth_series=depth_series)
+                     smooth_select_region=smooth_select_region, locus=locus, depth_series=depth_series,
+                     smooth_reference=smooth_reference, differential_reference=differential_reference)
 
 
 def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", depth_evaluations=None) -> dict:

@@ -149,3 +149,53 @@ def test_reference_bad_inputs(trained, tmp_path):
     one_line_error(["denoise", "--marks", trained["marks"], "--reference", f"b={t['K4me1']}",
                     "--reference", f"a={trained['ref']}", "--model", two, "-o", tmp_path / "o.bw"],
                    "references b, a do not match the model's a, b")
+
+
+def test_differential_r_scores_what_is_specific_to_the_sample():
+    from chipsr.tasks.chipseq.evaluate import differential_r
+
+    rng = np.random.default_rng(1)
+    shared = rng.gamma(0.5, 2, 5000)
+    own = rng.gamma(0.5, 1, 5000)  # what only the new sample has
+    truth, reference = shared + own, 2.0 * shared  # the reference: a related sample, deeper
+    assert differential_r(truth * 3, truth, reference) == pytest.approx(1.0)  # any depth: FE units
+    copy = reference + rng.normal(0, 0.5, 5000)  # the reference with noise: nothing of the sample's own
+    assert abs(differential_r(copy, truth, reference)) < 0.1
+    assert differential_r(shared + 0.5 * own, truth, reference) > 0.5
+
+
+def test_evaluate_reference_baseline_and_differential_r(trained, tmp_path):
+    t = trained["tracks"]
+    prefix = tmp_path / "ev"
+    res = run(["evaluate", "--truth", t["target"], "--tracks", f"noisy={t['K27ac']},reference={trained['ref']}",
+               "-o", prefix, "--region", "chrB", "--smooth-input", "noisy", "--smooth-reference", "reference",
+               "--differential-reference", "reference", "--smooth-select-region", "chrA:1-100000"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    result = json.loads((tmp_path / "ev.json").read_text())
+    assert result["track_order"] == ["noisy", "reference", "smoothed input", "smoothed reference"]
+    assert result["reference_smoothing"]["input"] == "reference"
+    diff = result["differential"]["by_track"]
+    assert diff["reference"] is None and diff["noisy"] is not None  # the reference minus itself: undefined
+    assert "Differential r" in (tmp_path / "ev.md").read_text()
+    one_line_error(["evaluate", "--truth", t["target"], "--tracks", f"noisy={t['K27ac']}", "-o", tmp_path / "x",
+                    "--smooth-reference", "nope", "--smooth-select-region", "chrA:1-100000"],
+                   "--smooth-reference 'nope' is not one of the --tracks names")
+
+
+def test_export_ships_a_small_model_that_denoises_the_same(trained, tmp_path):
+    small = tmp_path / "small.pt"
+    res = run(["export", trained["with_ref"], "-o", small, "--half"])
+    assert res.exit_code == 0, res.output
+    assert small.stat().st_size < trained["with_ref"].stat().st_size / 3
+    outs = []
+    for model in (trained["with_ref"], small):
+        out = tmp_path / f"{model.stem}.bw"
+        res = run(["denoise", "--marks", trained["marks"], "--reference", f"related={trained['ref']}",
+                   "--model", model, "-o", out, "--region", "chrB"])
+        assert res.exit_code == 0, res.output
+        with pyBigWig.open(str(out)) as bw:
+            outs.append(np.nan_to_num(np.array(bw.values("chrB", 0, SIZES["chrB"]))))
+    np.testing.assert_allclose(outs[1], outs[0], rtol=2e-2, atol=2e-2 * float(outs[0].max()))
+    assert yaml.safe_load(run(["info", small]).output)["references"] == ["related"]

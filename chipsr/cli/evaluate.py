@@ -28,6 +28,12 @@ from chipsr.cli.options import bin_size_option, output_option, torch_threads_opt
 @bin_size_option
 @click.option("--smooth-input", metavar="NAME", default=None,
               help="Also score a Gaussian-smoothed copy of this track (the noisy input) as 'smoothed input'.")
+@click.option("--smooth-reference", metavar="NAME", default=None,
+              help="Also score a Gaussian-smoothed copy of this track (a related sample's deep track: the reference "
+                   "baseline) as 'smoothed reference'.")
+@click.option("--differential-reference", metavar="NAME", default=None,
+              help="Also give every track's differential r against this track: r of (track - NAME) with "
+                   "(truth - NAME), in fold enrichment (does a method recover what is specific to this sample?).")
 @click.option("--smooth-sigmas", metavar="S1,S2,...", default="1,2,4,8,16,32,64", show_default=True,
               help="Candidate Gaussian sigmas (bins) for --smooth-input.")
 @click.option("--smooth-select-region", metavar="CHR:START-END", default=None,
@@ -41,7 +47,7 @@ from chipsr.cli.options import bin_size_option, output_option, torch_threads_opt
                    "the raw track would match its r).")
 @torch_threads_option
 def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_input, smooth_sigmas,
-             smooth_select_region, locus, depth_series, threads) -> None:
+             smooth_select_region, locus, depth_series, threads, smooth_reference, differential_reference) -> None:
     """Score denoised --tracks bigWigs against a deep-sequencing --truth bigWig (the TFiLM paper's Table 2).
 
     Pearson r (the paper's metric), Spearman r and MSE of each track against the truth, at
@@ -75,6 +81,7 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
         truth, parse_tracks(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
         bin_size=bin_size, smooth_input=smooth_input, smooth_sigmas=sigmas,
         smooth_select_region=smooth_select_region, locus=locus, depth_series=series or None, threads=threads,
+        smooth_reference=smooth_reference, differential_reference=differential_reference,
     )
     overall = {r["track"]: r["pearson"] for r in result["metrics"] if r["chrom"] == "all" and r["subset"] == "all"}
     summary = ", ".join(f"{name} {r:.3f}" if r is not None else f"{name} n/a" for name, r in overall.items())

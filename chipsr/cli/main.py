@@ -22,6 +22,7 @@ COMMANDS = {
     "evaluate": "chipsr.cli.evaluate:evaluate",
     "report": "chipsr.cli.report:report",
     "info": "chipsr.cli.info:info",
+    "export": "chipsr.cli.export:export",
     "audio": "chipsr.cli.audio:audio",
     "impute": "chipsr.cli.impute:impute",
 }
@@ -34,6 +35,7 @@ SHORT_HELP = {
     "evaluate": "Score tracks against a deep-sequencing truth (Pearson/Spearman/MSE, in/out of peaks).",
     "report": "Aggregate evaluations into one report, a UCSC track hub and an IGV session.",
     "info": "Print a model's card: marks, references, bin size, units, depth range, metrics.",
+    "export": "Write a small (optionally float16) copy of a model for sharing.",
     "audio": "Audio super-resolution: train, upsample, evaluate, tfr (run `chipsr audio --help`).",
     "impute": "Time-series imputation: train, fill a CSV's gaps, evaluate (run `chipsr impute --help`).",
 }

@@ -38,6 +38,23 @@ def _validate_inputs_and_regions():
             _config_error("samples", f"{config['samples']}: {mark} lists {len(paths)} files with BAM among them; "
                                      f"the low-depth subsample pools replicates of BED reads only: merge "
                                      f"replicate BAMs first (samtools merge)")
+    for name, path in (config.get("references") or {}).items():
+        if not os.path.isfile(str(path)):
+            _config_error(f"references.{name}", f"{path} does not exist")
+    for sample, spec in (config.get("new_samples") or {}).items():
+        for part in ("reads", "truth", "references"):
+            for name, path in (spec.get(part) or {}).items():
+                if not path or not os.path.isfile(str(path)):
+                    _config_error(f"new_samples.{sample}.{part}.{name}", f"{path or '(empty)'} does not exist")
+        missing = [m for m in MARKS if m not in spec["reads"]]
+        if missing:
+            _config_error(f"new_samples.{sample}.reads", f"no reads for {', '.join(missing)}: the models take "
+                                                         f"every mark of {config['samples']} as input")
+        want = sorted(config.get("references") or {})
+        if sorted(spec.get("references") or {}) != want:
+            _config_error(f"new_samples.{sample}.references",
+                          f"names {', '.join(sorted(spec.get('references') or {})) or '(none)'} differ from the "
+                          f"training references' ({', '.join(want) or 'none'}); the models need the same ones")
     try:
         sizes = read_chrom_sizes(config["chrom_sizes"])
     except ChipsrInputError as exc:
@@ -252,3 +269,42 @@ def evaluate_inputs(wildcards):
     if len(SEEDS) > 1:
         paths += [f"{RESULTS}/denoised/seeds/{wildcards.mark}.{arch}.seed{s}.bw" for arch in ARCHS for s in SEEDS]
     return paths
+
+
+# ---- references and new samples (issue 12; config/brain_h3k36me3.yaml uses both)
+REFERENCES = dict(config.get("references") or {})
+NEW_SAMPLES = dict(config.get("new_samples") or {})
+
+
+def reference_tracks(wildcards=None):
+    """Coverage of the training references (deep tracks of related samples), in config order."""
+    return [f"{RESULTS}/coverage/references/{n}.bw" for n in REFERENCES]
+
+
+def reference_args(paths):
+    """--reference NAME=path for every reference, in the training order."""
+    return " ".join(f"--reference {n}={p}" for n, p in zip(REFERENCES, paths))
+
+
+def sample_reads(sample, part, name):
+    """The reads file of a new sample's mark (part 'reads'/'truth') or reference (part 'references')."""
+    return NEW_SAMPLES[sample][part][name]
+
+
+def sample_marks_arg(sample):
+    """--marks of a new sample: every mark NAME=its coverage."""
+    return ",".join(f"{m}={RESULTS}/samples/{sample}/coverage/{m}.bw" for m in MARKS)
+
+
+def sample_reference_tracks(sample):
+    return [f"{RESULTS}/samples/{sample}/coverage/references/{n}.bw" for n in REFERENCES]
+
+
+def sample_outputs():
+    """What `rule all` needs of the new samples: denoised tracks, and a report where a truth exists."""
+    out = []
+    for sample, spec in NEW_SAMPLES.items():
+        out += [f"{RESULTS}/samples/{sample}/denoised/{m}.{a}.bw" for m in MARKS for a in ARCHS]
+        if spec.get("truth"):
+            out.append(f"{RESULTS}/samples/{sample}/report.md")
+    return out

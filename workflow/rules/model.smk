@@ -3,6 +3,7 @@ rule train:
     (model.depth_sets: each training crop draws its inputs from one depth at random)."""
     input:
         marks=depth_set_tracks,
+        references=reference_tracks,
         target=f"{RESULTS}/coverage/{{mark}}.fulldepth.bw",
     output:
         model=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt",
@@ -11,6 +12,7 @@ rule train:
         seed=r"\d+",
     params:
         marks=" ".join(f"--marks {named_marks(k)}" for k in DEPTH_SETS),
+        references=lambda wc, input: reference_args(input.references),
         args=lambda wc: train_args(wc.arch),
     threads: MODEL["threads"]
     resources:
@@ -23,7 +25,7 @@ rule train:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v train {params.marks} --target {wildcards.mark}={input.target} -o {output.model} "
+        "chipsr -v train {params.marks} {params.references} --target {wildcards.mark}={input.target} -o {output.model} "
         "{params.args} --seed {wildcards.seed} -p {threads} 2> {log}"
 
 
@@ -31,6 +33,7 @@ rule denoise:
     """The denoised track of a mark: the mean of its seed ensemble's outputs."""
     input:
         marks=lowdepth_tracks,
+        references=reference_tracks,
         models=seed_models,
     output:
         f"{RESULTS}/denoised/{{mark}}.{{arch}}.bw",
@@ -38,6 +41,7 @@ rule denoise:
         marks=named_marks(1),
         models=lambda wc, input: " ".join(f"--model {m}" for m in input.models),
         regions=region_args("--region", config["denoise_regions"]),
+        references=lambda wc, input: reference_args(input.references),
     threads: MODEL["threads"]
     resources:
         mem_mb=2000,
@@ -49,7 +53,7 @@ rule denoise:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v denoise --marks {params.marks} {params.models} -o {output} {params.regions} "
+        "chipsr -v denoise --marks {params.marks} {params.references} {params.models} -o {output} {params.regions} "
         "-p {threads} 2> {log}"
 
 
@@ -57,6 +61,7 @@ rule denoise_seed:
     """One seed's model alone, on the test regions only: scored to give the spread over seeds."""
     input:
         marks=lowdepth_tracks,
+        references=reference_tracks,
         model=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt",
     output:
         f"{RESULTS}/denoised/seeds/{{mark}}.{{arch}}.seed{{seed}}.bw",
@@ -65,6 +70,7 @@ rule denoise_seed:
     params:
         marks=named_marks(1),
         regions=region_args("--region", config["splits"]["test"]),
+        references=lambda wc, input: reference_args(input.references),
     threads: MODEL["threads"]
     resources:
         mem_mb=2000,
@@ -76,7 +82,7 @@ rule denoise_seed:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v denoise --marks {params.marks} --model {input.model} -o {output} {params.regions} "
+        "chipsr -v denoise --marks {params.marks} {params.references} --model {input.model} -o {output} {params.regions} "
         "-p {threads} 2> {log}"
 
 
@@ -84,6 +90,7 @@ rule denoise_depth:
     """A mark's seed ensemble applied unchanged to every mark subsampled to another depth (test regions)."""
     input:
         marks=marks_at,
+        references=reference_tracks,
         models=seed_models,
     output:
         f"{RESULTS}/denoised/depths/{{mark}}.{{arch}}.{{depth}}.bw",
@@ -93,6 +100,7 @@ rule denoise_depth:
         marks=lambda wc, input: ",".join(f"{m}={p}" for m, p in zip(MARKS, input.marks)),
         models=lambda wc, input: " ".join(f"--model {m}" for m in input.models),
         regions=region_args("--region", config["splits"]["test"]),
+        references=lambda wc, input: reference_args(input.references),
     threads: MODEL["threads"]
     resources:
         mem_mb=2000,
@@ -104,7 +112,7 @@ rule denoise_depth:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v denoise --marks {params.marks} {params.models} -o {output} {params.regions} "
+        "chipsr -v denoise --marks {params.marks} {params.references} {params.models} -o {output} {params.regions} "
         "-p {threads} 2> {log}"
 
 

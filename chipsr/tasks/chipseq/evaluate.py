@@ -75,6 +75,29 @@ PEAK_RULE = (
 )
 #: Name of the extra row holding the Gaussian-smoothed noisy input.
 SMOOTHED_NAME = "smoothed input"
+#: Name of the extra row holding the Gaussian-smoothed reference (another sample's deep track).
+SMOOTHED_REFERENCE_NAME = "smoothed reference"
+
+
+def differential_r(track: np.ndarray, truth: np.ndarray, reference: np.ndarray) -> float:
+    """Pearson r between (track - reference) and (truth - reference), each in fold enrichment
+    over its own mean on the given bins (issue 12): does a method recover what is specific to
+    the new sample, rather than copy the related sample's deep track? The reference itself
+    scores NaN (its difference is zero); the reference plus independent noise scores about 0.
+
+    Parameters
+    ----------
+    track, truth, reference : ndarray, shape (n,)
+        The same n evaluated bins.
+    """
+    from chipsr.core.metrics import pearson_r
+
+    def fe(v):
+        m = float(np.mean(v))
+        return v / m if m > 0 else v
+
+    ref = fe(reference.astype(np.float64))
+    return float(pearson_r(fe(track.astype(np.float64)) - ref, fe(truth.astype(np.float64)) - ref))
 #: Metric subsets, in output order.
 SUBSETS = ("all", "peaks", "background")
 
@@ -328,6 +351,14 @@ def _markdown(result: dict) -> str:
                   "| track | depth equivalence |", "|---|---:|"]
         for name, d in eq["by_track"].items():
             lines.append(f"| {name} | {format_depth(d)} |")
+    diff = result.get("differential")
+    if diff:
+        lines += ["", f"Differential r: Pearson r between (track - {diff['reference']}) and (truth - "
+                      f"{diff['reference']}), each in fold enrichment over its mean: how much of what is specific to "
+                      f"this sample a track recovers (the reference plus noise scores about 0).", "",
+                  "| track | differential r |", "|---|---:|"]
+        for name, r in diff["by_track"].items():
+            lines.append(f"| {name} | {_fmt(r)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -458,6 +489,8 @@ def evaluate(
     smooth_select_region: str | Region | None = None,
     locus: str | Region | None = None,
     depth_series: Mapping[float, str | os.PathLike] | None = None,
+    smooth_reference: str | None = None,
+    differential_reference: str | None = None,
 ) -> dict:
     """Score tracks against a deep-sequencing truth bigWig; write PREFIX.{tsv,json,md,png}.
 
@@ -499,6 +532,12 @@ def evaluate(
         Name of one of ``tracks`` (the noisy low-depth input) to add as a smoothed row.
     smooth_sigmas : sequence of float
         Candidate Gaussian sigmas, in bins (> 0).
+    smooth_reference : str, optional
+        Name of one of ``tracks`` (a related sample's deep track, the reference baseline) to add
+        as the row :data:`SMOOTHED_REFERENCE_NAME`, its sigma chosen the same way.
+    differential_reference : str, optional
+        Name of one of ``tracks``: every track also gets its :func:`differential_r` against it
+        over all evaluated bins (result key ``differential``).
     smooth_select_region : str or Region, optional
         ``CHR:START-END`` where sigma is chosen; required with ``smooth_input``; must not share a
         bin with ``regions``.
@@ -556,6 +595,13 @@ def evaluate(
     for name in tracks:
         if not name.strip() or any(c in name for c in "\t\n\r|"):
             raise ChipsrInputError(f"--tracks: track name {name!r} must be non-empty, without tabs, newlines or '|'")
+    for option, name in (("--smooth-reference", smooth_reference), ("--differential-reference", differential_reference)):
+        if name is not None and name not in tracks:
+            raise ChipsrInputError(f"{option} {name!r} is not one of the --tracks names ({', '.join(tracks)})")
+    if smooth_reference is not None and smooth_select_region is None:
+        raise ChipsrInputError("--smooth-reference needs --smooth-select-region (a validation region)")
+    if SMOOTHED_REFERENCE_NAME in tracks:
+        raise ChipsrInputError(f"--tracks: the name {SMOOTHED_REFERENCE_NAME!r} is reserved for the smoothed reference")
     if smooth_input is not None:
         if smooth_input not in tracks:
             raise ChipsrInputError(
@@ -597,7 +643,10 @@ def evaluate(
             raise ChipsrInputError(f"--region: no bins to evaluate in {', '.join(map(str, region_list))}")
 
         select = None
-        if smooth_input is not None:
+        if smooth_input is not None or smooth_reference is not None:
+            sigmas = [float(x) for x in smooth_sigmas]
+            if not sigmas or not all(math.isfinite(x) and x > 0 for x in sigmas):
+                raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
             select = _as_region(smooth_select_region, "--smooth-select-region")
             s0, s1 = bin_range(*_check_region(select, sizes, truth_bw.path, "--smooth-select-region"), bin_size)
             for c in chroms:
@@ -678,6 +727,26 @@ def evaluate(
                          "pearson_by_sigma": {f"{s:g}": _nan_to_none(r) for s, r in by_sigma.items()},
                          "sigma": best}
             log.info("smoothed input: %s, sigma %g bins (r %.4f on %s)", smooth_input, best, by_sigma[best], select)
+        reference_smoothing = None
+        if smooth_reference is not None:
+            bw_ref = track_bws[smooth_reference]
+            sel_valid = ~_mask(bl_ivs, select.chrom, [(s0, s1)], bin_size, sizes[select.chrom])
+            best_ref, by_sigma_ref = _choose_sigma(bw_ref, truth_bw, select, (s0, s1), sel_valid, bin_size, sigmas,
+                                                   smooth_reference)
+            for c in chroms:
+                c.tracks[SMOOTHED_REFERENCE_NAME] = np.concatenate(
+                    [_smoothed(bw_ref, c.name, bin_size, a, b, best_ref) for a, b in c.ranges])
+            order.append(SMOOTHED_REFERENCE_NAME)
+            reference_smoothing = {"input": smooth_reference, "sigma": best_ref,
+                                   "pearson_by_sigma": {f"{x:g}": _nan_to_none(r) for x, r in by_sigma_ref.items()}}
+            log.info("smoothed reference: %s, sigma %g bins", smooth_reference, best_ref)
+        differential = None
+        if differential_reference is not None:
+            ref_all = np.concatenate([c.tracks[differential_reference] for c in chroms])[all_valid]
+            truth_valid = all_truth[all_valid]
+            differential = {"reference": differential_reference, "by_track": {
+                name: _nan_to_none(differential_r(np.concatenate([c.tracks[name] for c in chroms])[all_valid],
+                                                  truth_valid, ref_all)) for name in order}}
 
         # ---- metrics
         rows: list[dict] = []
@@ -735,6 +804,8 @@ def evaluate(
             "blacklist": None if blacklist is None else str(blacklist),
             "peaks": peak_info,
             "smoothing": smoothing,
+            "reference_smoothing": reference_smoothing,
+            "differential": differential,
             "depth_series": {f"{multiples[n]:g}": str(p) for n, p in depth_tracks.items()},
             "depth_equivalence": depth_equivalence,
             "locus": str(locus_region),

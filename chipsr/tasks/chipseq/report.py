@@ -249,6 +249,18 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
         lines.append(f"| {mark} | " + " | ".join(
             f"{_fmt(peaks.get(c, {}).get('mean'))} / {_fmt(background.get(c, {}).get('mean'))}" for c in ordered)
             + " |")
+    if any(d.get("differential") for d in loaded.values()):
+        refs = sorted({d["differential"]["reference"] for d in loaded.values() if d.get("differential")})
+        lines += ["", f"Differential r: Pearson r between (track - reference) and (truth - reference), each in fold "
+                      f"enrichment over its mean (reference: {', '.join(refs)}, a related sample's deep track). It "
+                      f"asks whether a method recovers what is specific to this sample rather than copying the "
+                      f"reference (the reference plus noise scores about 0; the reference itself n/a).", "",
+                  "| mark | " + " | ".join(ordered) + " |", "|---|" + "---:|" * len(ordered)]
+        for mark, data in loaded.items():
+            by = (data.get("differential") or {}).get("by_track", {})
+            summary = seed_summary(by)
+            lines.append(f"| {mark} | " + " | ".join(_cell(summary[c]) if c in summary else "n/a" for c in ordered)
+                         + " |")
     if any(d.get("depth_equivalence") for d in loaded.values()):
         lines += ["", "Depth equivalence: the read depth, as a multiple of the input's reads, at which the raw "
                       "(undenoised) track would correlate with the full-depth track as well as each method does "

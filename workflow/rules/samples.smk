@@ -1,0 +1,158 @@
+# New samples (issue 12): coverage of their own reads (optionally subsampled to keep_reads), of their
+# deep truth (evaluation only) and of their references; denoised with every target's seed ensemble;
+# scored against the truth beside the reference baseline and its smoothing, with the differential r.
+
+
+rule coverage_reference:
+    """Deep coverage of a training reference: a related sample's reads, an extra input channel."""
+    input:
+        lambda wc: REFERENCES[wc.name],
+    output:
+        f"{RESULTS}/coverage/references/{{name}}.bw",
+    params:
+        args=coverage_args(),
+    log:
+        f"{RESULTS}/logs/coverage/references/{{name}}.log",
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v coverage {input} -o {output} {params.args} 2> {log}"
+
+
+rule subsample_sample:
+    """A new sample's reads of one mark, kept to new_samples.SAMPLE.keep_reads templates."""
+    input:
+        lambda wc: sample_reads(wc.sample, "reads", wc.mark),
+    output:
+        f"{RESULTS}/samples/{{sample}}/reads/{{mark}}.{{ext}}",
+    wildcard_constraints:
+        ext="bam|bed.gz",
+    params:
+        reads=lambda wc: NEW_SAMPLES[wc.sample]["keep_reads"],
+        seed=config["subsample"]["seed"],
+    log:
+        f"{RESULTS}/logs/samples/{{sample}}/subsample.{{mark}}.{{ext}}.log",
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v subsample {input} -o {output} --reads {params.reads} --seed {params.seed} 2> {log}"
+
+
+def _sample_input(wc):
+    path = sample_reads(wc.sample, "reads", wc.mark)
+    if NEW_SAMPLES[wc.sample].get("keep_reads") is None:
+        return path
+    return f"{RESULTS}/samples/{wc.sample}/reads/{wc.mark}." + ("bam" if path.endswith(".bam") else "bed.gz")
+
+
+rule coverage_sample:
+    """A new sample's coverage, per mark: the input to denoise (.bw), its deep truth (.truth.bw)."""
+    input:
+        lambda wc: _sample_input(wc) if wc.kind == "" else sample_reads(wc.sample, "truth", wc.mark),
+    output:
+        f"{RESULTS}/samples/{{sample}}/coverage/{{mark}}{{kind}}.bw",
+    wildcard_constraints:
+        kind=r"(\.truth)?",
+    params:
+        args=coverage_args(),
+    log:
+        f"{RESULTS}/logs/samples/{{sample}}/coverage.{{mark}}{{kind}}.log",
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v coverage {input} -o {output} {params.args} 2> {log}"
+
+
+rule coverage_sample_reference:
+    """A new sample's reference: the deep track of the related sample it is denoised with."""
+    input:
+        lambda wc: sample_reads(wc.sample, "references", wc.name),
+    output:
+        f"{RESULTS}/samples/{{sample}}/coverage/references/{{name}}.bw",
+    params:
+        args=coverage_args(),
+    log:
+        f"{RESULTS}/logs/samples/{{sample}}/coverage.reference.{{name}}.log",
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v coverage {input} -o {output} {params.args} 2> {log}"
+
+
+rule denoise_sample:
+    """A new sample denoised with a target's seed ensemble (models trained on the training sample)."""
+    input:
+        marks=lambda wc: [f"{RESULTS}/samples/{wc.sample}/coverage/{m}.bw" for m in MARKS],
+        references=lambda wc: sample_reference_tracks(wc.sample),
+        models=seed_models,
+    output:
+        f"{RESULTS}/samples/{{sample}}/denoised/{{mark}}.{{arch}}.bw",
+    params:
+        marks=lambda wc: sample_marks_arg(wc.sample),
+        references=lambda wc, input: reference_args(input.references),
+        models=lambda wc, input: " ".join(f"--model {m}" for m in input.models),
+        regions=region_args("--region", config["denoise_regions"]),
+    threads: MODEL["threads"]
+    resources:
+        mem_mb=2000,
+        gpu=USES_GPU,
+    log:
+        f"{RESULTS}/logs/samples/{{sample}}/denoise.{{mark}}.{{arch}}.log",
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v denoise --marks {params.marks} {params.references} {params.models} -o {output} "
+        "{params.regions} -p {threads} 2> {log}"
+
+
+rule evaluate_sample:
+    """A new sample against its deep truth: noisy and smoothed input, each model, the reference baseline
+    (its deep track and best smoothing), and every track's differential r against the reference."""
+    input:
+        truth=f"{RESULTS}/samples/{{sample}}/coverage/{{mark}}.truth.bw",
+        noisy=f"{RESULTS}/samples/{{sample}}/coverage/{{mark}}.bw",
+        denoised=lambda wc: [f"{RESULTS}/samples/{wc.sample}/denoised/{wc.mark}.{a}.bw" for a in ARCHS],
+        references=lambda wc: sample_reference_tracks(wc.sample),
+    output:
+        multiext(f"{RESULTS}/samples/{{sample}}/evaluation/{{mark}}", ".tsv", ".json", ".md", ".png"),
+    params:
+        prefix=lambda wc: f"{RESULTS}/samples/{wc.sample}/evaluation/{wc.mark}",
+        tracks=lambda wc, input: ",".join([f"noisy_input={input.noisy}"]
+                                          + [f"{a}={p}" for a, p in zip(ARCHS, input.denoised)]
+                                          + [f"reference_{n}={p}" for n, p in zip(REFERENCES, input.references)]),
+        reference=(f"--smooth-reference reference_{next(iter(REFERENCES))} "
+                   f"--differential-reference reference_{next(iter(REFERENCES))}") if REFERENCES else "",
+        regions=region_args("--region", config["splits"]["test"]),
+        select=config["splits"]["valid"][0],
+        blacklist=f"--blacklist {config['blacklist']}" if config["blacklist"] else "",
+        bin_size=config["coverage"]["bin_size"],
+    log:
+        f"{RESULTS}/logs/samples/{{sample}}/evaluate.{{mark}}.log",
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v evaluate --truth {input.truth} --tracks {params.tracks} -o {params.prefix} "
+        "{params.regions} {params.blacklist} --bin-size {params.bin_size} --smooth-input noisy_input "
+        "{params.reference} --smooth-select-region {params.select} 2> {log}"
+
+
+rule report_sample:
+    """A new sample's report, hub and IGV session (every mark with a truth)."""
+    input:
+        lambda wc: [f"{RESULTS}/samples/{wc.sample}/evaluation/{m}.json" for m in MARKS
+                    if m in (NEW_SAMPLES[wc.sample].get("truth") or {})],
+    output:
+        report=f"{RESULTS}/samples/{{sample}}/report.md",
+        hub=f"{RESULTS}/samples/{{sample}}/hub/hub.txt",
+    params:
+        evaluations=lambda wc, input: " ".join(
+            f"--evaluation {m}={p}" for m, p in zip([m for m in MARKS if m in NEW_SAMPLES[wc.sample]["truth"]], input)),
+        genome=config["genome"],
+        hub_dir=lambda wc, output: os.path.dirname(output.hub),
+    log:
+        f"{RESULTS}/logs/samples/{{sample}}/report.log",
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v report {params.evaluations} -o {output.report} --hub-dir {params.hub_dir} "
+        "--genome {params.genome} 2> {log}"
