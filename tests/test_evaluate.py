@@ -152,7 +152,9 @@ def test_called_peaks_split_by_hand(hand_case, tmp_path):
     for subset, m in {"all": np.ones(40, bool), "peaks": inside, "background": ~inside}.items():
         assert rows[subset]["n_bins"] == m.sum()
         assert rows[subset]["pearson"] == pytest.approx(np.corrcoef(track[m], truth[m])[0, 1], abs=1e-12)
-        assert rows[subset]["mse"] == pytest.approx(np.mean((track[m] - truth[m]) ** 2), abs=1e-12)
+        # MSE of fold enrichments: each track over its mean on all evaluated bins (units-free)
+        fe_x, fe_y = track / track.mean(), truth / truth.mean()
+        assert rows[subset]["mse"] == pytest.approx(np.mean((fe_x[m] - fe_y[m]) ** 2), abs=1e-12)
     assert rows_of(result, "x", "all") == {k: {**v, "chrom": "all"} for k, v in rows.items()}
     assert call_peaks(truth)[0].sum() == 4
 

@@ -122,6 +122,12 @@ def test_example_run_end_to_end(tmp_path):
      "'test': ['chr22:40000001-99000000']}", "beyond chr22"),
     ("blacklist=no/such/blacklist.bed", "config blacklist"),
     ("chrom_sizes=no/such.sizes", "config chrom_sizes"),
+    # issue 12: a new sample without reads for a mark, a missing file, references that differ from training's
+    ("new_samples={'S': {'reads': {'H3K27ac': 'examples/data/hg19.chrom.sizes'}}}",
+     "config new_samples.S.reads: no reads for H3K4me1, H3K4me3"),
+    ("new_samples={'S': {'reads': {'H3K27ac': 'no/such.bed', 'H3K4me1': 'x', 'H3K4me3': 'y'}}}",
+     "config new_samples.S.reads.H3K27ac: no/such.bed does not exist"),
+    ("references={'rel': 'no/such/deep.bam'}", "config references.rel: no/such/deep.bam does not exist"),
 ])
 def test_bad_config_fails_at_parse_time_naming_the_key(tmp_path, override, message):
     """Issue 13: caught by `snakemake -n`, before any job, naming the key."""
@@ -139,3 +145,15 @@ def test_replicate_bams_are_refused_at_parse_time(tmp_path):
     samples.write_text(f"mark\treads\nH3K27ac\t{bam},{bam}\n")
     result = snakemake("-n", "--cores", "1", "--config", f"results={tmp_path}", f"samples={samples}")
     assert result.returncode != 0 and "samtools merge" in result.stdout + result.stderr
+
+
+def test_brain_cross_sample_config_dry_run(tmp_path):
+    """config/brain_h3k36me3.yaml (issue 12): references and a new sample, every step planned."""
+    result = snakemake("-n", "-p", "--cores", "1", "--configfile", "config/brain_h3k36me3.yaml",
+                       "--config", f"results={tmp_path}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    text = result.stdout + result.stderr
+    for rule in ("coverage_reference", "subsample_sample", "coverage_sample", "coverage_sample_reference",
+                 "denoise_sample", "evaluate_sample", "report_sample"):
+        assert f"rule {rule}:" in text or f"{rule} " in text, rule
+    assert "--reference related_H3K36me3=" in text and "--differential-reference reference_related_H3K36me3" in text

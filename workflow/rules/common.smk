@@ -287,7 +287,7 @@ def reference_args(paths):
 
 
 def sample_reads(sample, part, name):
-    """The reads file of a new sample's mark (part 'reads'/'truth') or reference (part 'references')."""
+    """The reads file of a new sample's mark (part reads or truth) or reference (part references)."""
     return NEW_SAMPLES[sample][part][name]
 
 
@@ -301,10 +301,18 @@ def sample_reference_tracks(sample):
 
 
 def sample_outputs():
-    """What `rule all` needs of the new samples: denoised tracks, and a report where a truth exists."""
+    """The targets of the new samples: denoised tracks, and a report where a truth exists."""
     out = []
     for sample, spec in NEW_SAMPLES.items():
         out += [f"{RESULTS}/samples/{sample}/denoised/{m}.{a}.bw" for m in MARKS for a in ARCHS]
         if spec.get("truth"):
             out.append(f"{RESULTS}/samples/{sample}/report.md")
     return out
+
+
+def sample_input(wc):
+    """The reads a new sample's coverage is built from: its subsample, or its reads as they are."""
+    path = sample_reads(wc.sample, "reads", wc.mark)
+    if NEW_SAMPLES[wc.sample].get("keep_reads") is None:
+        return path
+    return f"{RESULTS}/samples/{wc.sample}/reads/{wc.mark}." + ("bam" if path.endswith(".bam") else "bed.gz")

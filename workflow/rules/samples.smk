@@ -38,17 +38,10 @@ rule subsample_sample:
         "chipsr -v subsample {input} -o {output} --reads {params.reads} --seed {params.seed} 2> {log}"
 
 
-def _sample_input(wc):
-    path = sample_reads(wc.sample, "reads", wc.mark)
-    if NEW_SAMPLES[wc.sample].get("keep_reads") is None:
-        return path
-    return f"{RESULTS}/samples/{wc.sample}/reads/{wc.mark}." + ("bam" if path.endswith(".bam") else "bed.gz")
-
-
 rule coverage_sample:
     """A new sample's coverage, per mark: the input to denoise (.bw), its deep truth (.truth.bw)."""
     input:
-        lambda wc: _sample_input(wc) if wc.kind == "" else sample_reads(wc.sample, "truth", wc.mark),
+        lambda wc: sample_input(wc) if wc.kind == "" else sample_reads(wc.sample, "truth", wc.mark),
     output:
         f"{RESULTS}/samples/{{sample}}/coverage/{{mark}}{{kind}}.bw",
     wildcard_constraints:

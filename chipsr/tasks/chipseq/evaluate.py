@@ -284,8 +284,13 @@ def _nan_to_none(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def _metrics(track: str, chrom: str, x: np.ndarray, y: np.ndarray, subsets: dict[str, np.ndarray]) -> list[dict]:
+def _metrics(track: str, chrom: str, x: np.ndarray, y: np.ndarray, subsets: dict[str, np.ndarray],
+             scale: tuple[float, float] = (1.0, 1.0)) -> list[dict]:
+    """Rows of one track on one chromosome; MSE is taken between x / scale[0] and y / scale[1]
+    (each track's fold enrichment over its mean on all evaluated bins: comparable across units)."""
     from chipsr.core.metrics import mse, pearson_r, spearman_r
+
+    sx, sy = (s if s > 0 else 1.0 for s in scale)
 
     rows = []
     for subset in SUBSETS:
@@ -295,7 +300,7 @@ def _metrics(track: str, chrom: str, x: np.ndarray, y: np.ndarray, subsets: dict
         if n == 0:
             r = rho = err = mean = math.nan
         else:
-            r, rho, err, mean = pearson_r(xs, ys), spearman_r(xs, ys), mse(xs, ys), float(np.mean(xs))
+            r, rho, err, mean = pearson_r(xs, ys), spearman_r(xs, ys), mse(xs / sx, ys / sy), float(np.mean(xs))
         rows.append({"track": track, "chrom": chrom, "subset": subset, "n_bins": n,
                      "pearson": float(r), "spearman": float(rho), "mse": float(err), "mean": float(mean)})
     return rows
@@ -501,6 +506,9 @@ def evaluate(
     for all bins, bins inside peaks and bins outside peaks ("background"), as Coda (Koh et al.
     2017) and AtacWorks (Lal et al. 2021) report them. Peaks come from ``peaks`` (bins overlapping
     a BED interval) or, without it, from :func:`call_peaks` (:data:`PEAK_RULE`) on the truth.
+    MSE is between fold enrichments (each track and the truth divided by its own mean over all
+    evaluated bins), so tracks in different units (raw depth, CPM, a model's fold enrichment)
+    compare fairly; Pearson and Spearman r do not depend on scale.
 
     With ``smooth_input``, the named track is also smoothed with a Gaussian
     (``scipy.ndimage.gaussian_filter1d``, ``mode="constant"``, i.e. zeros beyond the chromosome
@@ -751,16 +759,18 @@ def evaluate(
         # ---- metrics
         rows: list[dict] = []
         all_peaks = np.concatenate([c.peaks for c in chroms])
+        truth_mean = float(all_truth[all_valid].mean()) if all_valid.any() else 1.0
         for name in order:
+            x = np.concatenate([c.tracks[name] for c in chroms])
+            scale = (float(x[all_valid].mean()) if all_valid.any() else 1.0, truth_mean)
             for c in chroms:
                 rows += _metrics(name, c.name, c.tracks[name], c.truth,
-                                 {"all": c.valid, "peaks": c.peaks, "background": c.valid & ~c.peaks})
+                                 {"all": c.valid, "peaks": c.peaks, "background": c.valid & ~c.peaks}, scale)
             if len(chroms) == 1:  # "all" is that chromosome: copy its rows
                 rows += [{**r, "chrom": "all"} for r in rows[-len(SUBSETS):]]
                 continue
-            x = np.concatenate([c.tracks[name] for c in chroms])
             rows += _metrics(name, "all", x, all_truth,
-                             {"all": all_valid, "peaks": all_peaks, "background": all_valid & ~all_peaks})
+                             {"all": all_valid, "peaks": all_peaks, "background": all_valid & ~all_peaks}, scale)
 
         # ---- the figure's locus and scatter
         if locus_region is None:
