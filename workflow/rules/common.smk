@@ -115,7 +115,7 @@ _TOTALS = {}
 def reads_total(mark, cap):
     """Templates in the files that `subsample` pools (BED: data lines; BAM: mapped reads, an upper
     bound), counted only up to ``cap``: the parse-time cost stays bounded on a whole genome."""
-    if mark not in _TOTALS:
+    if mark not in _TOTALS or (_TOTALS[mark][0] >= _TOTALS[mark][1] and cap > _TOTALS[mark][1]):
         from chipsr.io.reads import is_header_line, open_binary, sniff_reads_format
 
         total = 0
@@ -131,8 +131,8 @@ def reads_total(mark, cap):
             else:
                 with open_binary(path) as fh:
                     total += sum(1 for _, line in zip(range(cap - total), (ln for ln in fh if not is_header_line(ln))))
-        _TOTALS[mark] = total
-    return _TOTALS[mark]
+        _TOTALS[mark] = (total, cap)  # a count that reached its cap is redone when a larger cap is asked
+    return _TOTALS[mark][0]
 
 
 def depth_multiples(mark):

@@ -3,9 +3,11 @@ inference (``chipsr denoise``) on coverage bigWigs.
 
 The setup is the TFiLM paper's (Birnbaum et al. 2019, Section 4.2): k low-depth marks in (a
 (k, window) matrix of bins), one full-depth mark out, one model per target mark, windows of 1000
-bins (25-bp bins: 25 kb, Coda's data), B = 2 TFiLM blocks, Adam (lr 3e-4), MSE. Inputs and
-target are transformed (``none``, ``arcsinh`` or ``log1p``) and divided by their mean over the
-training region (per mark); both are stored in the checkpoint and inverted on output.
+bins (25-bp bins: 25 kb, Coda's data), B = 2 TFiLM blocks, Adam, MSE. Every track is first put in
+depth-invariant units, a fold enrichment over its own genome-wide mean (issue 12,
+:func:`track_means`), then transformed (``none``, ``arcsinh`` or ``log1p``) and divided by a
+per-channel constant fitted on the training region (stored in the checkpoint, inverted on output),
+so the denoised track is a fold enrichment whatever the input's depth.
 Splits are by region, never overlapping; windows touching the blacklist, or with no coverage in
 any track (assembly gaps), are left out of training.
 """
@@ -231,45 +233,6 @@ def regions_overlap(a: list[Region], b: list[Region], sizes) -> tuple[Region, Re
     return None
 
 
-def collect_windows(paths, target, regions, sizes, bin_size, window, stride, blacklist=None, means=None):
-    """Windows of bins from ``regions``: inputs (n, k, window), targets (n, 1, window).
-
-    Windows overlapping a blacklisted region, or where every track is zero (assembly gaps), are
-    left out. ``means`` (one per path, then the target's): divide each track by it (fold
-    enrichment, :func:`track_means`); None = raw bins.
-
-    Returns
-    -------
-    (X, Y, n_dropped)
-        float32 arrays; ``n_dropped`` windows were left out.
-    """
-    xs, ys, dropped = [], [], 0
-    for region in regions:
-        start, end = region_bins(region, sizes, bin_size)
-        x = load_bins(paths, region.chrom, bin_size, start, end)
-        y = load_bins([target], region.chrom, bin_size, start, end)
-        if means is not None:
-            x = x / np.asarray(means[:-1], dtype=np.float32)[:, None]
-            y = y / np.float32(means[-1])
-        n = x.shape[1]
-        if n < window:
-            raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
-        offsets = np.arange(0, n - window + 1, stride)
-        bl = blacklist.get(region.chrom) if blacklist else None
-        blacklisted = (overlaps_intervals(start + offsets * bin_size, start + (offsets + window) * bin_size, bl)
-                       if bl is not None else np.zeros(len(offsets), dtype=bool))
-        for o, black in zip(offsets, blacklisted):
-            xw, yw = x[:, o : o + window], y[:, o : o + window]
-            if black or not (xw.any() or yw.any()):
-                dropped += 1
-                continue
-            xs.append(xw)
-            ys.append(yw)
-    if not xs:
-        raise ChipsrInputError(f"no usable windows in {', '.join(map(str, regions))}")
-    return np.stack(xs), np.stack(ys), dropped
-
-
 # ---------------------------------------------------------------------------------- models
 
 
@@ -394,7 +357,7 @@ def train(
     marks : dict of str to Path, or list of them
         Low-depth coverage bigWigs, by mark name; their order is the model's input channel order.
         A list gives depth sets (the same marks subsampled to several depths, e.g. 0.25x-4x):
-        every training crop draws its input set at random and validation scores every set; the
+        every training crop draws its input set at random and the validation windows rotate over the sets; the
         checkpoint records each mark's depth range (its mean per bin over the sets).
     references : dict of str to Path or None
         Deep tracks of related samples (another individual, tissue or cell line), appended as
@@ -508,17 +471,23 @@ def train(
     depth_range = {n: [min(m[i] for m in set_means), max(m[i] for m in set_means)] for i, n in enumerate(marks)}
     log.info("units: fold enrichment over each track's genome-wide mean; %d depth set(s), mean per bin of %s: %s",
              len(sets), ", ".join(marks), "; ".join(", ".join(f"{v:.4g}" for v in m[:len(marks)]) for m in set_means))
-    xs, ys, starts, clean = [], [], [], []
-    for region in train_regions:
+
+    def load_region(region):
+        """Fold-enrichment bins of one region: x (D, channels, n), y (1, n), blacklisted (n,)."""
         start, end = region_bins(region, sizes, bin_size)
         x = np.stack([load_bins(ps, region.chrom, bin_size, start, end) / np.asarray(m, np.float32)[:, None]
-                      for ps, m in zip(set_paths, set_means)])  # (D, channels, n)
+                      for ps, m in zip(set_paths, set_means)])
         y = load_bins([target], region.chrom, bin_size, start, end) / np.float32(target_mean)
         if x.shape[-1] < window:
             raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
         edges = start + np.arange(x.shape[-1] + 1, dtype=np.int64) * bin_size
         bl = blacklist.get(region.chrom) if blacklist else None
         black = overlaps_intervals(edges[:-1], edges[1:], bl) if bl is not None else np.zeros(x.shape[-1], bool)
+        return x, y, black
+
+    xs, ys, starts, clean = [], [], [], []
+    for region in train_regions:
+        x, y, black = load_region(region)
         xs.append(x)
         ys.append(y)
         starts.append(usable_starts(x, y, black, window))
@@ -534,11 +503,21 @@ def train(
     ys = [scaling.target(y) for y in ys]
     crops = RandomCrops(xs, ys, starts, window, samples_per_epoch, seed=seed, reverse=reverse,
                         peak_fraction=peak_fraction)
-    va_sets = [collect_windows(ps, target, valid_regions, sizes, bin_size, window, window, blacklist,
-                               means=[*m, target_mean]) for ps, m in zip(set_paths, set_means)]
-    x_va = np.concatenate([v[0] for v in va_sets])
-    y_va = np.concatenate([v[1] for v in va_sets])
-    drop_va = va_sets[0][2]
+    # validation windows (tiled) rotate over the depth sets, window i from set i mod D: every depth is
+    # scored, and validation costs what it costs with one set
+    x_va, y_va, drop_va = [], [], 0
+    for region in valid_regions:
+        x, y, black = load_region(region)
+        ok = set(usable_starts(x, y, black, window).tolist())
+        for o in range(0, x.shape[-1] - window + 1, window):
+            if o not in ok:
+                drop_va += 1
+                continue
+            x_va.append(x[len(x_va) % len(sets), :, o : o + window])
+            y_va.append(y[:, o : o + window])
+    if not x_va:
+        raise ChipsrInputError(f"no usable windows in {', '.join(map(str, valid_regions))}")
+    x_va, y_va = np.stack(x_va), np.stack(y_va)
     log.info("%d usable training window starts, %d random crops per epoch%s%s%s; %d validation windows "
              "(%d left out)", n_usable, samples_per_epoch, ", reversed at p=0.5" if reverse else "",
              f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "",
@@ -552,11 +531,13 @@ def train(
     torch.manual_seed(seed)
     model = build_chipseq_model(arch, len(channels), window, blocks, width, depth, dropout, residual_channel,
                                 gamma_offset, affine=affine, bidirectional=bidirectional, backbone=backbone)
-    if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2)
+    if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2;
+        # with depth sets, window i from set i mod D: every depth, at the cost of one set)
         tiled = [(r, s) for r, st in enumerate(starts) for s in st[st % (window // 2 or 1) == 0]]
-        views = [[x] if x.ndim == 2 else list(x) for x in xs]  # every depth set of a region
-        least_squares_filter(model, np.stack([v[:, s : s + window] for r, s in tiled for v in views[r]]),
-                             np.stack([ys[r][:, s : s + window] for r, s in tiled for _ in views[r]]))
+        views = [[x] if x.ndim == 2 else list(x) for x in xs]
+        least_squares_filter(model, np.stack([views[r][i % len(views[r])][:, s : s + window]
+                                              for i, (r, s) in enumerate(tiled)]),
+                             np.stack([ys[r][:, s : s + window] for r, s in tiled]))
     splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
               "test": [str(r) for r in test_regions]}
     # what a resumed run must share with the interrupted one (anything else would train another model)

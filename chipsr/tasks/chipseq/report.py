@@ -135,7 +135,7 @@ def depth_robustness_lines(loaded: dict[str, dict], depth_loaded: dict[str, dict
     for per in depth_loaded.values():
         for data in per.values():
             for name in data["track_order"][1:]:
-                if not _SEED.match(name) and name not in models:
+                if not _SEED.match(name) and name not in models and name != SMOOTHED:
                     models.append(name)
     lines = ["", "Input depth: each model applied unchanged to its marks subsampled to other depths (a multiple "
                  "of the training input's reads), on the test region, against the best Gaussian smoothing of the "
