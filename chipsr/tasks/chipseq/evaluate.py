@@ -718,36 +718,24 @@ def evaluate(
         peak_info.update(n_bins=n_peaks, fraction=n_peaks / n_valid if n_valid else 0.0)
         log.info("peaks: %s (%d of %d bins)", peak_info["rule"], n_peaks, n_valid)
 
-        # ---- smoothed input
+        # ---- smoothed input (and smoothed reference): sigma chosen on the validation region
         order = list(track_bws)
-        smoothing = None
-        if smooth_input is not None:
-            bw_in = track_bws[smooth_input]
+        smoothings = {}
+        for row, source in ((SMOOTHED_NAME, smooth_input), (SMOOTHED_REFERENCE_NAME, smooth_reference)):
+            if source is None:
+                continue
+            bw_in = track_bws[source]
             sel_valid = ~_mask(bl_ivs, select.chrom, [(s0, s1)], bin_size, sizes[select.chrom])
-            best, by_sigma = _choose_sigma(bw_in, truth_bw, select, (s0, s1), sel_valid, bin_size, sigmas,
-                                           smooth_input)
+            best, by_sigma = _choose_sigma(bw_in, truth_bw, select, (s0, s1), sel_valid, bin_size, sigmas, source)
             for c in chroms:
-                c.tracks[SMOOTHED_NAME] = np.concatenate(
-                    [_smoothed(bw_in, c.name, bin_size, a, b, best) for a, b in c.ranges]
-                )
-            order.append(SMOOTHED_NAME)
-            smoothing = {"input": smooth_input, "sigmas": sigmas, "select_region": str(select),
-                         "pearson_by_sigma": {f"{s:g}": _nan_to_none(r) for s, r in by_sigma.items()},
-                         "sigma": best}
-            log.info("smoothed input: %s, sigma %g bins (r %.4f on %s)", smooth_input, best, by_sigma[best], select)
-        reference_smoothing = None
-        if smooth_reference is not None:
-            bw_ref = track_bws[smooth_reference]
-            sel_valid = ~_mask(bl_ivs, select.chrom, [(s0, s1)], bin_size, sizes[select.chrom])
-            best_ref, by_sigma_ref = _choose_sigma(bw_ref, truth_bw, select, (s0, s1), sel_valid, bin_size, sigmas,
-                                                   smooth_reference)
-            for c in chroms:
-                c.tracks[SMOOTHED_REFERENCE_NAME] = np.concatenate(
-                    [_smoothed(bw_ref, c.name, bin_size, a, b, best_ref) for a, b in c.ranges])
-            order.append(SMOOTHED_REFERENCE_NAME)
-            reference_smoothing = {"input": smooth_reference, "sigma": best_ref,
-                                   "pearson_by_sigma": {f"{x:g}": _nan_to_none(r) for x, r in by_sigma_ref.items()}}
-            log.info("smoothed reference: %s, sigma %g bins", smooth_reference, best_ref)
+                c.tracks[row] = np.concatenate([_smoothed(bw_in, c.name, bin_size, a, b, best) for a, b in c.ranges])
+            order.append(row)
+            smoothings[row] = {"input": source, "sigmas": sigmas, "select_region": str(select),
+                               "pearson_by_sigma": {f"{x:g}": _nan_to_none(r) for x, r in by_sigma.items()},
+                               "sigma": best}
+            log.info("%s: %s, sigma %g bins (r %.4f on %s)", row, source, best, by_sigma[best], select)
+        smoothing = smoothings.get(SMOOTHED_NAME)
+        reference_smoothing = smoothings.get(SMOOTHED_REFERENCE_NAME)
         differential = None
         if differential_reference is not None:
             ref_all = np.concatenate([c.tracks[differential_reference] for c in chroms])[all_valid]
