@@ -392,7 +392,10 @@ def genome_mean(path: str | os.PathLike, bin_size: int, blacklist: dict | None =
 
     def bp_sum(chrom, start, end):
         v = bw.bw.stats(chrom, int(start), int(end), type="sum", exact=True)[0]
-        return 0.0 if v is None else float(v)
+        if v is None:  # pyBigWig's answer when a value is NaN: read the bins, which names the position
+            first, last = bin_range(int(start), int(end), bin_size)
+            v = float(bw.binned(chrom, bin_size, first, last).sum()) * bin_size
+        return float(v)
 
     try:
         total, bins, chroms = 0.0, 0, []
