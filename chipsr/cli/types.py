@@ -167,13 +167,6 @@ def input_files(params: dict, skip: Iterable[str] = ()) -> dict[Path, tuple[str,
     return found
 
 
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.abspath(a) == os.path.abspath(b)
-
-
 def guard_outputs(ctx: click.Context) -> None:
     """Refuse outputs that would overwrite an input; check output folders before any work.
 
@@ -201,11 +194,13 @@ def guard_outputs(ctx: click.Context) -> None:
                 raise click.ClickException(f"{_opt(param)} {value}: {exc}") from None
     if not outputs:
         return
+    from chipsr.io.atomic import same_file
+
     inputs = input_files(ctx.params, skip=out_names)
     for param, out in outputs:
         if out.exists():
             for src, (src_param, what) in inputs.items():
-                if _same(out, src):
+                if same_file(out, src):
                     raise click.ClickException(
                         f"{_opt(param)} {ctx.params[param.name]}: would overwrite {src}, {what} "
                         f"(given as {_opt_name(ctx, src_param)}); choose another output path")

@@ -66,6 +66,15 @@ def temporary_folder(prefix: str) -> Iterator[Path]:
         yield Path(tmp)
 
 
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """True when ``a`` and ``b`` are one file (same path, a symlink or a hard link:
+    :func:`os.path.samefile`); when either does not exist, whether their absolute paths are equal."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
     """Check that an output path can be written before any work is done.
 

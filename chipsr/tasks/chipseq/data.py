@@ -31,7 +31,11 @@ INPUT_TRANSFORMS = ("scaled", "log1p")
 
 @dataclass
 class Scaling:
-    """Signal transform and per-mark scaling, fitted on the training region.
+    """Signal transform and per-channel scaling, fitted on the training region.
+
+    Since issue 12 the tracks reaching it are already in depth-invariant units (each divided by
+    its own genome-wide mean: :func:`chipsr.tasks.chipseq.model.track_means`), so the constants
+    below are properties of the model, not of the training sample's depth.
 
     Target: y' = f(y) / target_scale with f in {identity, arcsinh, log1p}; the output is
     inverted as y = f^-1(y' * target_scale) and clipped at 0.

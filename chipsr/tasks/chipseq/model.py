@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from chipsr.errors import ChipsrInputError
+from chipsr.io.atomic import same_file
 from chipsr.io.genome import Region, overlaps_intervals
 from chipsr.io.tracks import BigWigFile, read_binned
 from chipsr.tasks.chipseq.data import TRANSFORMS, RandomCrops, Scaling, usable_starts  # noqa: F401 (re-exported)
@@ -191,13 +192,6 @@ def track_means(paths, bin_size: int, blacklist: dict | None = None) -> list[flo
             cache[key] = genome_mean(p, bin_size, blacklist)["mean"]
         out.append(cache[key])
     return out
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 # ---------------------------------------------------------------------------------- windows
@@ -447,7 +441,7 @@ def train(
     for name, ref in references.items():
         if name in marks:
             raise ChipsrInputError(f"--reference {name}={ref}: the name {name!r} is also a mark; name it apart")
-        if _same_file(ref, target):
+        if same_file(ref, target):
             raise ChipsrInputError(
                 f"--reference {name}={ref} is the target file itself; a reference must be a deep track of "
                 f"another sample (another individual, tissue or cell line)")
@@ -645,8 +639,8 @@ def denoise(
     divided by its own genome-wide mean (over the non-blacklisted bins of the chromosomes it
     covers, whatever ``regions`` are denoised), and the output is a fold enrichment over the
     average bin (:data:`chipsr.io.tracks.FE_UNITS`), so two samples' tracks are comparable. The
-    input's depth (its mean per bin) is compared with the range seen in training: a warning
-    names the file when it lies outside it (by more than 25 %).
+    input's depth (its mean per bin) is compared with the range [lo, hi] seen in training: a
+    warning names the file when it lies outside [0.8 lo, 1.25 hi].
 
     Parameters
     ----------
@@ -714,7 +708,7 @@ def denoise(
                 f"{', '.join(want_refs)}; give --reference NAME=deep.bw for each, in that order")
         if first is None:
             first = (path, norm)
-        for key in ("target", "bin_size", "window"):
+        for key in ("target", "bin_size", "window", "units"):
             if norm.get(key) != first[1].get(key):
                 raise ChipsrInputError(f"{path}: {key} {norm.get(key)!r} differs from {first[0]}'s "
                                        f"{first[1].get(key)!r}; an ensemble needs models of one target and grid")
@@ -801,7 +795,7 @@ def model_card(path: str | os.PathLike) -> dict:
     ckpt = load_checkpoint(path)
     norm = ckpt.get("normalization") or {}
     config = dict(ckpt.get("config") or {})
-    n_params = int(sum(v.numel() for k, v in ckpt["state_dict"].items() if v.is_floating_point()))
+    n_params = int(sum(v.numel() for v in ckpt["state_dict"].values() if v.is_floating_point()))
     history = ckpt.get("history") or []
     card: dict = {"file": str(path), "chipsr_version": ckpt.get("chipsr_version"),
                   "task": norm.get("task", "unknown"), "architecture": config.get("name"),
