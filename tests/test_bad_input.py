@@ -264,14 +264,19 @@ def test_subsample_pools_bed_replicates(tmp_path):
     assert b"chr2" in outs[0] and b"chr1\t" in outs[0]  # both replicates contribute
 
 
-def test_subsample_refuses_several_bams(tmp_path):
-    from conftest import write_bam
+def test_subsample_refuses_mixed_formats_and_bams_of_different_references(tmp_path):
+    """Replicate BAMs are pooled (test_subsample.py); BAM + BED together, or BAMs whose headers list
+    different reference sequences, are one line naming both files, with no output."""
+    from conftest import GOLDEN
 
-    sizes = {"chr1": 10_000}
-    bams = [write_bam(tmp_path / f"r{i}.bam", sizes, [{"name": f"x{i}", "chrom": "chr1", "pos": 100}])
-            for i in range(2)]
-    one_line_error(["subsample", *bams, "-o", tmp_path / "o.bam", "--reads", "1"], "samtools merge")
-    assert not (tmp_path / "o.bam").exists()
+    rep1 = GOLDEN.parent / "replicates" / "rep1.chr19_0_2000000.bam"  # hg38 chr19 + chrM
+    hg19 = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
+    bed = GOLDEN / "CTCF_SE_ChIP_chr22_50k.bed.gz"
+    out = tmp_path / "o.bam"
+    one_line_error(["subsample", rep1, bed, "-o", out, "--reads", "1"], str(rep1), str(bed), "all be BAM or all be BED")
+    one_line_error(["subsample", rep1, hg19, "-o", out, "--reads", "1"], str(rep1), str(hg19),
+                   "different reference sequences", "chr19 (58617616 bp) vs chr22 (51304566 bp)")
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_model_of_another_task_is_named(tmp_path):

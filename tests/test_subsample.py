@@ -156,3 +156,52 @@ def test_real_bam_subsample(tmp_path):
     assert stats.total == 4974 and stats.kept == 1000
     with pysam.AlignmentFile(str(out)) as bam:
         assert sum(1 for _ in bam.fetch("chr22")) == 1000
+
+
+REPLICATES = GOLDEN.parent / "replicates"
+REP_BAMS = [REPLICATES / "rep1.chr19_0_2000000.bam", REPLICATES / "rep2.chr19_0_2000000.bam"]
+
+
+def test_replicate_bams_are_pooled_sorted_indexed_and_reproducible(tmp_path):
+    """Issue 13: `chipsr subsample rep1.bam rep2.bam` draws N templates uniformly from the union
+    (ENCODE CEBPB A549 replicates; rep1's read names start COLUMBO, rep2's ROCKFORD)."""
+    outs = []
+    for name, seed in (("a.bam", 5), ("b.bam", 5), ("c.bam", 6)):
+        out = tmp_path / name
+        r = CliRunner().invoke(cli, ["subsample", *map(str, REP_BAMS), "-o", str(out), "--reads", "1000",
+                                     "--seed", str(seed)])
+        assert r.exit_code == 0, r.output
+        assert "kept 1000 of 2686 templates" in r.output  # 1,323 + 1,363 reads
+        outs.append(out)
+    a, b, c = outs
+    assert a.read_bytes() == b.read_bytes() and md5(a.with_suffix(".bam.bai")) == md5(b.with_suffix(".bam.bai"))
+    assert a.read_bytes() != c.read_bytes()
+    with pysam.AlignmentFile(str(a)) as bam:
+        assert bam.header.to_dict()["HD"]["SO"] == "coordinate" and bam.has_index()
+        reads = list(bam.fetch("chr19"))
+    origin = [r.query_name.split(":")[0] for r in reads]
+    n1, n2 = origin.count("COLUMBO"), origin.count("ROCKFORD")
+    assert n1 > 0 and n2 > 0 and n1 + n2 == 1000
+    # hypergeometric: rep1 holds 1323/2686 of the pool; sd ~ 12.5 reads
+    assert abs(n1 - 1000 * 1323 / 2686) < 5 * 12.5
+    starts = [r.reference_start for r in reads]
+    assert starts == sorted(starts)
+    originals = {}
+    for path in REP_BAMS:
+        with pysam.AlignmentFile(str(path), check_sq=False) as bam:
+            originals.update({(r.query_name, r.reference_start): r.to_string() for r in bam.fetch(until_eof=True)})
+    assert all(originals[(r.query_name, r.reference_start)] == r.to_string() for r in reads)  # records unchanged
+
+
+def test_pooled_bams_key_templates_by_file_and_name(tmp_path):
+    """The same BAM given twice is two sets of templates (equal names in different files are
+    distinct); a single BAM, alone or as a one-item list, gives the same bytes as before pooling."""
+    src = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
+    stats = api.subsample([src, src], tmp_path / "twice.bam", n_reads=6000, seed=1)
+    assert (stats.total, stats.kept) == (2 * 4974, 6000)
+    with pysam.AlignmentFile(str(tmp_path / "twice.bam")) as bam:
+        names = [r.query_name for r in bam.fetch("chr22")]
+    assert len(names) == 6000 and len(set(names)) < 6000  # some reads drawn from both copies
+    api.subsample(src, tmp_path / "one.bam", n_reads=1000, seed=2)
+    api.subsample([src], tmp_path / "list.bam", n_reads=1000, seed=2)
+    assert md5(tmp_path / "one.bam") == md5(tmp_path / "list.bam")

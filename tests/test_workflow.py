@@ -136,15 +136,21 @@ def test_bad_config_fails_at_parse_time_naming_the_key(tmp_path, override, messa
     assert message in result.stdout + result.stderr, result.stderr[-2000:]
 
 
-def test_replicate_bams_are_refused_at_parse_time(tmp_path):
-    """Replicates are pooled for BED reads; replicate BAMs must be merged first (said before any job)."""
+def test_replicate_bams_are_pooled_and_mixed_formats_refused_at_parse_time(tmp_path):
+    """Replicate BAMs of a mark are pooled by `chipsr subsample` (and coverage); BAM and BED reads in
+    one row are refused before any job."""
     from conftest import GOLDEN
 
     bam = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
+    bed = GOLDEN / "GSM2136938_MOLM13.H3K27ac.chr22.frag200.chr22_30000000_32000000.bed.gz"
     samples = tmp_path / "samples.tsv"
     samples.write_text(f"mark\treads\nH3K27ac\t{bam},{bam}\n")
+    result = snakemake("-n", "-p", "--cores", "1", "--config", f"results={tmp_path}", f"samples={samples}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"subsample {bam} {bam} -o" in result.stdout + result.stderr
+    samples.write_text(f"mark\treads\nH3K27ac\t{bam},{bed}\n")
     result = snakemake("-n", "--cores", "1", "--config", f"results={tmp_path}", f"samples={samples}")
-    assert result.returncode != 0 and "samtools merge" in result.stdout + result.stderr
+    assert result.returncode != 0 and "lists BAM and BED reads together" in result.stdout + result.stderr
 
 
 def test_brain_cross_sample_config_dry_run(tmp_path):

@@ -19,9 +19,10 @@ from chipsr.cli.options import output_option, seed_option
 def subsample(reads: str, output: str, n_reads: int | None, fraction: float | None, seed: int) -> None:
     """Subsample READS (BAM, or BED3/BED6/tagAlign, plain or gzipped) to N templates or a fraction.
 
-    Several BED files (replicates of one mark) are pooled first, so N is drawn from all of them.
-    Mates stay together. The output has the input's format (BAM: coordinate-sorted and indexed).
-    The same input and seed give a byte-identical output.
+    Several files (replicates of one mark; all BAM or all BED) are pooled first, so N is drawn
+    from all of them; BAMs must share their reference sequences. Mates stay together. The output
+    has the input's format (BAM: one coordinate-sorted, indexed file). The same inputs and seed
+    give a byte-identical output.
     """
     from chipsr import api
 

@@ -34,10 +34,9 @@ def _validate_inputs_and_regions():
             if not os.path.isfile(path):
                 _config_error("samples", f"{config['samples']}: reads of {mark}: {path} does not exist")
         n_bam = sum(p.endswith(".bam") for p in paths)
-        if len(paths) > 1 and n_bam:
-            _config_error("samples", f"{config['samples']}: {mark} lists {len(paths)} files with BAM among them; "
-                                     f"the low-depth subsample pools replicates of BED reads only: merge "
-                                     f"replicate BAMs first (samtools merge)")
+        if 0 < n_bam < len(paths):  # replicates are pooled (subsample, coverage): one format per mark
+            _config_error("samples", f"{config['samples']}: {mark} lists BAM and BED reads together "
+                                     f"({', '.join(paths)}); give replicates of one format")
     for name, path in (config.get("references") or {}).items():
         if not os.path.isfile(str(path)):
             _config_error(f"references.{name}", f"{path} does not exist")

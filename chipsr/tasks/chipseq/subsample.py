@@ -2,12 +2,13 @@
 
 A *template* is a read, or a read pair (mates always stay together). Every template gets a
 64-bit pseudo-random key from the seed: for BAM a keyed BLAKE2b hash of the read name (so mates
-share it), for BED the SplitMix64 hash of the data-line index (duplicate lines are distinct
+share it; salted with the file's index when replicate BAMs are pooled), for BED the SplitMix64 hash of the data-line index (duplicate lines are distinct
 reads). ``--reads N`` keeps the N templates with the smallest keys (bottom-k sampling: a
 uniformly random N-subset, without replacement); ``--fraction F`` keeps the templates whose
 key is below ``F * 2**64``. Two streaming passes for ``--reads`` (one to find the N-th smallest
 key, one to write), one for ``--fraction``; memory O(N) keys, never O(file); the output keeps
-the input's order, so a coordinate-sorted input gives a coordinate-sorted output.
+the input's order, so a coordinate-sorted input gives a coordinate-sorted output (pooled BAMs
+are sorted after the draw).
 """
 
 from __future__ import annotations
@@ -56,9 +57,15 @@ def line_keys(first: int, count: int, seed: int) -> np.ndarray:
     return splitmix64(np.arange(first, first + count, dtype=_U64) ^ salt)
 
 
-def name_key(name: str, seed: int) -> int:
-    """Key of a read name for ``seed`` (keyed BLAKE2b, 64 bits)."""
-    digest = hashlib.blake2b(name.encode(), digest_size=8, key=(seed & _MASK64).to_bytes(8, "little"))
+def name_key(name: str, seed: int, source: int = 0) -> int:
+    """Key of a read name for ``seed`` (keyed BLAKE2b, 64 bits), as an int in [0, 2**64).
+
+    ``source`` (the index of the read's file among pooled inputs, >= 0) goes into the hash's salt,
+    so equal names in two files get independent keys; source 0 gives the unsalted key (a single
+    file's keys are what they were before pooling existed).
+    """
+    digest = hashlib.blake2b(name.encode(), digest_size=8, key=(seed & _MASK64).to_bytes(8, "little"),
+                             salt=source.to_bytes(8, "little"))
     return int.from_bytes(digest.digest(), "little")
 
 
@@ -126,8 +133,10 @@ def subsample(
     ----------
     path : str or PathLike, or a list of them
         BAM (single- or paired-end; any sort order) or BED-like reads (BED3 fragments, BED6 /
-        tagAlign), plain or gzipped. Several BED files (replicates) are pooled in the given order
-        (the first file's header is kept); several BAMs are refused (merge them first).
+        tagAlign), plain or gzipped. Several files (replicates) are pooled, all BAM or all BED:
+        BED lines in the given order (the first file's header is kept); BAM templates keyed by
+        (file index, read name), so equal names in two files are distinct templates, and written
+        as one coordinate-sorted BAM (the first file's header, plus the others' read groups).
     output : str or PathLike
         Output in the input's format: BAM -> coordinate-sorted BAM with a ``.bai`` index
         (and an ``@PG`` header line); BED -> BED, gzipped when the name ends in ``.gz``.
@@ -147,7 +156,8 @@ def subsample(
     ------
     ChipsrInputError
         Both or neither of ``n_reads``/``fraction``, ``n_reads < 1``, a fraction outside
-        (0, 1], a missing/empty/corrupt input, a malformed BED line, or a missing output directory.
+        (0, 1], a missing/empty/corrupt input, a malformed BED line, a missing output directory,
+        BAM and BED inputs mixed, or pooled BAMs whose headers list different reference sequences.
     """
     _validate_request(n_reads, fraction)
     check_output_path(output)
@@ -156,11 +166,13 @@ def subsample(
         raise ChipsrInputError("no reads file given")
     formats = [sniff_reads_format(p) for p in paths]
     if "bam" in formats:
-        if len(paths) > 1:
+        other = next((p for p, f in zip(paths, formats) if f != "bam"), None)
+        if other is not None:
+            bam = paths[formats.index("bam")]
             raise ChipsrInputError(
-                f"{len(paths)} reads files given ({', '.join(map(str, paths))}): several files are merged for "
-                f"BED reads only; merge replicate BAMs first (`samtools merge merged.bam rep1.bam rep2.bam`)")
-        return _subsample_bam(paths[0], Path(output), n_reads, fraction, seed)
+                f"{bam} is BAM but {other} is {formats[paths.index(other)].upper()}: pooled reads files must all "
+                f"be BAM or all be BED")
+        return _subsample_bam(paths, Path(output), n_reads, fraction, seed)
     return _subsample_bed(paths, Path(output), n_reads, fraction, seed)
 
 
@@ -246,96 +258,144 @@ def _is_representative(flag: int) -> bool:
     return not flag & 0x900 and (not flag & 0x1 or flag & 0x40)
 
 
-def _subsample_bam(path: Path, output: Path, n_reads, fraction, seed) -> SubsampleStats:
+def _subsample_bam(paths: list[Path], output: Path, n_reads, fraction, seed) -> SubsampleStats:
+    """BAM reads of one or more files (replicates: their templates pooled; a template is keyed by
+    (file index, read name), so equal names in two files are two templates, and one file gives
+    what it always gave)."""
     import pysam
 
-    def open_bam():
+    label = paths[0] if len(paths) == 1 else Path(", ".join(map(str, paths)))  # for messages
+
+    def open_bam(path: Path):
         try:
             return pysam.AlignmentFile(str(path), "rb", check_sq=False)
         except (ValueError, OSError) as exc:
             raise ChipsrInputError(f"{path}: cannot open as BAM ({exc})") from None
 
+    headers = []
+    for path in paths:
+        with open_bam(path) as bam:
+            headers.append(bam.header.to_dict())
+    _check_same_references(paths, headers)
+
+    def records(index: int, path: Path):
+        """(read, key) of every record of one file; a corrupt file is named."""
+        with open_bam(path) as bam:
+            try:
+                for read in bam.fetch(until_eof=True):
+                    yield read, name_key(read.query_name, seed, source=index)
+            except OSError as exc:
+                raise ChipsrInputError(f"{path}: truncated or corrupt BAM ({exc})") from None
+
     total = 0
     if n_reads is not None:
         bottom = BottomK(n_reads)
         buf: list[int] = []
-        with open_bam() as bam:
-            try:
-                for read in bam.fetch(until_eof=True):
-                    if _is_representative(read.flag):
-                        buf.append(name_key(read.query_name, seed))
-                        if len(buf) >= 1 << 20:
-                            bottom.add(np.array(buf, dtype=_U64))
-                            buf = []
-            except OSError as exc:
-                raise ChipsrInputError(f"{path}: truncated or corrupt BAM ({exc})") from None
+        for index, path in enumerate(paths):
+            for read, key in records(index, path):
+                if _is_representative(read.flag):
+                    buf.append(key)
+                    if len(buf) >= 1 << 20:
+                        bottom.add(np.array(buf, dtype=_U64))
+                        buf = []
         bottom.add(np.array(buf, dtype=_U64))
         total = bottom.total
         if total == 0:
-            raise ChipsrInputError(f"{path}: BAM has no reads")
+            raise ChipsrInputError(f"{label}: BAM has no reads")
         keep_all = n_reads >= total
         if keep_all:
-            _warn_all(path, n_reads, total)
+            _warn_all(label, n_reads, total)
             limit, n_equal = 1 << 64, 0
         else:
             limit, n_equal = bottom.threshold()
     else:
         limit, n_equal = _fraction_threshold(fraction), 0
-    equal_decisions: dict[str, bool] = {}
+    equal_decisions: dict[tuple[int, str], bool] = {}
     kept = 0
     counted = 0
     sorted_output = True
     last = (-1, -1)
-    with atomic_output(output, companions=(".bai",)) as tmp, open_bam() as bam:
-        header = bam.header.to_dict()
+    with atomic_output(output, companions=(".bai",)) as tmp:
+        header = _pooled_header(headers)
         pg_ids = {pg.get("ID") for pg in header.get("PG", [])}
         pg_id = "chipsr-subsample"
         while pg_id in pg_ids:
             pg_id += "+"
         request = f"--reads {n_reads}" if n_reads is not None else f"--fraction {fraction}"
-        header.setdefault("PG", []).append(
-            {"ID": pg_id, "PN": "chipsr", "VN": __version__, "CL": f"chipsr subsample {request} --seed {seed}"}
-        )
+        command = f"chipsr subsample {' '.join(p.name for p in paths)} {request} --seed {seed}" if len(paths) > 1 \
+            else f"chipsr subsample {request} --seed {seed}"
+        header.setdefault("PG", []).append({"ID": pg_id, "PN": "chipsr", "VN": __version__, "CL": command})
         unsorted_tmp = Path(str(tmp) + ".unsorted.bam")
-        with pysam.AlignmentFile(str(unsorted_tmp), "wb", header=header) as out:
-            try:
-                for read in bam.fetch(until_eof=True):
-                    key = name_key(read.query_name, seed)
-                    if key < limit:
-                        keep = True
-                    elif key == limit and n_equal:
-                        name = read.query_name
-                        if name not in equal_decisions:
-                            equal_decisions[name] = len([v for v in equal_decisions.values() if v]) < n_equal
-                        keep = equal_decisions[name]
-                    else:
-                        keep = False
-                    rep = _is_representative(read.flag)
-                    counted += rep
-                    if not keep:
-                        continue
-                    kept += rep
-                    out.write(read)
-                    pos = (read.reference_id if read.reference_id >= 0 else 1 << 40, read.reference_start)
-                    if pos < last:
-                        sorted_output = False
-                    last = pos
-            except OSError as exc:
-                raise ChipsrInputError(f"{path}: truncated or corrupt BAM ({exc})") from None
-        total = total or counted
-        if total == 0:
-            unsorted_tmp.unlink()
-            raise ChipsrInputError(f"{path}: BAM has no reads")
         try:
-            if sorted_output and header.get("HD", {}).get("SO") == "coordinate":
+            with pysam.AlignmentFile(str(unsorted_tmp), "wb", header=header) as out:
+                for index, path in enumerate(paths):
+                    for read, key in records(index, path):
+                        if key < limit:
+                            keep = True
+                        elif key == limit and n_equal:
+                            name = (index, read.query_name)
+                            if name not in equal_decisions:
+                                equal_decisions[name] = sum(equal_decisions.values()) < n_equal
+                            keep = equal_decisions[name]
+                        else:
+                            keep = False
+                        rep = _is_representative(read.flag)
+                        counted += rep
+                        if not keep:
+                            continue
+                        kept += rep
+                        out.write(read)
+                        pos = (read.reference_id if read.reference_id >= 0 else 1 << 40, read.reference_start)
+                        if pos < last:
+                            sorted_output = False
+                        last = pos
+            total = total or counted
+            if total == 0:
+                raise ChipsrInputError(f"{label}: BAM has no reads")
+            if sorted_output and len(paths) == 1 and header.get("HD", {}).get("SO") == "coordinate":
                 os.replace(unsorted_tmp, tmp)
             else:
-                log.info("%s is not marked coordinate-sorted; sorting the subsample", path)
-                pysam.sort("-o", str(tmp), "-T", str(tmp) + ".sorttmp", str(unsorted_tmp))
-                unsorted_tmp.unlink()
+                if len(paths) == 1:
+                    log.info("%s is not marked coordinate-sorted; sorting the subsample", label)
+                # --no-PG: samtools would record its command line, temporary names included
+                pysam.sort("--no-PG", "-o", str(tmp), "-T", str(tmp) + ".sorttmp", str(unsorted_tmp))
             pysam.index(str(tmp), str(tmp) + ".bai")
         finally:
             if unsorted_tmp.exists():
                 unsorted_tmp.unlink()
-    log.info("%s: kept %d of %d templates", path, kept, total)
+    log.info("%s: kept %d of %d templates", label, kept, total)
     return SubsampleStats(total=total, kept=kept, format="bam")
+
+
+def _references(header: dict) -> list[tuple[str, int]]:
+    return [(sq.get("SN"), sq.get("LN")) for sq in header.get("SQ", [])]
+
+
+def _check_same_references(paths: list[Path], headers: list[dict]) -> None:
+    """Pooled BAMs must share their reference sequences (names, lengths and order: the records'
+    reference ids are written unchanged)."""
+    first = _references(headers[0])
+    for path, header in zip(paths[1:], headers[1:]):
+        refs = _references(header)
+        if refs != first:
+            diff = next(((a, b) for a, b in zip(first, refs) if a != b), None)
+            what = (f"{diff[0][0]} ({diff[0][1]} bp) vs {diff[1][0]} ({diff[1][1]} bp)" if diff
+                    else f"{len(first)} vs {len(refs)} sequences")
+            raise ChipsrInputError(
+                f"{paths[0]} and {path} have different reference sequences in their headers ({what}): "
+                f"pool only BAMs aligned to the same reference")
+
+
+def _pooled_header(headers: list[dict]) -> dict:
+    """The first file's header, plus the read groups of the others (by ID, first one wins), so
+    that every record's RG tag stays defined."""
+    header = {k: [dict(x) for x in v] if isinstance(v, list) else dict(v) if isinstance(v, dict) else v
+              for k, v in headers[0].items()}
+    if len(headers) > 1:
+        seen = {rg.get("ID") for rg in header.get("RG", [])}
+        for other in headers[1:]:
+            for rg in other.get("RG", []):
+                if rg.get("ID") not in seen:
+                    header.setdefault("RG", []).append(dict(rg))
+                    seen.add(rg.get("ID"))
+    return header
