@@ -26,7 +26,7 @@ def subsample(
     fraction: float | None = None,
     seed: int = 0,
 ):
-    """Subsample a BAM or BED reads file (or several BED files pooled: replicates); see
+    """Subsample a BAM or BED reads file (or several of one format pooled: replicates); see
     :func:`chipsr.tasks.chipseq.subsample.subsample`.
 
     Returns
