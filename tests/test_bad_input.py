@@ -55,6 +55,58 @@ def test_non_finite_values_in_a_bigwig_are_an_error_naming_file_and_position(tmp
     assert "Traceback" not in line
 
 
+def test_nan_as_zero_reads_non_finite_bins_as_zero_in_train_denoise_evaluate(tmp_path):
+    """--nan-as-zero (train, denoise, evaluate): NaN bins read as 0, one warning naming the file and
+    the number of bins, a finite output; without it the same command is one line naming the flag."""
+    import json
+
+    import numpy as np
+    import pyBigWig
+    from test_train_denoise import SIZES, make_tracks, train_args, write_bins
+
+    from chipsr.io.tracks import nan_as_zero, read_binned
+
+    files = make_tracks(tmp_path)
+    vals = {c: read_binned(files["K27ac"], c, 25) for c in SIZES}
+    vals["chrA"][1000:1020] = np.nan  # 20 bins inside the training region
+    vals["chrB"][100:103] = np.nan  # 3 bins in the denoised/evaluated chromosome
+    bad = write_bins(tmp_path / "bad.bw", vals)
+    files = {**files, "K27ac": bad}
+    before = bad.read_bytes()
+    with nan_as_zero() as replaced:
+        for c in SIZES:  # the right values: the NaN bins are 0, every other bin as written
+            assert np.array_equal(read_binned(bad, c, 25), np.nan_to_num(vals[c], nan=0.0))
+    assert sum(len(f) for ranges in replaced[str(bad)].values() for f, _ in ranges) == 23
+    model = tmp_path / "m.pt"
+    args = train_args(files, model, "--arch", "linear", "--epochs", "1", "--samples-per-epoch", "16")
+    one_line_error(args, "bad.bw", "non-finite value nan", "--nan-as-zero")
+    assert not model.exists()
+    r = CliRunner().invoke(cli, [*args, "--nan-as-zero"])
+    assert r.exit_code == 0, r.output
+    warnings = [ln for ln in r.output.splitlines() if "non-finite" in ln]
+    assert len(warnings) == 1 and "bad.bw" in warnings[0] and "23 bins of 25 bp" in warnings[0], r.output
+    marks = f"{files['K27ac']},{files['K4me1']}"
+    out = tmp_path / "d.bw"
+    deno = ["denoise", "--marks", marks, "--model", model, "-o", out, "--region", "chrB"]
+    one_line_error(deno, "bad.bw", "--nan-as-zero")
+    assert not out.exists()
+    r = CliRunner().invoke(cli, [*map(str, deno), "--nan-as-zero"])
+    assert r.exit_code == 0, r.output
+    assert sum("bad.bw" in ln and "bins of 25 bp" in ln for ln in r.output.splitlines()) == 1, r.output
+    with pyBigWig.open(str(out)) as bw:
+        got = np.asarray(bw.values("chrB", 0, SIZES["chrB"], numpy=True))
+    assert np.isfinite(got).all() and got.std() > 0
+    ev = ["evaluate", "--truth", files["target"], "--tracks", f"noisy={bad},denoised={out}", "-o",
+          tmp_path / "ev", "--region", "chrB"]
+    one_line_error(ev, "bad.bw", "--nan-as-zero")
+    r = CliRunner().invoke(cli, [*map(str, ev), "--nan-as-zero"])
+    assert r.exit_code == 0, r.output
+    assert sum("bad.bw" in ln and "3 bins of 25 bp" in ln for ln in r.output.splitlines()) == 1, r.output
+    rows = json.loads((tmp_path / "ev.json").read_text())["metrics"]
+    assert all(np.isfinite(row["pearson"]) for row in rows if row["subset"] == "all")
+    assert bad.read_bytes() == before
+
+
 def test_stale_temp_files_of_killed_runs_are_removed_by_the_next_run(tmp_path):
     import os
     import tempfile

@@ -6,7 +6,7 @@ import click
 
 from chipsr.cli.types import GuardedCommand
 
-from chipsr.cli.options import device_option, output_option, torch_threads_option
+from chipsr.cli.options import device_option, nan_as_zero_option, output_option, torch_threads_option
 
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,17 +25,22 @@ from chipsr.cli.options import device_option, output_option, torch_threads_optio
 @click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
               help="BED of regions left out of each input's genome-wide mean [default: the training blacklist, "
                    "stored in the model].")
+@nan_as_zero_option
 @device_option
 @torch_threads_option
-def denoise(marks, models, output, regions, overlap, batch_size, device, threads, references, blacklist) -> None:
+def denoise(marks, models, output, regions, overlap, batch_size, device, threads, references, blacklist,
+            nan_as_zero) -> None:
     """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark.
 
     The output is in fold enrichment over the track's average bin (each input is divided by its own
     genome-wide mean first), so tracks of samples sequenced to different depths are comparable.
     """
     from chipsr import api
+    from chipsr.io.tracks import nan_as_zero as non_finite_as_zero
 
     paths = [p.strip() for m in models for p in m.split(",") if p.strip()]
-    stats = api.denoise(list(marks), paths if len(paths) > 1 else paths[0], output, regions=regions, overlap=overlap, batch_size=batch_size,
-                        device=device, threads=threads, references=references, blacklist=blacklist)
+    with non_finite_as_zero(nan_as_zero):
+        stats = api.denoise(list(marks), paths if len(paths) > 1 else paths[0], output, regions=regions,
+                            overlap=overlap, batch_size=batch_size, device=device, threads=threads,
+                            references=references, blacklist=blacklist)
     click.echo(f"{stats['bp'] / 1e6:.1f} Mbp at {stats['mbp_per_s']:.1f} Mbp/s -> {output}", err=True)

@@ -6,7 +6,7 @@ import click
 
 from chipsr.cli.types import GuardedCommand
 
-from chipsr.cli.options import bin_size_option, output_option, torch_threads_option
+from chipsr.cli.options import bin_size_option, nan_as_zero_option, output_option, torch_threads_option
 
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,9 +45,11 @@ from chipsr.cli.options import bin_size_option, output_option, torch_threads_opt
               help="Raw coverage of the input sample at K x its reads (e.g. 1=low.bw,2=x2.bw,4=x4.bw,8=x8.bw): "
                    "scored as rows 'raw Kx', and every track gets its depth equivalence (the depth at which "
                    "the raw track would match its r).")
+@nan_as_zero_option
 @torch_threads_option
 def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_input, smooth_sigmas,
-             smooth_select_region, locus, depth_series, threads, smooth_reference, differential_reference) -> None:
+             smooth_select_region, locus, depth_series, threads, smooth_reference, differential_reference,
+             nan_as_zero) -> None:
     """Score denoised --tracks bigWigs against a deep-sequencing --truth bigWig (the TFiLM paper's Table 2).
 
     Pearson r (the paper's metric), Spearman r and MSE of each track against the truth, at
@@ -57,6 +59,7 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
     (a locus and a scatter of the last track against the truth).
     """
     from chipsr import api
+    from chipsr.io.tracks import nan_as_zero as non_finite_as_zero
     from chipsr.tasks.chipseq.evaluate import parse_tracks
 
     try:
@@ -77,12 +80,13 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
                                          param_hint="--depth-series") from None
             if not sep or not path.strip():
                 raise click.BadParameter(f"expected K=PATH, got {item!r}", param_hint="--depth-series")
-    result = api.evaluate(
-        truth, parse_tracks(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
-        bin_size=bin_size, smooth_input=smooth_input, smooth_sigmas=sigmas,
-        smooth_select_region=smooth_select_region, locus=locus, depth_series=series or None, threads=threads,
-        smooth_reference=smooth_reference, differential_reference=differential_reference,
-    )
+    with non_finite_as_zero(nan_as_zero):
+        result = api.evaluate(
+            truth, parse_tracks(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
+            bin_size=bin_size, smooth_input=smooth_input, smooth_sigmas=sigmas,
+            smooth_select_region=smooth_select_region, locus=locus, depth_series=series or None, threads=threads,
+            smooth_reference=smooth_reference, differential_reference=differential_reference,
+        )
     overall = {r["track"]: r["pearson"] for r in result["metrics"] if r["chrom"] == "all" and r["subset"] == "all"}
     summary = ", ".join(f"{name} {r:.3f}" if r is not None else f"{name} n/a" for name, r in overall.items())
     click.echo(f"Pearson r over {result['n_bins']} bins: {summary} -> {prefix}.{{tsv,json,md,png}}", err=True)

@@ -18,6 +18,11 @@ def output_option(suffixes: tuple[str, ...] = (), siblings: tuple[str, ...] = ()
 
 
 seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+nan_as_zero_option = click.option(
+    "--nan-as-zero", is_flag=True,
+    help="Read NaN/inf values in input bigWigs as 0 (one warning per file, with the number of bins) "
+         "[default: a non-finite value is an error naming the file and position].",
+)
 threads_option = click.option(
     "-p", "--threads", type=click.IntRange(min=1), default=1, show_default=True,
     help="Worker processes (BAM chromosomes are processed in parallel).",

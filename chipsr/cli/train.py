@@ -6,8 +6,8 @@ import click
 
 from chipsr.cli.types import GuardedCommand
 
-from chipsr.cli.options import (bin_size_option, blacklist_option, device_option, output_option, seed_option,
-                                torch_threads_option)
+from chipsr.cli.options import (bin_size_option, blacklist_option, device_option, nan_as_zero_option, output_option,
+                                seed_option, torch_threads_option)
 
 _ARCHS = ["tfilm", "conv", "coda", "linear"]
 
@@ -72,6 +72,7 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
               help="Wall-clock budget in minutes: no epoch starts after it (the best epoch so far is kept).")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run from OUTPUT.inprogress (the same options; changed ones are refused).")
+@nan_as_zero_option
 @seed_option
 @device_option
 @torch_threads_option
@@ -82,10 +83,12 @@ def train(marks, target, output, train_regions, valid_regions, test_regions, bla
     runs, OUTPUT.inprogress holds the resumable state (after every epoch), for --resume after a crash.
     """
     from chipsr import api
+    from chipsr.io.tracks import nan_as_zero
 
     minutes = options.pop("time_limit_min")
-    summary = api.train(list(marks), target, output, train_regions=train_regions, valid_regions=valid_regions,
-                        test_regions=test_regions, blacklist=blacklist,
-                        time_limit_s=None if minutes is None else minutes * 60, **options)
+    with nan_as_zero(options.pop("nan_as_zero")):
+        summary = api.train(list(marks), target, output, train_regions=train_regions, valid_regions=valid_regions,
+                            test_regions=test_regions, blacklist=blacklist,
+                            time_limit_s=None if minutes is None else minutes * 60, **options)
     click.echo(f"best epoch {summary['best_epoch']}: valid Pearson r {summary['best_valid_pearson']:.4f} "
                f"-> {output}", err=True)

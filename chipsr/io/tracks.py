@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import gzip
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,72 @@ _BEDGRAPH_SUFFIXES = (".bg", ".bdg", ".bedgraph", ".bg.gz", ".bdg.gz", ".bedgrap
 _BIGWIG_MAGIC = (b"\x26\xfc\x8f\x88", b"\x88\x8f\xfc\x26")
 #: bigWig intervals are fetched in chunks of about this many bp (bounds the Python tuples held).
 _CHUNK_BP = 2_000_000
+
+log = logging.getLogger(__name__)
+
+#: inside :func:`nan_as_zero`: {path: {(chrom, bin_size): [(first bins, last bins), ...]}}; else None
+_NON_FINITE_REPLACED: contextvars.ContextVar[dict | None] = contextvars.ContextVar("chipsr_nan_as_zero", default=None)
+_NAN_HINT = "or pass --nan-as-zero to read them as 0"
+
+
+@contextlib.contextmanager
+def nan_as_zero(enabled: bool = True) -> Iterator[dict | None]:
+    """Read non-finite bigWig values (NaN, +-inf) as 0 inside the block (``--nan-as-zero``).
+
+    Outside it (the default) a non-finite value is a :class:`ChipsrInputError` naming the file and
+    the first position. Inside it, every bigWig read through :class:`BigWigFile`,
+    :func:`read_binned`, :func:`read_track` or :func:`genome_mean` reads those bases as 0, and on
+    leaving the block one warning per file is logged naming the file and how many distinct bins
+    (of the bin size they were read at; bp for :func:`read_track`) held non-finite values.
+
+    Parameters
+    ----------
+    enabled : bool
+        False makes the block a no-op (the strict default), so a CLI flag can be passed through.
+
+    Yields
+    ------
+    dict or None
+        The replacement record, by file (None when not enabled).
+    """
+    if not enabled:
+        yield None
+        return
+    replaced: dict = {}
+    token = _NON_FINITE_REPLACED.set(replaced)
+    try:
+        yield replaced
+    finally:
+        _NON_FINITE_REPLACED.reset(token)
+        for path, by_grid in replaced.items():
+            counts: dict[int, int] = {}
+            for (_chrom, bin_size), ranges in by_grid.items():
+                counts[bin_size] = counts.get(bin_size, 0) + _union_length(ranges)
+            what = ", ".join(f"{n} bins of {b} bp" if b > 1 else f"{n} bp" for b, n in sorted(counts.items()))
+            log.warning("%s: %s held non-finite values (NaN/inf): read as 0 (--nan-as-zero)", path, what)
+
+
+def _union_length(ranges: list[tuple[np.ndarray, np.ndarray]]) -> int:
+    """How many integers the half-open ranges ``[first, last)`` cover together."""
+    first = np.concatenate([f for f, _ in ranges])
+    last = np.concatenate([e for _, e in ranges])
+    order = np.argsort(first, kind="stable")
+    first, last = first[order], last[order]
+    reach = np.maximum.accumulate(last)
+    starts = np.maximum(first, np.concatenate(([first[0]], reach[:-1])))
+    return int(np.clip(last - starts, 0, None).sum())
+
+
+def _replace_non_finite(path: Path, chrom: str, bin_size: int, starts: np.ndarray, ends: np.ndarray) -> bool:
+    """Record bp ranges ``[starts, ends)`` of ``chrom`` whose values are non-finite, as bins of
+    ``bin_size``; True when :func:`nan_as_zero` is active (the caller then reads them as 0)."""
+    replaced = _NON_FINITE_REPLACED.get()
+    if replaced is None:
+        return False
+    first = np.asarray(starts, dtype=np.int64) // bin_size
+    last = -(-np.asarray(ends, dtype=np.int64) // bin_size)
+    replaced.setdefault(str(path), {}).setdefault((chrom, int(bin_size)), []).append((first, last))
+    return True
 
 
 def infer_track_format(path: str | os.PathLike, out_format: str | None = None) -> str:
@@ -154,7 +223,8 @@ def read_track(path: str | os.PathLike, chrom: str, start: int = 0, end: int | N
     Raises
     ------
     ChipsrInputError
-        If the file is missing or not a bigWig/bedGraph, or the chromosome is absent.
+        If the file is missing or not a bigWig/bedGraph, the chromosome is absent, or a bigWig
+        holds an infinite value (outside :func:`nan_as_zero`).
     """
     p = Path(path)
     if not p.exists():
@@ -175,9 +245,12 @@ def read_track(path: str | os.PathLike, chrom: str, start: int = 0, end: int | N
             bw.close()
         inf = np.isinf(vals)  # NaN is how pyBigWig reports bases without an interval: 0 here
         if inf.any():
-            i = int(np.argmax(inf))
-            raise ChipsrInputError(f"{p}: non-finite value {vals[i]} at {chrom}:{start + i + 1}; a coverage track "
-                                   f"must hold finite numbers")
+            where = np.flatnonzero(inf)
+            if not _replace_non_finite(p, chrom, 1, where + start, where + start + 1):
+                i = int(where[0])
+                raise ChipsrInputError(f"{p}: non-finite value {vals[i]} at {chrom}:{start + i + 1}; a coverage "
+                                       f"track must hold finite numbers: rebuild it, {_NAN_HINT}")
+            vals[inf] = 0.0
         return np.nan_to_num(vals, nan=0.0)
     import pandas as pd
 
@@ -258,7 +331,11 @@ class BigWigFile:
         return self.chroms[chrom]
 
     def binned(self, chrom: str, bin_size: int, first_bin: int, last_bin: int) -> np.ndarray:
-        """Bin means of bins ``[first_bin, last_bin)`` (already validated) of ``chrom``."""
+        """Bin means of bins ``[first_bin, last_bin)`` (already validated) of ``chrom``.
+
+        Raises ChipsrInputError naming the first position of a non-finite value, unless inside
+        :func:`nan_as_zero` (then those bases read as 0 and the bins are recorded for its warning).
+        """
         size = self.size(chrom)
         n = last_bin - first_bin
         if n <= 0:
@@ -274,13 +351,15 @@ class BigWigFile:
                 continue
             a = np.asarray(ivs, dtype=np.float64)  # (m, 3): start, end, value; sorted, disjoint
             bad = ~np.isfinite(a[:, 2])
-            if bad.any():
-                i = int(np.argmax(bad))
-                raise ChipsrInputError(
-                    f"{self.path}: non-finite value {a[i, 2]} at {chrom}:{int(a[i, 0]) + 1}-{int(a[i, 1])} "
-                    f"(the first of {int(bad.sum())} such intervals in {chrom}:{lo + 1}-{hi}); a coverage track "
-                    f"must hold finite numbers: rebuild it (e.g. `chipsr coverage`) or replace them with 0")
             s, e = np.clip(a[:, 0], lo, hi), np.clip(a[:, 1], lo, hi)
+            if bad.any():
+                if not _replace_non_finite(self.path, chrom, bin_size, s[bad], e[bad]):
+                    i = int(np.argmax(bad))
+                    raise ChipsrInputError(
+                        f"{self.path}: non-finite value {a[i, 2]} at {chrom}:{int(a[i, 0]) + 1}-{int(a[i, 1])} "
+                        f"(the first of {int(bad.sum())} such intervals in {chrom}:{lo + 1}-{hi}); a coverage "
+                        f"track must hold finite numbers: rebuild it (e.g. `chipsr coverage`), {_NAN_HINT}")
+                a[bad, 2] = 0.0
             v = a[:, 2]
             # F(x) = integral of the signal over [lo, x); bin sums are differences of F at the edges.
             cum = np.concatenate(([0.0], np.cumsum(v * (e - s))))
@@ -333,8 +412,9 @@ def read_binned(
     Raises
     ------
     ChipsrInputError
-        If the file is missing or not a bigWig, the chromosome is absent, ``bin_size < 1``, or
-        ``[start, end)`` does not lie inside the chromosome (``0 <= start <= end <= L``).
+        If the file is missing or not a bigWig, the chromosome is absent, ``bin_size < 1``,
+        ``[start, end)`` does not lie inside the chromosome (``0 <= start <= end <= L``), or a value
+        in it is not finite (outside :func:`nan_as_zero`).
     """
     if int(bin_size) != bin_size or bin_size < 1:
         raise ChipsrInputError(f"bin size must be a positive number of bp, got {bin_size}")
@@ -386,15 +466,18 @@ def genome_mean(path: str | os.PathLike, bin_size: int, blacklist: dict | None =
     Raises
     ------
     ChipsrInputError
-        Missing file, not a bigWig, a non-finite sum, or no signal outside the blacklist.
+        Missing file, not a bigWig, a non-finite value (outside :func:`nan_as_zero`), or no signal
+        outside the blacklist.
     """
     bw = BigWigFile(path)
 
     def bp_sum(chrom, start, end):
         v = bw.bw.stats(chrom, int(start), int(end), type="sum", exact=True)[0]
-        if v is None:  # pyBigWig's answer when a value is NaN: read the bins, which names the position
+        if v is None or not np.isfinite(v):  # None: pyBigWig's answer when a value is NaN. Read the bins,
+            # which name the position (or read the values as 0 under --nan-as-zero)
             first, last = bin_range(int(start), int(end), bin_size)
-            v = float(bw.binned(chrom, bin_size, first, last).sum()) * bin_size
+            widths = np.diff(np.minimum(np.arange(first, last + 1, dtype=np.int64) * bin_size, bw.size(chrom)))
+            v = float((bw.binned(chrom, bin_size, first, last) * widths).sum())
         return float(v)
 
     try:
@@ -403,7 +486,7 @@ def genome_mean(path: str | os.PathLike, bin_size: int, blacklist: dict | None =
             c_sum = bp_sum(chrom, 0, size)
             if not np.isfinite(c_sum):
                 raise ChipsrInputError(f"{bw.path}: non-finite values in {chrom}; a coverage track must hold "
-                                       f"finite numbers: rebuild it (e.g. `chipsr coverage`)")
+                                       f"finite numbers: rebuild it (e.g. `chipsr coverage`), {_NAN_HINT}")
             n = -(-size // bin_size)
             ivs = (blacklist or {}).get(chrom)
             if ivs is not None and len(ivs[0]):
