@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from click.testing import CliRunner
@@ -169,6 +171,96 @@ def test_killed_train_leaves_no_model_and_resume_matches_an_uninterrupted_run(tm
     for k, v in a["state_dict"].items():
         assert torch.equal(v, b["state_dict"][k]), k
     assert not list(tmp_path.glob(".killed.pt*"))  # no temp files left
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLE_MARKS = {"H3K27ac": "GSM2136938_MOLM13.H3K27ac", "H3K4me1": "GSM2136939_MOLM13.H3K4me1",
+                 "H3K4me3": "GSM2136940_MOLM13.H3K4me3"}
+
+
+def _coverage_args(mark, out):
+    data = EXAMPLE / "data"
+    return ["coverage", str(data / f"{EXAMPLE_MARKS[mark]}.chr22.frag200.bed.gz"), "-o", str(out), "--bin-size", "25",
+            "--chrom-sizes", str(data / "hg19.chrom.sizes")]
+
+
+@pytest.fixture(scope="module")
+def example_coverage(tmp_path_factory):
+    """Uninterrupted coverage of the example's three marks (real MOLM-13 fragments, chr22): name -> bigWig."""
+    folder = tmp_path_factory.mktemp("coverage")
+    tracks = {}
+    for mark in EXAMPLE_MARKS:
+        tracks[mark] = folder / f"{mark}.bw"
+        result = CliRunner().invoke(cli, _coverage_args(mark, tracks[mark]))
+        assert result.exit_code == 0, result.output
+    return tracks
+
+
+def _kill_while_writing(args, output):
+    """Run ``python -m chipsr ARGS`` and SIGKILL it as soon as its temporary output file (``.NAME.*tmp*``
+    beside ``output``) exists; returns the killed pid. Retried if a run ends before it is seen."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-m", "chipsr", *map(str, args)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while proc.poll() is None and time.time() < deadline:
+            if list(output.parent.glob(f".{output.name}.*tmp*")):
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return proc.pid
+            time.sleep(0.005)
+        proc.kill()
+        proc.wait()
+        for leftover in [output, *output.parent.glob(f"{output.name}.*")]:
+            leftover.unlink(missing_ok=True)
+    pytest.fail(f"chipsr {args[0]} ended three times before its temporary output was seen")
+
+
+def _bigwig_intervals(path):
+    import pyBigWig
+
+    with pyBigWig.open(str(path)) as bw:
+        return {c: bw.intervals(c) for c in bw.chroms()}
+
+
+def _assert_killed_then_rerun_matches(args, output, expected):
+    """Kill a run mid-write: nothing under the final name; a rerun succeeds, equals the uninterrupted
+    run value for value, and leaves no temporary file (or coverage temp folder) behind."""
+    import tempfile
+
+    pid = _kill_while_writing(args, output)
+    assert not output.exists()
+    assert list(output.parent.glob(f".{output.name}.*tmp*"))  # the killed run's half-written file
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert _bigwig_intervals(output) == _bigwig_intervals(expected)
+    assert not list(output.parent.glob(f".{output.name}.*"))
+    assert not list(Path(tempfile.gettempdir()).glob(f"chipsr-coverage-pid{pid}-*"))
+
+
+def test_killed_coverage_leaves_no_output_and_a_rerun_matches(tmp_path, example_coverage):
+    out = tmp_path / "H3K27ac.bw"
+    _assert_killed_then_rerun_matches(_coverage_args("H3K27ac", out), out, example_coverage["H3K27ac"])
+
+
+def test_killed_denoise_leaves_no_output_and_a_rerun_matches(tmp_path, example_coverage):
+    """The shipped H3K27ac TFiLM model on real coverage, chr22:20-30 Mb (about 1.5 s of inference)."""
+    marks = ",".join(f"{m}={p}" for m, p in example_coverage.items())
+
+    def args(out):
+        return ["denoise", "--marks", marks, "--model", EXAMPLE / "models" / "H3K27ac.tfilm.pt", "-o", out,
+                "--region", "chr22:20000001-30000000", "-p", "1"]
+
+    full = tmp_path / "full.bw"
+    result = CliRunner().invoke(cli, [str(a) for a in args(full)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "denoised.bw"
+    _assert_killed_then_rerun_matches(args(out), out, full)
 
 
 def test_bam_with_another_bams_index_is_refused(tmp_path):
