@@ -330,6 +330,65 @@ class BigWigFile:
             raise ChipsrInputError(f"{self.path}: chromosome {chrom} not in the bigWig")
         return self.chroms[chrom]
 
+    def resolution(self, chrom: str, span: int = 10_000_000, start: int = 0) -> int:
+        """The track's resolution: the gcd (bp) of its interval boundaries in ``span`` bp of ``chrom``
+        from ``start`` (the chromosome end excluded). A chipsr coverage track at 25-bp bins gives 25 (or a
+        multiple of it when all runs happen to be longer); a chromosome without signal gives its length.
+
+        Raises
+        ------
+        ChipsrInputError
+            ``chrom`` not in the bigWig.
+        """
+        size = self.size(chrom)
+        ivs = self.bw.intervals(chrom, min(start, size), min(size, start + span)) or ()
+        edges = np.array([p for s, e, _ in ivs for p in (s, e) if 0 < p < size], dtype=np.int64)
+        return int(np.gcd.reduce(edges)) if len(edges) else size
+
+    def runs(self, chrom: str, start: int = 0, end: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The track over ``[start, end)`` of ``chrom`` as runs covering every base from 0 to ``end``.
+
+        Returns ``(ends, values)``: int64 run ends (bp, strictly increasing, the first run starting
+        at 0) and float64 values, with **explicit zero runs** for bases without an interval and for
+        ``[0, start)``: the layout MACS3's bedGraph track needs (a gap would take the next run's
+        value there). Non-finite values: an error naming the position, or 0 inside
+        :func:`nan_as_zero`.
+
+        Raises
+        ------
+        ChipsrInputError
+            Chromosome absent, ``[start, end)`` outside it, or a non-finite value.
+        """
+        size = self.size(chrom)
+        end = size if end is None else end
+        if not 0 <= start <= end <= size:
+            raise ChipsrInputError(f"{self.path}: range {chrom}:{start + 1}-{end} is outside {chrom} (length {size})")
+        parts = [np.zeros((0, 3))]
+        for lo in range(start, end, _CHUNK_BP):  # chunks: never one Python tuple per interval of a chromosome
+            hi = min(lo + _CHUNK_BP, end)
+            ivs = self.bw.intervals(chrom, lo, hi)
+            if ivs:
+                a = np.asarray(ivs, dtype=np.float64)
+                a[:, 0], a[:, 1] = np.clip(a[:, 0], lo, hi), np.clip(a[:, 1], lo, hi)
+                parts.append(a)
+        a = np.concatenate(parts)
+        s, e, v = a[:, 0], a[:, 1], a[:, 2].copy()
+        bad = ~np.isfinite(v)
+        if bad.any():
+            if not _replace_non_finite(self.path, chrom, 1, s[bad], e[bad]):
+                i = int(np.argmax(bad))
+                raise ChipsrInputError(f"{self.path}: non-finite value {v[i]} at {chrom}:{int(s[i]) + 1}-{int(e[i])}; "
+                                       f"a track must hold finite numbers, {_NAN_HINT}")
+            v[bad] = 0.0
+        # interleave the gaps before each interval (zero, possibly empty) with the intervals
+        gap_ends = np.concatenate((s, [end])).astype(np.int64)
+        ends = np.empty(2 * len(s) + 1, np.int64)
+        values = np.zeros(2 * len(s) + 1)
+        ends[0::2], ends[1::2], values[1::2] = gap_ends, e.astype(np.int64), v
+        starts = np.concatenate(([0], ends[:-1]))
+        keep = ends > starts
+        return ends[keep], values[keep]
+
     def binned(self, chrom: str, bin_size: int, first_bin: int, last_bin: int) -> np.ndarray:
         """Bin means of bins ``[first_bin, last_bin)`` (already validated) of ``chrom``.
 

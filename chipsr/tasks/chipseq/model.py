@@ -90,17 +90,12 @@ def bigwig_sizes(path: Path) -> dict[str, int]:
 
 
 def bigwig_bin_size(path: Path, chrom: str, span: int = 10_000_000) -> int:
-    """The resolution of a bigWig: the gcd (bp) of its interval boundaries in the first ``span`` bp
-    of ``chrom`` (the chromosome end excluded). A chipsr coverage track at 25-bp bins gives 25 (or a
-    multiple of it when all runs happen to be longer); a chromosome without signal gives its length."""
+    """The resolution (bp) of a bigWig on ``chrom``: :meth:`chipsr.io.tracks.BigWigFile.resolution`."""
     bw = BigWigFile(path)
     try:
-        size = bw.size(chrom)
-        ivs = bw.bw.intervals(chrom, 0, min(size, span)) or ()
+        return bw.resolution(chrom, span)
     finally:
         bw.close()
-    edges = np.array([p for s, e, _ in ivs for p in (s, e) if 0 < p < size], dtype=np.int64)
-    return int(np.gcd.reduce(edges)) if len(edges) else size
 
 
 def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: int | None = None,

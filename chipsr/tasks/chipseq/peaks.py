@@ -1,0 +1,528 @@
+"""Peaks on a track (``chipsr peaks``) and how well a peak set matches the full-depth peaks.
+
+Calling: MACS3's own track callers, through its Python API: ``bdgpeakcall``'s
+``bedGraphTrackI.call_peaks`` (narrow) and ``bdgbroadcall``'s ``call_broadpeaks`` (broad: strong
+regions above ``cutoff`` linked through regions above ``low_cutoff``), MACS3 >= 3.0.4. Nothing of
+the caller is re-implemented here. The track is handed to MACS3 chromosome by chromosome as a run
+list with **explicit zeros** (MACS3 stores only each interval's end, so a gap in a bedGraph would take
+the next interval's value and merge two peaks: ``DOMAIN.md`` section 5, "Peaks on a track"). One
+chromosome is held at a time.
+
+The cutoff is a track value. By default it is ``fold`` x the track's genome-wide mean over its
+non-blacklisted bins (:func:`chipsr.io.tracks.genome_mean`, the fold-enrichment units of
+``chipsr denoise``), so one fold serves tracks of any depth or scale. :func:`calibrate_fold`
+chooses the fold that makes a track's peaks match a truth peak set best (peak F1) on a calibration
+region: the rule the workflow applies to every method on the validation region.
+
+Scoring (:func:`peak_set_scores`, :func:`bin_scores`): peak-level precision, recall and F1 (a
+called peak is right when it overlaps a truth peak by >= 1 bp, or by a reciprocal fraction of both
+lengths), base-pair Jaccard of the two sets, and AUPRC / AUROC of per-bin track values against
+per-bin truth-peak labels over **all** evaluated bins (Coda scored an unseeded random sample of
+bins, so its AUPRC changed run to run; AtacWorks scores all bins).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from array import array
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from chipsr.errors import ChipsrInputError
+from chipsr.io.genome import Region
+
+log = logging.getLogger(__name__)
+
+#: default fold over the track's genome-wide mean above which a bin is in a peak (narrow)
+DEFAULT_FOLD = 4.0
+#: broad calls: the linking cutoff is this fraction of the peak cutoff (MACS3 bdgbroadcall: -C < -c)
+DEFAULT_LOW_FRACTION = 0.5
+#: the folds tried by :func:`calibrate_fold` (geometric, 1.25x to 32x the genome mean)
+CALIBRATION_FOLDS = tuple(round(1.25 * 2 ** (k / 4), 3) for k in range(19))
+MACS3_HINT = "pip install 'macs3>=3.0.4' (Python >= 3.9; chipsr peaks uses MACS3's bdgpeakcall/bdgbroadcall)"
+
+
+def require_macs3():
+    """MACS3's bedGraph track class, or one clear line saying how to install MACS3.
+
+    Raises
+    ------
+    ChipsrInputError
+        MACS3 is not importable.
+    """
+    try:
+        from MACS3.Signal.BedGraph import bedGraphTrackI
+    except ImportError:
+        raise ChipsrInputError(f"MACS3 is not installed: {MACS3_HINT}") from None
+    return bedGraphTrackI
+
+
+@dataclass
+class PeakSet:
+    """Peaks of one call, sorted by chromosome then start (0-based half-open, bp).
+
+    ``summit`` is the absolute position of the highest run (MACS3's summit), ``value`` the track
+    value there (the narrowPeak signalValue); ``blocks`` (broad calls only) lists, per peak, the
+    strong (above ``cutoff``) sub-regions as ``(start, end)`` pairs for the gappedPeak format.
+    """
+
+    chrom: list[str] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+    summit: list[int] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+    blocks: list[list[tuple[int, int]]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def intervals(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Merged, sorted ``(starts, ends)`` per chromosome (the layout of ``read_bed_intervals``)."""
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        chroms = np.asarray(self.chrom)
+        for c in dict.fromkeys(self.chrom):
+            sel = chroms == c
+            out[c] = merge_intervals(np.asarray(self.start)[sel], np.asarray(self.end)[sel])
+        return out
+
+
+def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort and merge overlapping or touching half-open intervals; int64 arrays ``(starts, ends)``."""
+    s, e = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
+    if len(s) == 0:
+        return s, e
+    order = np.argsort(s, kind="stable")
+    s, e = s[order], e[order]
+    run_end = np.maximum.accumulate(e)
+    new = np.ones(len(s), bool)
+    new[1:] = s[1:] > run_end[:-1]
+    return s[new], np.maximum.reduceat(e, np.flatnonzero(new))
+
+
+def _int_array(values: np.ndarray) -> array:
+    """A C-int ``array.array`` (what MACS3's track stores positions in) from a numpy array."""
+    out = array("i")
+    out.frombytes(np.asarray(values, dtype=np.intc).tobytes())
+    return out
+
+
+def _float_array(values: np.ndarray) -> array:
+    """A C-float ``array.array`` (MACS3's track values) from a numpy array."""
+    out = array("f")
+    out.frombytes(np.asarray(values, dtype=np.float32).tobytes())
+    return out
+
+
+def call_peaks(runs: Iterable[tuple[str, np.ndarray, np.ndarray]], cutoff: float, broad: bool = False,
+               low_cutoff: float | None = None, min_length: int = 200, max_gap: int = 50,
+               max_link_gap: int = 800) -> PeakSet:
+    """Call peaks with MACS3 on a track given chromosome by chromosome as runs.
+
+    Parameters
+    ----------
+    runs : iterable of (chrom, ends, values)
+        Per chromosome, the run ends (bp, increasing, the first run starting at 0) and values of a
+        track with every base covered (explicit zeros): :meth:`chipsr.io.tracks.BigWigFile.runs`.
+    cutoff : float
+        Track value at or above which a run is in a peak (bdgpeakcall ``-c``; bdgbroadcall ``-c``).
+    broad : bool
+        Broad peaks (bdgbroadcall): regions above ``cutoff`` linked by regions above ``low_cutoff``.
+    low_cutoff : float, optional
+        Broad calls' linking cutoff (``-C``) [default: ``DEFAULT_LOW_FRACTION`` x ``cutoff``].
+    min_length, max_gap, max_link_gap : int
+        Minimum peak length, largest gap (bp) merged inside a peak (``-l``, ``-g``), and for broad
+        calls the largest linking gap (``-G``).
+
+    Returns
+    -------
+    PeakSet
+
+    Raises
+    ------
+    ChipsrInputError
+        Non-positive or non-finite cutoffs, ``low_cutoff >= cutoff``, ``max_link_gap <= max_gap``,
+        negative lengths, or MACS3 missing.
+    """
+    if not (math.isfinite(cutoff) and cutoff > 0):
+        raise ChipsrInputError(f"--cutoff must be a positive number (a track value), got {cutoff}")
+    if broad:
+        low_cutoff = DEFAULT_LOW_FRACTION * cutoff if low_cutoff is None else low_cutoff
+        if not (math.isfinite(low_cutoff) and 0 < low_cutoff < cutoff):
+            raise ChipsrInputError(f"--low-cutoff must be above 0 and below the cutoff {cutoff:g}, got {low_cutoff}")
+        if max_link_gap <= max_gap:
+            raise ChipsrInputError(f"--max-link-gap ({max_link_gap}) must exceed --max-gap ({max_gap})")
+    if min_length < 1 or max_gap < 0:
+        raise ChipsrInputError(f"--min-length must be >= 1 and --max-gap >= 0, got {min_length} and {max_gap}")
+    track_class = require_macs3()
+    out = PeakSet()
+    for chrom, ends, values in runs:
+        if len(ends) == 0:
+            continue
+        track = track_class(baseline_value=0)
+        track.add_chrom_data(chrom.encode(), _int_array(ends), _float_array(values))
+        if broad:
+            called = track.call_broadpeaks(lvl1_cutoff=cutoff, lvl2_cutoff=low_cutoff, min_length=min_length,
+                                           lvl1_max_gap=max_gap, lvl2_max_gap=max_link_gap)
+        else:
+            called = track.call_peaks(cutoff=cutoff, min_length=min_length, max_gap=max_gap)
+        for peak in called.peaks.get(chrom.encode(), []):  # PeakIO / BroadPeakIO: sorted by start
+            start, end = int(peak["start"]), int(peak["end"])
+            out.chrom.append(chrom)
+            out.start.append(start)
+            out.end.append(end)
+            if broad:
+                sizes = [int(v) for v in peak["blockSizes"].decode().split(",")]
+                offsets = [int(v) for v in peak["blockStarts"].decode().split(",")]
+                out.blocks.append([(start + o, start + o + s) for o, s in zip(offsets, sizes)])
+                out.summit.append(-1)
+            else:
+                out.summit.append(int(peak["summit"]))
+            out.value.append(float(peak["score"]))
+    return out
+
+
+def cutoff_analysis(runs: Iterable[tuple[str, np.ndarray, np.ndarray]], max_score: float, steps: int = 100,
+                    min_length: int = 200, max_gap: int = 50) -> str:
+    """MACS3's cutoff analysis (``bdgpeakcall --cutoff-analysis``) of a track: a TSV of peak count,
+    total and mean length (bp) per cutoff from 0 to ``max_score`` in ``steps`` steps, all
+    chromosomes of ``runs`` together (MACS3 sums them).
+
+    Raises
+    ------
+    ChipsrInputError
+        MACS3 missing, or no runs.
+    """
+    track_class = require_macs3()
+    track = track_class(baseline_value=0)
+    n = 0
+    for chrom, ends, values in runs:
+        if len(ends):
+            track.add_chrom_data(chrom.encode(), _int_array(ends), _float_array(values))
+            n += 1
+    if n == 0:
+        raise ChipsrInputError("--cutoff-analysis: the track has no signal in the regions asked for")
+    return track.cutoff_analysis(max_gap, min_length, steps=steps, min_score=0, max_score=max_score)
+
+
+def _overlap_lengths(s: np.ndarray, e: np.ndarray, ts: np.ndarray, te: np.ndarray) -> np.ndarray:
+    """For each interval ``[s, e)`` the largest overlap (bp) with one of the merged intervals ``[ts, te)``
+    and the length of that partner: shape (n, 2)."""
+    out = np.zeros((len(s), 2), np.int64)
+    if len(ts) == 0:
+        return out
+    first = np.searchsorted(te, s, side="right")  # first truth interval ending after s
+    for i in range(len(s)):
+        j = first[i]
+        while j < len(ts) and ts[j] < e[i]:
+            ov = min(e[i], te[j]) - max(s[i], ts[j])
+            if ov > out[i, 0]:
+                out[i] = ov, te[j] - ts[j]
+            j += 1
+    return out
+
+
+def _hits(a: dict, b: dict, reciprocal: float | None) -> tuple[int, int]:
+    """Number of intervals of ``a`` matched by ``b`` (>= 1 bp, or reciprocal overlap), and of ``a``."""
+    hit = total = 0
+    for chrom, (s, e) in a.items():
+        total += len(s)
+        ts, te = b.get(chrom, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        ov = _overlap_lengths(s, e, ts, te)
+        if reciprocal is None:
+            hit += int((ov[:, 0] > 0).sum())
+        else:
+            ok = (ov[:, 0] >= reciprocal * (e - s)) & (ov[:, 0] >= reciprocal * ov[:, 1]) & (ov[:, 0] > 0)
+            hit += int(ok.sum())
+    return hit, total
+
+
+def bp_jaccard(a: dict, b: dict) -> float:
+    """Base-pair Jaccard index |A n B| / |A u B| of two merged interval sets (NaN when both are empty)."""
+    inter = union = 0
+    for chrom in set(a) | set(b):
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        (sa, ea), (sb, eb) = a.get(chrom, empty), b.get(chrom, empty)
+        pos = np.concatenate([sa, ea, sb, eb])
+        if len(pos) == 0:
+            continue
+        delta = np.concatenate([np.ones(len(sa)), -np.ones(len(ea)), np.ones(len(sb)), -np.ones(len(eb))])
+        order = np.lexsort((delta, pos))  # ends before starts at one position: touching is not overlapping
+        pos, depth = pos[order], np.cumsum(delta[order])
+        lengths = np.diff(pos)
+        inter += int(lengths[depth[:-1] >= 2].sum())
+        union += int(lengths[depth[:-1] >= 1].sum())
+    return inter / union if union else math.nan
+
+
+def restrict(ivs: dict, regions: Sequence[Region], sizes: dict[str, int], exclude: dict | None = None) -> dict:
+    """Peak intervals clipped to ``regions``, dropping every peak that overlaps ``exclude`` (the blacklist,
+    as ENCODE filters peaks); merged per chromosome.
+
+    Raises
+    ------
+    ChipsrInputError
+        A region's chromosome missing from ``sizes``.
+    """
+    from chipsr.io.genome import overlaps_intervals
+
+    out: dict[str, list] = {}
+    for reg in regions:
+        if reg.chrom not in sizes:
+            raise ChipsrInputError(f"region {reg}: chromosome {reg.chrom} not in the truth")
+        a, b = reg.bounds(sizes[reg.chrom])
+        s, e = ivs.get(reg.chrom, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        keep = (e > a) & (s < b)
+        s, e = np.clip(s[keep], a, b), np.clip(e[keep], a, b)
+        if exclude is not None and reg.chrom in exclude and len(s):
+            bad = overlaps_intervals(s, e, exclude[reg.chrom])
+            s, e = s[~bad], e[~bad]
+        out.setdefault(reg.chrom, []).append((s, e))
+    return {c: merge_intervals(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+            for c, parts in out.items()}
+
+
+def peak_set_scores(called: dict, truth: dict, reciprocal: float | None = None) -> dict:
+    """Peak-level precision, recall and F1 of ``called`` against ``truth``, and their bp Jaccard.
+
+    Both are merged interval sets (``{chrom: (starts, ends)}``, bp), already restricted to the
+    evaluated regions (:func:`restrict`). Precision: fraction of called peaks that overlap a truth
+    peak; recall: fraction of truth peaks overlapped by a called peak; overlap means >= 1 bp, or,
+    with ``reciprocal`` = f, >= f of both peaks' lengths (bedtools ``-f f -r``).
+
+    Returns
+    -------
+    dict
+        ``n_called``, ``n_truth``, ``precision``, ``recall``, ``f1``, ``jaccard`` (NaN where undefined).
+
+    Raises
+    ------
+    ChipsrInputError
+        ``reciprocal`` outside (0, 1].
+    """
+    if reciprocal is not None and not 0 < reciprocal <= 1:
+        raise ChipsrInputError(f"--peak-overlap must be in (0, 1], got {reciprocal}")
+    tp_called, n_called = _hits(called, truth, reciprocal)
+    tp_truth, n_truth = _hits(truth, called, reciprocal)
+    precision = tp_called / n_called if n_called else math.nan
+    recall = tp_truth / n_truth if n_truth else math.nan
+    f1 = (2 * precision * recall / (precision + recall)
+          if n_called and n_truth and precision + recall > 0 else (0.0 if n_truth else math.nan))
+    return {"n_called": n_called, "n_truth": n_truth, "precision": precision, "recall": recall, "f1": f1,
+            "jaccard": bp_jaccard(called, truth)}
+
+
+def bin_scores(values: np.ndarray, labels: np.ndarray) -> dict:
+    """AUPRC (average precision) and AUROC of per-bin track values against per-bin peak labels.
+
+    Every bin given is scored (no sampling). Uses scikit-learn's ``average_precision_score`` and
+    ``roc_auc_score``; NaN when the labels are all one class.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n,)
+        Track values per bin.
+    labels : ndarray of bool, shape (n,)
+        True where the bin overlaps a truth peak.
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    labels = np.asarray(labels, bool)
+    if labels.all() or not labels.any():
+        return {"auprc": math.nan, "auroc": math.nan, "positives": float(labels.mean()) if len(labels) else math.nan}
+    values = np.asarray(values, np.float64)
+    return {"auprc": float(average_precision_score(labels, values)), "auroc": float(roc_auc_score(labels, values)),
+            "positives": float(labels.mean())}
+
+
+def calibrate_fold(runs_of_region, mean: float, truth: dict, folds: Sequence[float] = CALIBRATION_FOLDS,
+                   **call_options) -> tuple[float, list[dict]]:
+    """The fold (x the track's genome-wide mean) whose peaks match ``truth`` best on a region.
+
+    Rule: the fold with the highest peak F1 (>= 1 bp overlap) against ``truth`` on the calibration
+    region; ties go to the higher fold (fewer peaks).
+
+    Parameters
+    ----------
+    runs_of_region : callable
+        ``runs_of_region()`` -> iterable of ``(chrom, ends, values)`` over the calibration region only.
+    mean : float
+        The track's genome-wide mean (the unit of the fold).
+    truth : dict
+        Truth peaks restricted to the calibration region (:func:`restrict`).
+    folds : sequence of float
+        Candidate folds.
+    **call_options
+        Passed to :func:`call_peaks` (``broad``, ``min_length``, ...).
+
+    Returns
+    -------
+    (fold, table)
+        The chosen fold and one dict per candidate (``fold``, ``cutoff``, and the
+        :func:`peak_set_scores` keys).
+
+    Raises
+    ------
+    ChipsrInputError
+        No truth peak in the calibration region.
+    """
+    if not sum(len(s) for s, _ in truth.values()):
+        raise ChipsrInputError("--calibrate: the truth peak set has no peak in the calibration region")
+    regions = list(runs_of_region())
+    table = []
+    for fold in folds:
+        called = call_peaks(regions, fold * mean, **call_options)
+        table.append({"fold": float(fold), "cutoff": fold * mean, **peak_set_scores(called.intervals(), truth)})
+    best = max(table, key=lambda row: (-1.0 if math.isnan(row["f1"]) else row["f1"], row["fold"]))
+    return best["fold"], table
+
+
+def _regions(bw, regions: Sequence[str | Region] | None) -> list[tuple[str, int, int]]:
+    """``(chrom, start, end)`` bp of each region (default: every chromosome of the track), checked."""
+    from chipsr.io.genome import parse_region
+
+    if not regions:
+        return [(c, 0, size) for c, size in bw.chroms.items()]
+    out = []
+    for reg in regions:
+        reg = parse_region(reg) if isinstance(reg, str) else reg
+        size = bw.size(reg.chrom)
+        if reg.end is not None and reg.end > size:
+            raise ChipsrInputError(f"region {reg}: beyond the end of {reg.chrom} ({size} bp) in {bw.path}")
+        out.append((reg.chrom, *reg.bounds(size)))
+    spans = sorted(out)
+    for (c0, _, e0), (c1, s1, _) in zip(spans, spans[1:]):
+        if c0 == c1 and s1 < e0:
+            raise ChipsrInputError(f"--region: regions overlap on {c0} near {s1 + 1}")
+    return out
+
+
+def run(track, output: str | None = None, *, cutoff: float | None = None, fold: float | None = None,
+        broad: bool = False, low_cutoff: float | None = None, min_length: int = 200, max_gap: int = 50,
+        max_link_gap: int = 800, regions: Sequence[str | Region] | None = None, blacklist=None, truth=None,
+        calibrate_region: str | Region | None = None, gapped=None, name: str | None = None,
+        analysis_steps: int | None = None) -> dict:
+    """``chipsr peaks``: call peaks on a bigWig track with MACS3 and write narrowPeak or broadPeak.
+
+    The cutoff, in this order: ``cutoff`` (a track value); else ``fold`` x the track's genome-wide
+    mean over non-blacklisted bins; else, with ``truth`` and ``calibrate_region``, the fold
+    :func:`calibrate_fold` picks there; else :data:`DEFAULT_FOLD` x the mean. Peaks overlapping
+    the blacklist are dropped (ENCODE practice).
+
+    Parameters
+    ----------
+    track : path
+        bigWig (any units: coverage, fold enrichment, a ``chipsr denoise`` output).
+    output : path, optional
+        narrowPeak (or broadPeak with ``broad``) file; not needed with ``analysis_steps``.
+    broad, low_cutoff, min_length, max_gap, max_link_gap :
+        See :func:`call_peaks` (bp).
+    regions : sequence of str or Region, optional
+        Call only inside these (non-overlapping) regions [default: every chromosome].
+    blacklist : path, optional
+        BED of regions left out of the mean and whose peaks are dropped.
+    truth, calibrate_region :
+        A peak file (e.g. ``macs3 callpeak`` on the full-depth reads) and the region where the fold
+        is calibrated against it; use a region that is not scored afterwards.
+    gapped : path, optional
+        With ``broad``, also write the gappedPeak file (strong sub-regions as blocks).
+    name : str, optional
+        Peak name prefix [default: the output's file stem].
+    analysis_steps : int, optional
+        Instead of calling: return MACS3's cutoff analysis (``analysis`` key) over that many
+        cutoffs from 0 to the track's maximum in the regions.
+
+    Returns
+    -------
+    dict
+        ``n_peaks``, ``cutoff``, ``fold`` (None when ``cutoff`` was given), ``mean``, ``rule``,
+        ``calibration`` (the table, or None), ``analysis`` (text, or None).
+
+    Raises
+    ------
+    ChipsrInputError
+        Both ``cutoff`` and ``fold``; ``truth`` without ``calibrate_region``; ``broad`` on a track
+        at 1-bp resolution; bad regions, files or values (named); MACS3 missing.
+    """
+    from pathlib import Path
+
+    from chipsr.io.genome import parse_region, read_bed_intervals
+    from chipsr.io.peaks import read_peak_intervals, write_peaks
+    from chipsr.io.tracks import BigWigFile, genome_mean
+
+    if cutoff is not None and fold is not None:
+        raise ChipsrInputError("give --cutoff (a track value) or --fold (x the track's mean), not both")
+    if fold is not None and not (math.isfinite(fold) and fold > 0):
+        raise ChipsrInputError(f"--fold must be a positive number, got {fold}")
+    if (truth is None) != (calibrate_region is None):
+        raise ChipsrInputError("--truth-peaks and --calibrate-region go together")
+    if truth is not None and (cutoff is not None or fold is not None):
+        raise ChipsrInputError("--truth-peaks calibrates the cutoff: leave out --cutoff and --fold")
+    if gapped is not None and not broad:
+        raise ChipsrInputError("--gapped-peak needs --broad")
+    require_macs3()
+    options = {"broad": broad, "min_length": min_length, "max_gap": max_gap, "max_link_gap": max_link_gap}
+    bw = BigWigFile(track, "track")
+    try:
+        spans = _regions(bw, regions)
+        covered = [(c, s, e) for c, s, e in spans if e > s and (bw.bw.stats(c, s, e, type="max")[0] or 0) > 0]
+        resolution = min((bw.resolution(c, min(e - s, 2_000_000), s) for c, s, e in covered), default=1)
+        if broad and resolution < 10:
+            raise ChipsrInputError(f"{bw.path}: --broad on a track at {resolution}-bp resolution: bin it first "
+                                   f"(e.g. `chipsr coverage --bin-size 25`); broad calls link regions of binned signal")
+        bl = read_bed_intervals(blacklist) if blacklist is not None else None
+        if not covered:
+            log.warning("%s has no signal in the regions asked for: no peaks", bw.path)
+        if analysis_steps is not None:
+            top = max((float(bw.bw.stats(c, s, e, type="max", exact=True)[0] or 0) for c, s, e in covered), default=0)
+            text = cutoff_analysis(((c, *bw.runs(c, s, e)) for c, s, e in covered), max_score=top,
+                                   steps=analysis_steps, min_length=min_length, max_gap=max_gap)
+            return {"analysis": text, "n_peaks": None, "cutoff": None, "fold": None, "mean": None, "rule": None,
+                    "calibration": None}
+        mean, calibration = None, None
+        if cutoff is None:
+            mean = genome_mean(bw.path, max(1, min(resolution, 1000)), bl)["mean"] if covered else 1.0
+            if truth is not None:
+                reg = parse_region(calibrate_region) if isinstance(calibrate_region, str) else calibrate_region
+                (c, s, e), = _regions(bw, [reg])
+                truth_ivs = restrict(read_peak_intervals(truth), [reg], bw.chroms, bl)
+                fold, calibration = calibrate_fold(lambda: [(c, *bw.runs(c, s, e))], mean, truth_ivs, **options)
+                best = next(row for row in calibration if row["fold"] == fold)
+                log.info("calibrated on %s against %s: fold %g (cutoff %.4g), F1 %.3f", reg, truth, fold,
+                         fold * mean, best["f1"])
+            fold = DEFAULT_FOLD if fold is None else fold
+            cutoff = fold * mean
+        rule = (f"{'broad' if broad else 'narrow'} peaks (MACS3 {'bdgbroadcall' if broad else 'bdgpeakcall'}) "
+                f"where the track >= {cutoff:.4g}" + (f" = {fold:g} x its genome-wide mean {mean:.4g}" if fold else "")
+                + (f" (fold calibrated on {calibrate_region} against {Path(truth).name})" if truth else "")
+                + f"; min length {min_length} bp, max gap {max_gap} bp"
+                + (f", linking cutoff {low_cutoff or DEFAULT_LOW_FRACTION * cutoff:.4g}, max link gap {max_link_gap} bp"
+                   if broad else ""))
+        found = call_peaks(((c, *bw.runs(c, s, e)) for c, s, e in covered), cutoff, low_cutoff=low_cutoff, **options)
+    finally:
+        bw.close()
+    if bl is not None and len(found):
+        from chipsr.io.genome import overlaps_intervals
+
+        keep = np.ones(len(found), bool)
+        chroms = np.asarray(found.chrom)
+        for c in set(found.chrom) & set(bl):
+            sel = np.flatnonzero(chroms == c)
+            keep[sel] = ~overlaps_intervals(np.asarray(found.start)[sel], np.asarray(found.end)[sel], bl[c])
+        found = PeakSet(*(list(np.asarray(col, dtype=object)[keep]) for col in
+                          (found.chrom, found.start, found.end, found.summit, found.value)),
+                        blocks=[b for b, k in zip(found.blocks, keep) if k] if broad else [])
+    label = name or Path(output).name.split(".")[0]
+    fmt = "broadPeak" if broad else "narrowPeak"
+    write_peaks(output, fmt, found.chrom, found.start, found.end, found.value,
+                summit=None if broad else found.summit, name=label)
+    if gapped is not None:
+        write_peaks(gapped, "gappedPeak", found.chrom, found.start, found.end, found.value, blocks=found.blocks,
+                    name=label)
+    if not len(found):
+        log.warning("no peak at cutoff %.4g: %s is empty (valid); try a lower --fold or --cutoff", cutoff, output)
+    log.info("%d %s peaks -> %s", len(found), "broad" if broad else "narrow", output)
+    return {"n_peaks": len(found), "cutoff": cutoff, "fold": fold, "mean": mean, "rule": rule,
+            "calibration": calibration, "analysis": None}

@@ -1,0 +1,189 @@
+"""Issue 14: `chipsr peaks` (MACS3's track callers on a bigWig) and the peak metrics.
+
+Real data: the MOLM-13 H3K27ac fragments of chr22:30-32 Mb (tests/data/golden), piled up by
+`chipsr coverage` at full depth and at a 5 % subsample. Small hand-made bigWigs only where a case
+needs an exact layout (the bedGraph-gap trap, a 1-bp track).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyBigWig
+import pytest
+from click.testing import CliRunner
+
+from chipsr.cli.main import cli
+from chipsr.tasks.chipseq.peaks import bin_scores, bp_jaccard, merge_intervals, peak_set_scores
+from conftest import one_line_error
+
+pytest.importorskip("MACS3", reason="MACS3 is not installed (pip install 'macs3>=3.0.4')")
+
+DATA = __import__("pathlib").Path(__file__).parent / "data"
+FRAGS = DATA / "golden" / "GSM2136938_MOLM13.H3K27ac.chr22.frag200.chr22_30000000_32000000.bed.gz"
+SIZES = DATA / "hg19.chrom.sizes"
+REGION = "chr22:30000001-32000000"
+
+
+def run(args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def tracks(tmp_path_factory):
+    """Full-depth and 5 %-subsample coverage of the real H3K27ac fragments (25-bp bins), and a 1-bp track
+    (hand-made: the example's fragments sit on a 10-bp grid)."""
+    tmp = tmp_path_factory.mktemp("peaks")
+    out = {}
+    low = tmp / "low.bed.gz"
+    assert run(["subsample", FRAGS, "-o", low, "--fraction", "0.05", "--seed", "1"]).exit_code == 0
+    for name, reads, bin_size in (("full", FRAGS, 25), ("low", low, 25)):
+        out[name] = tmp / f"{name}.bw"
+        res = run(["coverage", reads, "-o", out[name], "--bin-size", bin_size, "--chrom-sizes", SIZES])
+        assert res.exit_code == 0, res.output
+    out["full1bp"] = tmp / "one_bp.bw"
+    with pyBigWig.open(str(out["full1bp"]), "w") as bw:
+        bw.addHeader([("chr22", 51_304_566)])
+        starts = np.arange(30_000_000, 30_001_000)
+        bw.addEntries("chr22", starts.tolist(), values=(starts % 7 + 1.0).tolist(), span=1)
+    return out
+
+
+def read_rows(path):
+    return [line.split("\t") for line in path.read_text().splitlines()]
+
+
+def test_narrow_peaks_are_valid_narrowpeak_above_the_cutoff(tracks, tmp_path):
+    out = tmp_path / "full.narrowPeak"
+    res = run(["peaks", tracks["full"], "-o", out, "--fold", "4", "--region", REGION])
+    assert res.exit_code == 0, res.output
+    rows = read_rows(out)
+    assert len(rows) > 10
+    starts = [int(r[1]) for r in rows]
+    assert starts == sorted(starts)
+    with pyBigWig.open(str(tracks["full"])) as bw:
+        mean = bw.stats("chr22", 30_000_000, 32_000_000, type="mean")[0]  # only region with signal
+        assert "4 x its genome-wide mean" in res.output
+        for r in rows:
+            assert len(r) == 10 and r[5] == "." and r[8] == "-1"
+            start, end, score, signal, summit = int(r[1]), int(r[2]), int(r[4]), float(r[6]), int(r[9])
+            assert end - start >= 200 and 0 <= score <= 1000 and 0 <= summit < end - start
+            top = bw.stats("chr22", start, end, type="max", exact=True)[0]
+            assert signal == pytest.approx(top, rel=1e-5)
+            # the call used the track's genome-wide mean (chr22 has signal only in 30-32 Mb here)
+            assert top >= 4 * mean * (2_000_000 / 51_304_566) * 0.999
+
+
+def test_a_gap_between_two_peaks_never_merges_them(tmp_path):
+    """MACS3 gives a bedGraph gap the next interval's value; chipsr hands it explicit zeros."""
+    path = tmp_path / "gaps.bw"
+    with pyBigWig.open(str(path), "w") as bw:
+        bw.addHeader([("chr1", 10_000)])
+        bw.addEntries(["chr1", "chr1"], [1000, 5000], ends=[1200, 5300], values=[5.0, 6.0])
+    out = tmp_path / "gaps.narrowPeak"
+    assert run(["peaks", path, "-o", out, "--cutoff", "2", "--min-length", "100"]).exit_code == 0
+    assert [(int(r[1]), int(r[2])) for r in read_rows(out)] == [(1000, 1200), (5000, 5300)]
+
+
+def test_broad_peaks_write_broadpeak_and_gappedpeak(tracks, tmp_path):
+    out, gapped = tmp_path / "b.broadPeak", tmp_path / "b.gappedPeak"
+    res = run(["peaks", tracks["full"], "-o", out, "--broad", "--fold", "4", "--gapped-peak", gapped,
+               "--region", REGION])
+    assert res.exit_code == 0, res.output
+    broad, gap = read_rows(out), read_rows(gapped)
+    assert broad and len(broad) == len(gap)
+    assert all(len(r) == 9 for r in broad) and all(len(r) == 15 for r in gap)
+    for r in gap:
+        start, end, n = int(r[1]), int(r[2]), int(r[9])
+        sizes = [int(v) for v in r[10].split(",")]
+        offsets = [int(v) for v in r[11].split(",")]
+        assert len(sizes) == len(offsets) == n and offsets[0] == 0 and offsets[-1] + sizes[-1] == end - start
+    narrow = read_rows(tmp_path / "n.narrowPeak") if run(
+        ["peaks", tracks["full"], "-o", tmp_path / "n.narrowPeak", "--fold", "4", "--region", REGION]).exit_code == 0 \
+        else []
+    assert len(broad) <= len(narrow)  # linking merges strong regions
+
+
+def test_calibration_picks_the_fold_with_the_best_f1(tracks, tmp_path):
+    truth = tmp_path / "truth.narrowPeak"
+    assert run(["peaks", tracks["full"], "-o", truth, "--fold", "4"]).exit_code == 0
+    out = tmp_path / "low.narrowPeak"
+    res = run(["-v", "peaks", tracks["low"], "-o", out, "--truth-peaks", truth,
+               "--calibrate-region", "chr22:30000001-31000000"])
+    assert res.exit_code == 0, res.output
+    assert "fold calibrated on chr22:30000001-31000000" in res.output
+    from chipsr.tasks.chipseq.peaks import run as call
+
+    info = call(tracks["low"], tmp_path / "again.narrowPeak", truth=truth,
+                calibrate_region="chr22:30000001-31000000")
+    best = max(row["f1"] for row in info["calibration"] if not math.isnan(row["f1"]))
+    assert next(r for r in info["calibration"] if r["fold"] == info["fold"])["f1"] == best > 0.2
+
+
+def test_cutoff_analysis_prints_macs3_table(tracks):
+    res = run(["peaks", tracks["full"], "--cutoff-analysis", "5", "--region", REGION])
+    assert res.exit_code == 0, res.output
+    assert res.output.splitlines()[0].split() == ["score", "npeaks", "lpeaks", "avelpeak"]
+
+
+def test_no_peaks_give_a_warning_and_a_valid_empty_file(tracks, tmp_path):
+    out = tmp_path / "none.narrowPeak"
+    res = run(["peaks", tracks["full"], "-o", out, "--cutoff", "1e9"])
+    assert res.exit_code == 0 and out.exists() and out.read_text() == ""
+    assert "no peak at cutoff" in res.output
+    empty = tmp_path / "quiet.narrowPeak"
+    res = run(["peaks", tracks["full"], "-o", empty, "--region", "chr22:40000001-41000000", "--fold", "3"])
+    assert res.exit_code == 0 and empty.read_text() == "" and "no signal" in res.output
+
+
+def test_bad_input_one_line(tracks, tmp_path):
+    out = tmp_path / "x.narrowPeak"
+    one_line_error(["peaks", tracks["full1bp"], "-o", out, "--broad", "--region", REGION], "1-bp resolution")
+    one_line_error(["peaks", tracks["full"], "-o", out, "--cutoff", "3", "--fold", "2"], "not both")
+    one_line_error(["peaks", tracks["full"], "-o", out, "--truth-peaks", out], "--calibrate-region")
+    one_line_error(["peaks", tracks["full"], "-o", out, "--cutoff", "-1"], "--cutoff")
+    one_line_error(["peaks", tracks["full"], "-o", tracks["full"], "--cutoff", "3"], "would overwrite")
+    one_line_error(["peaks", tracks["full"], "-o", out, "--region", "chrZ:1-100"], "chrZ")
+    one_line_error(["peaks", FRAGS, "-o", out], "not a bigWig")
+    assert not out.exists()
+
+
+def test_macs3_missing_is_one_line(tracks, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "MACS3.Signal.BedGraph", None)  # import fails as if not installed
+    one_line_error(["peaks", tracks["full"], "-o", tmp_path / "x.narrowPeak"], "MACS3 is not installed", "pip install")
+
+
+def ivs(*pairs):
+    s, e = zip(*pairs)
+    return {"chr1": merge_intervals(np.array(s), np.array(e))}
+
+
+def test_peak_set_scores_by_hand():
+    truth = ivs((100, 200), (300, 400), (1000, 1100))
+    called = ivs((150, 160), (390, 600), (2000, 2100))
+    s = peak_set_scores(called, truth)
+    assert (s["n_called"], s["n_truth"]) == (3, 3)
+    assert s["precision"] == pytest.approx(2 / 3) and s["recall"] == pytest.approx(2 / 3)
+    assert s["f1"] == pytest.approx(2 / 3)
+    # bp: called 10 + 210 + 100 = 320, truth 300, overlap 10 + 10 = 20 -> 20 / 600
+    assert s["jaccard"] == pytest.approx(20 / 600)
+    strict = peak_set_scores(called, truth, reciprocal=0.5)  # (150,160) is 10 % of its truth peak
+    assert strict["precision"] == 0 and strict["f1"] == 0
+    assert bp_jaccard(truth, truth) == 1.0
+    assert bp_jaccard(ivs((0, 10)), ivs((10, 20))) == 0.0  # touching is not overlapping
+    assert merge_intervals(np.array([5, 0, 8]), np.array([9, 6, 12]))[1].tolist() == [12]
+
+
+def test_bin_scores_match_sklearn_and_use_every_bin():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    rng = np.random.default_rng(0)
+    labels = rng.random(5000) < 0.1
+    values = labels + rng.normal(0, 0.8, 5000)
+    got = bin_scores(values, labels)
+    assert got["auprc"] == pytest.approx(average_precision_score(labels, values))
+    assert got["auroc"] == pytest.approx(roc_auc_score(labels, values))
+    assert math.isnan(bin_scores(values, np.zeros(5000, bool))["auprc"])
