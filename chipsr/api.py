@@ -398,7 +398,7 @@ def export(model: str | os.PathLike, output: str | os.PathLike, *, half: bool = 
 def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None, bin_size=25,
              smooth_input=None, smooth_sigmas=(1, 2, 4, 8, 16, 32, 64), smooth_select_region=None, locus=None,
              depth_series=None, threads: int | None = None, smooth_reference=None,
-             differential_reference=None) -> dict:
+             differential_reference=None, call_peaks_mode=None, called_peaks=None, peak_overlap=None) -> dict:
     """Score tracks against a deep-sequencing truth (``chipsr evaluate``); writes PREFIX.tsv/.json/.md/.png.
 
     See :func:`chipsr.tasks.chipseq.evaluate.evaluate` for the parameters; ``threads`` sets torch's
@@ -423,7 +423,8 @@ def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None,
     return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=peaks, bin_size=bin_size,
                      smooth_input=smooth_input, smooth_sigmas=smooth_sigmas,
                      smooth_select_region=smooth_select_region, locus=locus, depth_series=depth_series,
-                     smooth_reference=smooth_reference, differential_reference=differential_reference)
+                     smooth_reference=smooth_reference, differential_reference=differential_reference,
+                     call_peaks_mode=call_peaks_mode, called_peaks=called_peaks, peak_overlap=peak_overlap)
 
 
 def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", depth_evaluations=None) -> dict:

@@ -187,3 +187,35 @@ def test_bin_scores_match_sklearn_and_use_every_bin():
     assert got["auprc"] == pytest.approx(average_precision_score(labels, values))
     assert got["auroc"] == pytest.approx(roc_auc_score(labels, values))
     assert math.isnan(bin_scores(values, np.zeros(5000, bool))["auprc"])
+
+
+def test_evaluate_scores_peaks_of_every_track_and_given_sets(tracks, tmp_path):
+    """`chipsr evaluate --peaks TRUTH --call-peaks narrow --called ...`: the truth is `macs3 callpeak` on the
+    full-depth fragments (as the workflow does); every track gets a calibrated peak call and AUPRC / AUROC."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    macs3 = shutil.which("macs3") or str(__import__("pathlib").Path(sys.executable).with_name("macs3"))
+    res = subprocess.run([macs3, "callpeak", "-t", str(FRAGS), "-f", "BEDPE", "-g", "2e6", "-n", "full",
+                          "--outdir", str(tmp_path), "-q", "0.05"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    truth = tmp_path / "full_peaks.narrowPeak"
+    given = tmp_path / "given.narrowPeak"
+    assert run(["peaks", tracks["low"], "-o", given, "--fold", "6"]).exit_code == 0
+    res = run(["evaluate", "--truth", tracks["full"], "--tracks", f"noisy={tracks['low']}", "-o", tmp_path / "ev",
+               "--region", "chr22:31000001-32000000", "--peaks", truth, "--smooth-input", "noisy",
+               "--smooth-select-region", "chr22:30000001-31000000", "--call-peaks", "narrow",
+               "--called", f"fold6={given}"])
+    assert res.exit_code == 0, res.output
+    scores = json.loads((tmp_path / "ev.json").read_text())["peak_scores"]
+    assert set(scores["called"]) == {"noisy", "smoothed input", "fold6"}
+    assert set(scores["by_track"]) == {"noisy", "smoothed input"}
+    for row in scores["called"].values():
+        assert 0 <= row["f1"] <= 1 and row["n_truth"] > 5
+    smooth, noisy = scores["by_track"]["smoothed input"], scores["by_track"]["noisy"]
+    assert smooth["auprc"] > noisy["auprc"] > scores["by_track"]["noisy"]["positives"]  # better than chance
+    assert "| smoothed input |" in (tmp_path / "ev.md").read_text()
+    one_line_error(["evaluate", "--truth", tracks["full"], "--tracks", f"noisy={tracks['low']}", "-o",
+                    tmp_path / "ev2", "--call-peaks", "narrow"], "--peaks")

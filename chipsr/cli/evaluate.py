@@ -45,11 +45,19 @@ from chipsr.cli.options import bin_size_option, nan_as_zero_option, output_optio
               help="Raw coverage of the input sample at K x its reads (e.g. 1=low.bw,2=x2.bw,4=x4.bw,8=x8.bw): "
                    "scored as rows 'raw Kx', and every track gets its depth equivalence (the depth at which "
                    "the raw track would match its r).")
+@click.option("--call-peaks", "call_peaks_mode", type=click.Choice(["narrow", "broad"]), default=None,
+              help="With --peaks (truth peaks, e.g. `macs3 callpeak` on the full-depth reads): also call peaks on every "
+                   "track (MACS3's track caller, as `chipsr peaks`), each with the cutoff that matches the truth "
+                   "peaks best on --smooth-select-region, and score them (peak F1, precision, recall, bp Jaccard).")
+@click.option("--called", "called_peaks", multiple=True, metavar="NAME=PEAKS[,NAME=PEAKS...]",
+              help="Peak files scored against --peaks as they are (e.g. macs3 callpeak on the low-depth reads).")
+@click.option("--peak-overlap", type=click.FloatRange(min=0, max=1, min_open=True), default=None,
+              help="A peak matches when the overlap is >= this fraction of both peaks (reciprocal). [default: 1 bp]")
 @nan_as_zero_option
 @torch_threads_option
 def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_input, smooth_sigmas,
              smooth_select_region, locus, depth_series, threads, smooth_reference, differential_reference,
-             nan_as_zero) -> None:
+             call_peaks_mode, called_peaks, peak_overlap, nan_as_zero) -> None:
     """Score denoised --tracks bigWigs against a deep-sequencing --truth bigWig (the TFiLM paper's Table 2).
 
     Pearson r (the paper's metric), Spearman r and MSE of each track against the truth, at
@@ -86,6 +94,8 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
             bin_size=bin_size, smooth_input=smooth_input, smooth_sigmas=sigmas,
             smooth_select_region=smooth_select_region, locus=locus, depth_series=series or None, threads=threads,
             smooth_reference=smooth_reference, differential_reference=differential_reference,
+            call_peaks_mode=call_peaks_mode, called_peaks=parse_tracks(called_peaks) if called_peaks else None,
+            peak_overlap=peak_overlap,
         )
     overall = {r["track"]: r["pearson"] for r in result["metrics"] if r["chrom"] == "all" and r["subset"] == "all"}
     summary = ", ".join(f"{name} {r:.3f}" if r is not None else f"{name} n/a" for name, r in overall.items())

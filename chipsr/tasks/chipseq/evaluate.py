@@ -364,7 +364,26 @@ def _markdown(result: dict) -> str:
                   "| track | differential r |", "|---|---:|"]
         for name, r in diff["by_track"].items():
             lines.append(f"| {name} | {_fmt(r)} |")
+    lines += peak_lines(result.get("peak_scores"))
     return "\n".join(lines) + "\n"
+
+
+def peak_lines(scores: dict | None) -> list[str]:
+    """Markdown lines of an evaluation's peak scores (empty without them): per track or peak set,
+    peak F1, precision, recall, bp Jaccard and count, then the bins' AUPRC and AUROC."""
+    if not scores:
+        return []
+    lines = ["", f"Peaks against {Path(scores['truth']).name} (overlap >= {scores['overlap']}; bins: AUPRC / AUROC "
+                 f"of the track's values against bins in a truth peak, every evaluated bin):", "",
+             "| track or peak set | peak F1 | precision | recall | bp Jaccard | peaks | AUPRC | AUROC |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    names = list(dict.fromkeys([*scores["by_track"], *scores["called"]]))
+    for name in names:
+        c, b = scores["called"].get(name, {}), scores["by_track"].get(name, {})
+        lines.append(f"| {name} | {_fmt(c.get('f1'))} | {_fmt(c.get('precision'))} | {_fmt(c.get('recall'))} | "
+                     f"{_fmt(c.get('jaccard'))} | {c.get('n_called', '')} | {_fmt(b.get('auprc'))} | "
+                     f"{_fmt(b.get('auroc'))} |")
+    return lines
 
 
 def format_depth(d: dict | None) -> str:
@@ -442,6 +461,70 @@ class _Chrom:
     peaks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
+def bins_to_runs(values: np.ndarray, first_bin: int, bin_size: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bins ``[first_bin, first_bin + len(values))`` of a chromosome of ``size`` bp as runs from 0
+    (:meth:`chipsr.io.tracks.BigWigFile.runs`' layout: a zero run before the first bin)."""
+    ends = np.minimum((first_bin + 1 + np.arange(len(values), dtype=np.int64)) * bin_size, size)
+    if first_bin > 0:
+        return np.concatenate(([first_bin * bin_size], ends)), np.concatenate(([0.0], values))
+    return ends, np.asarray(values, np.float64)
+
+
+def _peak_scores(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, called, overlap, mode, select,
+                 select_bins_range, select_bins) -> dict:
+    """Per-bin AUPRC / AUROC of each track against the truth-peak bins; peak-level scores of the peak
+    sets in ``called`` and, with ``mode``, of peaks called on each track with a cutoff calibrated on
+    ``select`` (:func:`chipsr.tasks.chipseq.peaks.calibrate_fold`)."""
+    from chipsr.tasks.chipseq import peaks as pk
+
+    valid = np.concatenate([c.valid for c in chroms])
+    labels = np.concatenate([c.peaks for c in chroms])[valid]
+    by_track = {name: pk.bin_scores(np.concatenate([c.tracks[name] for c in chroms])[valid], labels)
+                for name in names}
+    truth_ivs = pk.restrict(peak_ivs, region_list, sizes, bl_ivs)
+    sets = {}
+    for name, path in called.items():
+        sets[name] = {"source": str(path), **pk.peak_set_scores(
+            pk.restrict(read_bed_intervals(path), region_list, sizes, bl_ivs), truth_ivs, overlap)}
+    if mode:
+        s0, s1 = select_bins_range
+        select_truth = pk.restrict(peak_ivs, [select], sizes, bl_ivs)
+        options = {"broad": mode == "broad"}
+        for name in names:
+            mean = float(np.concatenate([c.tracks[name] for c in chroms])[valid].mean()) if valid.any() else 0.0
+            if not mean > 0:
+                continue
+            runs = bins_to_runs(select_bins(name), s0, bin_size, sizes[select.chrom])
+            try:
+                fold, _ = pk.calibrate_fold(lambda: [(select.chrom, *runs)], mean, select_truth, **options)
+            except ChipsrInputError as exc:
+                raise ChipsrInputError(f"--call-peaks: {exc} ({select})") from None
+            found = pk.call_peaks([(c.name, *bins_to_runs(c.tracks[name][i0:i0 + (b - a)], a, bin_size, c.size))
+                                   for c in chroms for (a, b), i0 in zip(c.ranges, _offsets(c.ranges))],
+                                  fold * mean, **options)
+            scores = pk.peak_set_scores(pk.restrict(found.intervals(), region_list, sizes, bl_ivs), truth_ivs, overlap)
+            sets[name] = {"source": f"{mode} peaks on the track, fold {fold:g} x its mean calibrated on {select}",
+                          "fold": fold, **scores}
+    return {"overlap": "1 bp" if overlap is None else f"{overlap:g} reciprocal", "mode": mode,
+            "by_track": by_track, "called": sets}
+
+
+def _none_for_nan(obj):
+    """``obj`` with every non-finite float (at any depth of dicts and lists) replaced by None (JSON null)."""
+    if isinstance(obj, dict):
+        return {k: _none_for_nan(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_none_for_nan(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _offsets(ranges: list[tuple[int, int]]) -> list[int]:
+    """Start index of each bin range in the concatenated per-chromosome arrays."""
+    return list(np.cumsum([0] + [b - a for a, b in ranges])[:-1])
+
+
 def _auto_locus(chroms: list[_Chrom], bin_size: int) -> Region:
     """The ``LOCUS_BP`` window of evaluated bins with the highest summed truth (a whole range if
     shorter), on the genome grid."""
@@ -496,6 +579,9 @@ def evaluate(
     depth_series: Mapping[float, str | os.PathLike] | None = None,
     smooth_reference: str | None = None,
     differential_reference: str | None = None,
+    call_peaks_mode: str | None = None,
+    called_peaks: Mapping[str, str | os.PathLike] | None = None,
+    peak_overlap: float | None = None,
 ) -> dict:
     """Score tracks against a deep-sequencing truth bigWig; write PREFIX.{tsv,json,md,png}.
 
@@ -559,6 +645,17 @@ def evaluate(
         which the raw track would correlate with the truth as well as it does (result key
         ``depth_equivalence``).
 
+    call_peaks_mode : {"narrow", "broad"}, optional
+        With ``peaks`` (a truth peak file): also call peaks on every track (MACS3's track caller,
+        :mod:`chipsr.tasks.chipseq.peaks`), each with its own cutoff calibrated on
+        ``smooth_select_region`` (best peak F1 against ``peaks`` there), and score them on the
+        evaluated regions.
+    called_peaks : mapping of name to path, optional
+        Peak files to score against ``peaks`` as they are (e.g. ``macs3 callpeak`` on the low-depth
+        reads at several thresholds).
+    peak_overlap : float, optional
+        A peak matches when it overlaps by >= this fraction of both lengths [default: >= 1 bp].
+
     Returns
     -------
     dict
@@ -567,7 +664,10 @@ def evaluate(
         track), ``track_order``, ``truth``, ``tracks``, ``regions``, ``bin_size``, ``n_bins``
         (evaluated, non-blacklisted), ``n_bins_blacklisted``, ``blacklist``, ``peaks`` (source,
         file, rule, threshold, n_bins, fraction), ``smoothing`` (input, sigmas,
-        pearson_by_sigma, sigma, select_region; or ``None``), ``locus``, ``outputs``.
+        pearson_by_sigma, sigma, select_region; or ``None``), ``locus``, ``outputs``, and
+        ``peak_scores`` (with a ``peaks`` file: ``by_track`` AUPRC / AUROC of every track's bins
+        against the truth-peak bins, ``called`` the peak-level precision / recall / F1 / bp
+        Jaccard of each called or given peak set; else ``None``).
 
     Raises
     ------
@@ -622,6 +722,18 @@ def evaluate(
         sigmas = [float(s) for s in smooth_sigmas]
         if not sigmas or not all(math.isfinite(s) and s > 0 for s in sigmas):
             raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
+    if call_peaks_mode not in (None, "narrow", "broad"):
+        raise ChipsrInputError(f"--call-peaks must be narrow or broad, got {call_peaks_mode!r}")
+    if (call_peaks_mode or called_peaks) and peaks is None:
+        raise ChipsrInputError("--call-peaks and --called need --peaks (the truth peak file)")
+    if call_peaks_mode and smooth_select_region is None:
+        raise ChipsrInputError("--call-peaks needs --smooth-select-region (the validation region where each "
+                               "track's peak cutoff is calibrated)")
+    called_peaks = {str(k): v for k, v in (called_peaks or {}).items()}
+    for name, path in called_peaks.items():
+        if name in tracks:
+            raise ChipsrInputError(f"--called: the name {name!r} is also a track name")
+        read_bed_intervals(path)  # a bad peak file fails here, before any work
     prefix = str(prefix)
     outputs = {ext: Path(f"{prefix}.{ext}") for ext in ("tsv", "json", "md", "png")}
     for p in outputs.values():
@@ -651,7 +763,7 @@ def evaluate(
             raise ChipsrInputError(f"--region: no bins to evaluate in {', '.join(map(str, region_list))}")
 
         select = None
-        if smooth_input is not None or smooth_reference is not None:
+        if smooth_input is not None or smooth_reference is not None or call_peaks_mode:
             sigmas = [float(x) for x in smooth_sigmas]
             if not sigmas or not all(math.isfinite(x) and x > 0 for x in sigmas):
                 raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
@@ -760,6 +872,21 @@ def evaluate(
             rows += _metrics(name, "all", x, all_truth,
                              {"all": all_valid, "peaks": all_peaks, "background": all_valid & ~all_peaks}, scale)
 
+        # ---- peaks: AUPRC / AUROC of every track's bins, peak sets called on the tracks or given
+        peak_scores = None
+        if peak_ivs is not None:
+            def select_bins(name):
+                if name in smoothings:
+                    src = smoothings[name]
+                    return _smoothed(track_bws[src["input"]], select.chrom, bin_size, s0, s1, src["sigma"])
+                return track_bws[name].binned(select.chrom, bin_size, s0, s1)
+
+            peak_scores = _peak_scores(chroms, [n for n in order if n not in depth_tracks], peak_ivs, bl_ivs,
+                                       region_list, sizes, bin_size, called_peaks, peak_overlap, call_peaks_mode,
+                                       select, (s0, s1) if select is not None else None, select_bins)
+            peak_scores["truth"] = str(peaks)
+            peak_scores = _none_for_nan(peak_scores)
+
         # ---- the figure's locus and scatter
         if locus_region is None:
             locus_region = _auto_locus(chroms, bin_size)
@@ -804,6 +931,7 @@ def evaluate(
             "smoothing": smoothing,
             "reference_smoothing": reference_smoothing,
             "differential": differential,
+            "peak_scores": peak_scores,
             "depth_series": {f"{multiples[n]:g}": str(p) for n, p in depth_tracks.items()},
             "depth_equivalence": depth_equivalence,
             "locus": str(locus_region),
