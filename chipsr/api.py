@@ -427,7 +427,8 @@ def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None,
                      call_peaks_mode=call_peaks_mode, called_peaks=called_peaks, peak_overlap=peak_overlap)
 
 
-def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", depth_evaluations=None) -> dict:
+def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", depth_evaluations=None,
+           peak_files=None) -> dict:
     """Aggregate ``chipsr evaluate`` JSONs into one report, a UCSC hub and an IGV session.
 
     See :func:`chipsr.tasks.chipseq.report.report`.
@@ -446,7 +447,13 @@ def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", dep
     from chipsr.tasks.chipseq.report import report as _report
 
     check_output_path(output)
-    return _report(evaluations, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depth_evaluations)
+    if peak_files:
+        from chipsr.io.genome import require_file
+
+        for label, path in peak_files.items():
+            require_file(path, f"peak file {label!r}")
+    return _report(evaluations, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depth_evaluations,
+                   peak_files=peak_files)
 
 
 def peaks(track, output=None, *, cutoff=None, fold=None, broad=False, low_cutoff=None, min_length=200, max_gap=50,

@@ -19,7 +19,10 @@ from chipsr.cli.types import GuardedCommand, OutputDir
               default=None,
               help="Also write a UCSC track hub and an IGV session of all tracks here.")
 @click.option("--genome", default="hg19", show_default=True, help="UCSC assembly name for the hub and IGV.")
-def report(evaluations, depth_evaluations, output, hub_dir, genome) -> None:
+@click.option("--peak-file", "peak_files", multiple=True, metavar="LABEL=PEAKS",
+              help="A peak file (e.g. `chipsr peaks` of a denoised track) added to the IGV session; repeatable. "
+                   "The evaluations' truth and MACS3 peak files are added anyway.")
+def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files) -> None:
     """Aggregate per-mark evaluations into one Table-2-shaped report (+ genome-browser files)."""
     from chipsr import api
 
@@ -41,5 +44,12 @@ def report(evaluations, depth_evaluations, output, hub_dir, genome) -> None:
             raise click.BadParameter(f"expected MARK:DEPTH=EVAL.json with DEPTH > 0, got {item!r}",
                                      param_hint="--depth-evaluation")
         depths.setdefault(mark, {})[label] = path
-    table = api.report(pairs, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depths)
+    peaks = {}
+    for item in peak_files:
+        label, sep, path = item.partition("=")
+        if not (sep and label.strip() and path.strip()):
+            raise click.BadParameter(f"expected LABEL=PEAKS, got {item!r}", param_hint="--peak-file")
+        peaks[label.strip()] = path.strip()
+    table = api.report(pairs, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depths,
+                       peak_files=peaks or None)
     click.echo(f"{len(table)} marks -> {output}", err=True)

@@ -155,6 +155,8 @@ rule evaluate:
         noisy=f"{RESULTS}/coverage/{{mark}}.lowdepth.bw",
         denoised=evaluate_inputs,
         depths=depth_tracks,
+        truth_peaks=lambda wc: [truth_peaks(wc.mark)] if PEAKS else [],
+        lowdepth_peaks=lambda wc: lowdepth_peaks(wc.mark) if PEAKS else [],
     output:
         multiext(f"{RESULTS}/evaluation/{{mark}}", ".tsv", ".json", ".md", ".png"),
     params:
@@ -165,6 +167,7 @@ rule evaluate:
         blacklist=f"--blacklist {config['blacklist']}" if config["blacklist"] else "",
         bin_size=config["coverage"]["bin_size"],
         depths=depth_series_arg,
+        peaks=peak_evaluation_args,
     resources:
         mem_mb=2000,
     log:
@@ -176,7 +179,7 @@ rule evaluate:
     shell:
         "chipsr -v evaluate --truth {input.truth} --tracks {params.tracks} -o {params.prefix} "
         "{params.regions} {params.blacklist} --bin-size {params.bin_size} "
-        "--smooth-input noisy_input --smooth-select-region {params.select} {params.depths} 2> {log}"
+        "--smooth-input noisy_input --smooth-select-region {params.select} {params.depths} {params.peaks} 2> {log}"
 
 
 rule report:
@@ -185,6 +188,7 @@ rule report:
         evaluations=expand(f"{RESULTS}/evaluation/{{mark}}.json", mark=MARKS),
         depths=[f"{RESULTS}/evaluation/depths/{m}.{depth_label(k)}.json" for m in MARKS for k in INPUT_DEPTHS]
         if INPUT_DEPTH_ARCHS else [],
+        peaks=[f"{RESULTS}/peaks/{m}.{a}.{peak_ext(m)}" for m in MARKS for a in ARCHS] if PEAKS else [],
     output:
         report=f"{RESULTS}/report.md",
         hub=f"{RESULTS}/hub/hub.txt",
@@ -194,6 +198,8 @@ rule report:
         depths=depth_evaluation_args,
         genome=config["genome"],
         hub_dir=lambda wc, output: os.path.dirname(output.hub),
+        peaks=lambda wc, input: " ".join(f"--peak-file '{os.path.basename(p).rsplit('.', 1)[0]} peaks={p}'"
+                                         for p in input.peaks),
     log:
         f"{RESULTS}/logs/report.log",
     benchmark:
@@ -202,4 +208,4 @@ rule report:
         "../envs/chipsr.yaml"
     shell:
         "chipsr -v report {params.evaluations} {params.depths} -o {output.report} --hub-dir {params.hub_dir} "
-        "--genome {params.genome} 2> {log}"
+        "--genome {params.genome} {params.peaks} 2> {log}"

@@ -162,6 +162,42 @@ def depth_robustness_lines(loaded: dict[str, dict], depth_loaded: dict[str, dict
     return lines
 
 
+def peak_table_lines(loaded: dict[str, dict], ordered: list[str]) -> list[str]:
+    """Markdown tables of peak F1 and AUPRC per mark and method (issue 14), from evaluations that
+    scored peaks (``chipsr evaluate --peaks ... --call-peaks``); empty when none did.
+
+    Methods are the Pearson table's columns (mean ± sd over seeds where there are seeds); the
+    given peak sets named ``macs3 CUTOFF`` (MACS3 on the low-depth reads) are folded into one
+    column holding the best of them and its cutoff, the baseline taken at its best on the test
+    region (generous to it).
+    """
+    scored = {m: d["peak_scores"] for m, d in loaded.items() if d.get("peak_scores")}
+    if not scored:
+        return []
+    first = next(iter(scored.values()))
+    lines = ["", f"Peaks: each method's peaks against `macs3 callpeak` on the full-depth reads "
+                 f"(`{Path(first['truth']).name}`, ...), on the test region, overlap >= {first['overlap']}. A "
+                 f"track's peaks come from MACS3's track caller with the cutoff that matched the truth best on "
+                 f"the validation region; `MACS3 low-depth` is `macs3 callpeak` on the low-depth reads at its best "
+                 f"cutoff here (in brackets), what a lab runs today. Peak F1 (mean ± sd over seeds), then the "
+                 f"AUPRC of the track's bins against the truth-peak bins (every bin scored).", "",
+             "| mark | metric | " + " | ".join(ordered) + " | MACS3 low-depth | best track - MACS3 |",
+             "|---|---|" + "---:|" * len(ordered) + "---:|---:|"]
+    for mark, sc in scored.items():
+        f1 = seed_summary({n: row.get("f1") for n, row in sc["called"].items() if not n.startswith("macs3 ")})
+        macs = {n[len("macs3 "):]: row.get("f1") for n, row in sc["called"].items() if n.startswith("macs3 ")}
+        best_macs = max(((v, k) for k, v in macs.items() if v is not None), default=None)
+        best_track = max((f1[c]["mean"] for c in ordered if c in f1 and f1[c]["mean"] is not None), default=None)
+        gap = (f"{best_track - best_macs[0]:+.3f}" if best_track is not None and best_macs else "n/a")
+        cells = [_cell(f1[c]) if c in f1 else "n/a" for c in ordered]
+        macs_cell = f"{_fmt(best_macs[0])} ({best_macs[1]})" if best_macs else "n/a"
+        lines.append(f"| {mark} | peak F1 | " + " | ".join(cells) + f" | {macs_cell} | {gap} |")
+        auprc = seed_summary({n: row.get("auprc") for n, row in sc["by_track"].items()})
+        lines.append(f"| {mark} | AUPRC | " + " | ".join(_cell(auprc[c]) if c in auprc else "n/a" for c in ordered)
+                     + " | n/a | |")
+    return lines
+
+
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -173,7 +209,8 @@ def _write_text(path: Path, text: str) -> None:
 
 def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
            hub_dir: str | os.PathLike | None = None, genome: str = "hg19",
-           depth_evaluations: dict[str, dict[str, str | os.PathLike]] | None = None) -> dict:
+           depth_evaluations: dict[str, dict[str, str | os.PathLike]] | None = None,
+           peak_files: dict[str, str | os.PathLike] | None = None) -> dict:
     """Write the aggregated report (and optionally the hub and IGV session).
 
     Parameters
@@ -190,6 +227,8 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
         (:func:`depth_robustness_lines`).
     genome : str
         UCSC assembly name for the hub and IGV (e.g. ``hg19``, ``hg38``, ``mm10``).
+    peak_files : dict or None
+        Label -> peak file (e.g. ``chipsr peaks`` of each denoised track) added to the IGV session.
 
     Returns
     -------
@@ -286,6 +325,7 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
                 cells.append(format_depth({"multiple": m, "bound": bound}))
             series = ", ".join(f"{k}x {_fmt(v)}" for k, v in eq["series"].items())
             lines.append(f"| {mark} | {series} | " + " | ".join(cells) + " |")
+    lines += peak_table_lines(loaded, ordered)
     depth_loaded = {mark: {label: _load(Path(p)) for label, p in per.items()}
                     for mark, per in (depth_evaluations or {}).items()}
     lines += depth_robustness_lines(loaded, depth_loaded)
@@ -300,12 +340,15 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
                       f"`{Path(hub_dir) / 'igv_session.xml'}`."]
     _write_text(out, "\n".join(lines) + "\n")
     if hub_dir is not None:
-        write_browser_files(loaded, Path(hub_dir), genome)
+        write_browser_files(loaded, Path(hub_dir), genome, peak_files)
     return table
 
 
-def write_browser_files(loaded: dict[str, dict], hub_dir: Path, genome: str) -> None:
-    """UCSC hub (hub.txt, genomes.txt, <genome>/trackDb.txt) and an IGV session for all tracks."""
+def write_browser_files(loaded: dict[str, dict], hub_dir: Path, genome: str,
+                        extra_peaks: dict[str, str | os.PathLike] | None = None) -> None:
+    """UCSC hub (hub.txt, genomes.txt, <genome>/trackDb.txt) for the bigWigs, and an IGV session for
+    the bigWigs and the peak files (the evaluations' truth and given sets, plus ``extra_peaks``:
+    label -> narrowPeak/broadPeak path)."""
     hub_dir.mkdir(parents=True, exist_ok=True)
     tracks = []  # (name, label, path, color)
     palette = {"noisy": "150,150,150", "truth": "0,0,0"}
@@ -321,11 +364,23 @@ def write_browser_files(loaded: dict[str, dict], hub_dir: Path, genome: str) -> 
     _write_text(hub_dir / "genomes.txt", f"genome {genome}\ntrackDb {genome}/trackDb.txt\n")
     stanzas = []
     for name, label, path, color in tracks:
+        if name is None:  # peak files: IGV reads narrowPeak / broadPeak; a UCSC hub needs bigBed (not written)
+            continue
         rel = os.path.relpath(Path(path).resolve(), (hub_dir / genome).resolve())
         stanzas.append(f"track {name}\nbigDataUrl {rel}\nshortLabel {label[:17]}\nlongLabel {label}\n"
                        f"type bigWig\nvisibility full\nautoScale on\nmaxHeightPixels 64:40:11\ncolor {color}\n")
     (hub_dir / genome).mkdir(exist_ok=True)
     _write_text(hub_dir / genome / "trackDb.txt", "\n".join(stanzas))
+    peak_files = []  # (label, path): the truth and MACS3 sets from the evaluations, then the extra ones
+    for mark, data in loaded.items():
+        sc = data.get("peak_scores") or {}
+        if sc.get("truth"):
+            peak_files.append((f"{mark} full-depth peaks (MACS3)", sc["truth"]))
+        for name, row in (sc.get("called") or {}).items():
+            if Path(str(row.get("source", ""))).is_file():
+                peak_files.append((f"{mark} {name}", row["source"]))
+    peak_files += list((extra_peaks or {}).items())
+    tracks += [(None, label, path, "30,90,200") for label, path in peak_files]
     resources = "\n".join(
         f"        <Resource name={quoteattr(label)} path={quoteattr(os.path.relpath(Path(path).resolve(), hub_dir.resolve()))}/>"
         for _, label, path, _ in tracks)
