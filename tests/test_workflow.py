@@ -93,6 +93,12 @@ def test_example_run_end_to_end(tmp_path):
     for mark in ("H3K27ac", "H3K4me1", "H3K4me3"):
         assert f"| {mark} |" in report
     assert "smoothed input" in report and "tfilm" in report
+    # issue 14: MACS3 truth and low-depth peaks, chipsr peaks of the denoised tracks, the peak table
+    assert (res / "peaks" / "H3K27ac.fulldepth.q0.05.narrowPeak").stat().st_size > 0
+    assert (res / "peaks" / "H3K4me1.fulldepth.q0.05.broadPeak").exists()
+    assert (res / "peaks" / "H3K4me3.tfilm.narrowPeak").exists()
+    assert "| H3K27ac | peak F1 |" in report and "MACS3 low-depth" in report
+    assert "H3K27ac.tfilm peaks" in (res / "hub" / "igv_session.xml").read_text()
     assert " ± " in report and "(ens. " in report and "seed sd" in report  # 2 seeds: spread and ensemble
     assert "Depth equivalence" in report and "| 1x 0." in report and "raw 2x |" not in report
     assert (res / "hub" / "hg19" / "trackDb.txt").exists() and (res / "hub" / "igv_session.xml").exists()

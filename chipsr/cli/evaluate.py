@@ -14,7 +14,7 @@ from chipsr.cli.options import bin_size_option, nan_as_zero_option, output_optio
               help="bigWig of the deep-sequencing (high-depth) track that the others are scored against.")
 @click.option("--tracks", "tracks", required=True, multiple=True, metavar="NAME=PATH[,NAME=PATH...]",
               help="bigWigs to score, comma-separated or repeated, in table order (e.g. "
-                   "noisy=low.bw,tfilm=denoised.bw); the last one is drawn against the truth.")
+                   "noisy=low.bw,tfilm=denoised.bw); the scatter shows tfilm, or else the last one.")
 @output_option(suffixes=(".tsv", ".json", ".md", ".png"), prefix=True, dest="prefix", metavar="PREFIX",
                help="Output prefix: writes PREFIX.tsv, PREFIX.json, PREFIX.md and PREFIX.png (atomically).")
 @click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]",
@@ -64,7 +64,7 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
     --bin-size resolution (bin = mean over its bases), per chromosome and overall, over all bins,
     bins inside peaks and outside peaks (AtacWorks' split); blacklisted bins excluded. Writes
     PREFIX.tsv (all rows), PREFIX.json (rows + metadata), PREFIX.md (the table) and PREFIX.png
-    (a locus and a scatter of the last track against the truth).
+    (a locus and a scatter of tfilm, or else the last track, against the truth).
     """
     from chipsr import api
     from chipsr.io.tracks import nan_as_zero as non_finite_as_zero

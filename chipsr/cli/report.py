@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from chipsr.cli.options import output_option
-from chipsr.cli.types import GuardedCommand, OutputDir
+from chipsr.cli.types import GuardedCommand, OutputDir, OutputPath
 
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +22,10 @@ from chipsr.cli.types import GuardedCommand, OutputDir
 @click.option("--peak-file", "peak_files", multiple=True, metavar="LABEL=PEAKS",
               help="A peak file (e.g. `chipsr peaks` of a denoised track) added to the IGV session; repeatable. "
                    "The evaluations' truth and MACS3 peak files are added anyway.")
-def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files) -> None:
+@click.option("--html", type=OutputPath(), default=None, metavar="PAGE.html",
+              help="Also write a self-contained report page (tables, figures and an igv.js genome browser with the "
+                   "data embedded; opens from disk, no internet).")
+def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files, html) -> None:
     """Aggregate per-mark evaluations into one Table-2-shaped report (+ genome-browser files)."""
     from chipsr import api
 
@@ -51,5 +54,5 @@ def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files) 
             raise click.BadParameter(f"expected LABEL=PEAKS, got {item!r}", param_hint="--peak-file")
         peaks[label.strip()] = path.strip()
     table = api.report(pairs, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depths,
-                       peak_files=peaks or None)
+                       peak_files=peaks or None, html=html)
     click.echo(f"{len(table)} marks -> {output}", err=True)

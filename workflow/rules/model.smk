@@ -191,6 +191,7 @@ rule report:
         peaks=[f"{RESULTS}/peaks/{m}.{a}.{peak_ext(m)}" for m in MARKS for a in ARCHS] if PEAKS else [],
     output:
         report=f"{RESULTS}/report.md",
+        html=f"{RESULTS}/report.html",
         hub=f"{RESULTS}/hub/hub.txt",
         igv=f"{RESULTS}/hub/igv_session.xml",
     params:
@@ -208,4 +209,4 @@ rule report:
         "../envs/chipsr.yaml"
     shell:
         "chipsr -v report {params.evaluations} {params.depths} -o {output.report} --hub-dir {params.hub_dir} "
-        "--genome {params.genome} {params.peaks} 2> {log}"
+        "--genome {params.genome} {params.peaks} --html {output.html} 2> {log}"

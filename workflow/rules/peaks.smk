@@ -91,7 +91,7 @@ rule callpeak:
         cutoff=r"[qp][0-9.eE-]+",
         ext="narrowPeak|broadPeak",
     params:
-        fmt=lambda wc, input: macs3_format(input[0]),
+        fmt=lambda wc: macs3_format(reads_of(wc)[0]),  # the source reads: a subsample keeps their format
         args=callpeak_args,
         gsize=lambda wc: PEAKS["genome_size"],
         outdir=lambda wc, output: f"{output[0]}.macs3",

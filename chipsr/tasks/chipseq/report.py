@@ -210,7 +210,8 @@ def _write_text(path: Path, text: str) -> None:
 def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
            hub_dir: str | os.PathLike | None = None, genome: str = "hg19",
            depth_evaluations: dict[str, dict[str, str | os.PathLike]] | None = None,
-           peak_files: dict[str, str | os.PathLike] | None = None) -> dict:
+           peak_files: dict[str, str | os.PathLike] | None = None,
+           html: str | os.PathLike | None = None) -> dict:
     """Write the aggregated report (and optionally the hub and IGV session).
 
     Parameters
@@ -229,6 +230,9 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
         UCSC assembly name for the hub and IGV (e.g. ``hg19``, ``hg38``, ``mm10``).
     peak_files : dict or None
         Label -> peak file (e.g. ``chipsr peaks`` of each denoised track) added to the IGV session.
+    html : path or None
+        Also write the self-contained report page here
+        (:func:`chipsr.tasks.chipseq.report_html.write_html`: tables, figures, an embedded igv.js).
 
     Returns
     -------
@@ -339,6 +343,13 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
         lines += ["", f"Genome browsers: UCSC track hub `{Path(hub_dir) / 'hub.txt'}`, IGV session "
                       f"`{Path(hub_dir) / 'igv_session.xml'}`."]
     _write_text(out, "\n".join(lines) + "\n")
+    if html is not None:
+        from chipsr.io.genome import read_bed_intervals
+        from chipsr.tasks.chipseq.report_html import write_html
+
+        black = first.get("blacklist")
+        write_html(html, "\n".join(lines) + "\n", loaded, genome,
+                   read_bed_intervals(black) if black and Path(black).is_file() else None, peak_files)
     if hub_dir is not None:
         write_browser_files(loaded, Path(hub_dir), genome, peak_files)
     return table

@@ -1,0 +1,1 @@
+"""Static files shipped with chipsr: igv.js (MIT, ``LICENSE.igv.txt``) for the report page."""
