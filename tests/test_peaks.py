@@ -261,3 +261,23 @@ def test_report_page_renders_in_a_real_browser(tracks, tmp_path):
 
     pixels = matplotlib.image.imread(shot)
     assert pixels.shape[0] >= 900 and pixels[..., :3].std() > 0.05  # not a blank page
+
+
+def test_an_empty_truth_peak_set(tracks, tmp_path):
+    """`chipsr peaks --truth-peaks` with no truth peak there: one line; `chipsr evaluate` still scores
+    (peak F1 undefined, the default fold used with a warning)."""
+    empty = tmp_path / "empty.narrowPeak"
+    empty.write_text("")
+    out = tmp_path / "x.narrowPeak"
+    one_line_error(["peaks", tracks["low"], "-o", out, "--truth-peaks", empty, "--calibrate-region", REGION],
+                   "no peak in the calibration region")
+    assert not out.exists()
+    res = run(["evaluate", "--truth", tracks["full"], "--tracks", f"noisy={tracks['low']}", "-o", tmp_path / "ev",
+               "--region", "chr22:31000001-32000000", "--peaks", empty, "--smooth-input", "noisy",
+               "--smooth-select-region", "chr22:30000001-31000000", "--call-peaks", "narrow"])
+    assert res.exit_code == 0, res.output
+    assert "no truth peak" in res.output
+    import json
+
+    scores = json.loads((tmp_path / "ev.json").read_text())["peak_scores"]
+    assert scores["called"]["noisy"]["f1"] is None and scores["by_track"]["noisy"]["auprc"] is None

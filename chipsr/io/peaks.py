@@ -26,11 +26,26 @@ PEAK_FORMATS = {"narrowPeak": 10, "broadPeak": 9, "gappedPeak": 15}
 def read_peak_intervals(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Merged, sorted peak intervals per chromosome (bp) of a narrowPeak/broadPeak/BED file.
 
+    A file without peaks (empty, or only ``track`` / ``#`` lines) is a valid, empty peak set: ``{}``
+    (a peak caller may call nothing).
+
     Raises
     ------
     ChipsrInputError
         Missing or malformed file (file, line and value named).
     """
+    from pathlib import Path
+
+    from chipsr.io.genome import open_text
+
+    p = Path(path)
+    if not p.is_file():
+        raise ChipsrInputError(f"{p}: peak file does not exist")
+    if p.stat().st_size == 0:
+        return {}
+    with open_text(p) as lines:
+        if not any(line.strip() and not line.startswith(("#", "track", "browser")) for line in lines):
+            return {}
     return read_bed_intervals(path)
 
 

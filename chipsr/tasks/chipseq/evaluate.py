@@ -49,6 +49,7 @@ import numpy as np
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io.genome import Region, overlaps_intervals, parse_region, read_bed_intervals
+from chipsr.io.peaks import read_peak_intervals
 from chipsr.io.tracks import BigWigFile, bin_range, read_binned
 
 log = logging.getLogger(__name__)
@@ -485,7 +486,7 @@ def _peak_scores(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, 
     sets = {}
     for name, path in called.items():
         sets[name] = {"source": str(path), **pk.peak_set_scores(
-            pk.restrict(read_bed_intervals(path), region_list, sizes, bl_ivs), truth_ivs, overlap)}
+            pk.restrict(read_peak_intervals(path), region_list, sizes, bl_ivs), truth_ivs, overlap)}
     if mode:
         s0, s1 = select_bins_range
         select_truth = pk.restrict(peak_ivs, [select], sizes, bl_ivs)
@@ -734,7 +735,7 @@ def evaluate(
     for name, path in called_peaks.items():
         if name in tracks:
             raise ChipsrInputError(f"--called: the name {name!r} is also a track name")
-        read_bed_intervals(path)  # a bad peak file fails here, before any work
+        read_peak_intervals(path)  # a bad peak file fails here, before any work
     prefix = str(prefix)
     outputs = {ext: Path(f"{prefix}.{ext}") for ext in ("tsv", "json", "md", "png")}
     for p in outputs.values():
@@ -797,7 +798,7 @@ def evaluate(
                     )
 
         bl_ivs = read_bed_intervals(blacklist) if blacklist is not None else None
-        peak_ivs = read_bed_intervals(peaks) if peaks is not None else None
+        peak_ivs = read_peak_intervals(peaks) if peaks is not None else None
 
         # ---- read every track at bin resolution
         for c in chroms:
