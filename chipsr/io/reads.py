@@ -356,17 +356,18 @@ class IndexedBam(contextlib.AbstractContextManager):
             remove_stale(tempfile.gettempdir(), "chipsr-bai-")
             self._tmpdir = tempfile.TemporaryDirectory(prefix=f"chipsr-bai-pid{os.getpid()}-")
             index = os.path.join(self._tmpdir.name, self.path.name + ".bai")
-            log.warning("%s has no index; indexing it in a temporary directory "
-                        "(run `samtools index %s` to skip this step next time)", self.path, self.path)
+            verbosity = pysam.set_verbosity(0)  # htslib's own stderr lines would come before our one line
             try:
                 pysam.index(str(self.path), index)
-            except pysam.utils.SamtoolsError as exc:
+            except pysam.utils.SamtoolsError:
                 self.close()
-                reason = " ".join(str(exc).split())
-                raise ChipsrInputError(
-                    f"{self.path}: cannot index the BAM, it is probably not coordinate-sorted "
-                    f"(samtools: {reason[-200:]}); run `samtools sort` first"
-                ) from None
+                raise ChipsrInputError(f"{self.path}: cannot index the BAM: {_unsorted_reason(self.path)}; "
+                                       f"run `samtools sort` first") from None
+            finally:
+                pysam.set_verbosity(verbosity)
+            # said only once indexing worked: an unsorted BAM gets its one error line, nothing before it
+            log.warning("%s has no index; indexed it in a temporary directory "
+                        "(run `samtools index %s` to skip this step next time)", self.path, self.path)
             bam = pysam.AlignmentFile(str(self.path), "rb", index_filename=index)
             self.index_filename = index
         else:
@@ -392,6 +393,25 @@ class IndexedBam(contextlib.AbstractContextManager):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _unsorted_reason(path: Path) -> str:
+    """Why htslib could not index a BAM: the first read out of coordinate order (a streaming scan that
+    stops there), else a generic reason (samtools' own message names a misleading errno)."""
+    import pysam
+
+    last = (-1, -1)
+    with pysam.AlignmentFile(str(path), "rb") as bam:
+        for read in bam.fetch(until_eof=True):
+            if read.is_unmapped and read.reference_id < 0:
+                continue
+            here = (read.reference_id, read.reference_start)
+            if here < last:
+                return (f"its reads are not in coordinate order (read {read.query_name} at "
+                        f"{read.reference_name}:{read.reference_start + 1} follows position "
+                        f"{bam.get_reference_name(last[0])}:{last[1] + 1})")
+            last = here
+    return "htslib refused it (is it truncated or not coordinate-sorted?)"
 
 
 def _check_index_matches(bam, path: Path) -> None:
