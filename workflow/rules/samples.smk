@@ -98,6 +98,41 @@ rule denoise_sample:
         "{params.regions} -p {threads} 2> {log}"
 
 
+rule callpeak_sample:
+    """`macs3 callpeak` on a new sample's reads: its deep truth (q 0.05) or its low-depth reads at one cutoff."""
+    input:
+        lambda wc: sample_reads(wc.sample, "truth", wc.mark) if wc.kind == "truth" else sample_input(wc),
+    output:
+        f"{RESULTS}/samples/{{sample}}/peaks/{{mark}}.{{kind}}.{{cutoff}}.{{ext}}",
+    wildcard_constraints:
+        kind="truth|lowdepth",
+        cutoff=r"[qp][0-9.eE-]+",
+        ext="narrowPeak|broadPeak",
+    params:
+        fmt=lambda wc: macs3_format(sample_reads(wc.sample, "truth" if wc.kind == "truth" else "reads", wc.mark)),
+        args=callpeak_args,
+        gsize=lambda wc: PEAKS["genome_size"],
+        outdir=lambda wc, output: f"{output[0]}.macs3",
+        name=lambda wc: f"{wc.mark}.{wc.kind}.{wc.cutoff}",
+    log:
+        f"{RESULTS}/logs/samples/{{sample}}/callpeak.{{mark}}.{{kind}}.{{cutoff}}.{{ext}}.log",
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "rm -rf {params.outdir} && macs3 callpeak -t {input} -f {params.fmt} -g {params.gsize} -n {params.name} "
+        "--outdir {params.outdir} --keep-dup all {params.args} 2> {log} && "
+        "mv {params.outdir}/{params.name}_peaks.{wildcards.ext} {output} && rm -rf {params.outdir}"
+
+
+def sample_peak_inputs(wc):
+    """Truth and low-depth MACS3 peaks of a new sample's mark (none without config peaks)."""
+    if not PEAKS:
+        return {"truth_peaks": [], "lowdepth_peaks": []}
+    base, ext = f"{RESULTS}/samples/{wc.sample}/peaks/{wc.mark}", peak_ext(wc.mark)
+    return {"truth_peaks": [f"{base}.truth.q0.05.{ext}"],
+            "lowdepth_peaks": [f"{base}.lowdepth.{c}.{ext}" for c in PEAKS["lowdepth_cutoffs"]]}
+
+
 rule evaluate_sample:
     """A new sample against its deep truth: noisy and smoothed input, each model, the reference baseline
     (its deep track and best smoothing), and every track's differential r against the reference."""
@@ -106,6 +141,8 @@ rule evaluate_sample:
         noisy=f"{RESULTS}/samples/{{sample}}/coverage/{{mark}}.bw",
         denoised=lambda wc: [f"{RESULTS}/samples/{wc.sample}/denoised/{wc.mark}.{a}.bw" for a in ARCHS],
         references=lambda wc: sample_reference_tracks(wc.sample),
+        truth_peaks=lambda wc: sample_peak_inputs(wc)["truth_peaks"],
+        lowdepth_peaks=lambda wc: sample_peak_inputs(wc)["lowdepth_peaks"],
     output:
         multiext(f"{RESULTS}/samples/{{sample}}/evaluation/{{mark}}", ".tsv", ".json", ".md", ".png"),
     params:
@@ -119,6 +156,7 @@ rule evaluate_sample:
         select=config["splits"]["valid"][0],
         blacklist=f"--blacklist {config['blacklist']}" if config["blacklist"] else "",
         bin_size=config["coverage"]["bin_size"],
+        peaks=peak_evaluation_args,
     log:
         f"{RESULTS}/logs/samples/{{sample}}/evaluate.{{mark}}.log",
     conda:
@@ -126,7 +164,7 @@ rule evaluate_sample:
     shell:
         "chipsr -v evaluate --truth {input.truth} --tracks {params.tracks} -o {params.prefix} "
         "{params.regions} {params.blacklist} --bin-size {params.bin_size} --smooth-input noisy_input "
-        "{params.reference} --smooth-select-region {params.select} 2> {log}"
+        "{params.reference} --smooth-select-region {params.select} {params.peaks} 2> {log}"
 
 
 rule report_sample:
@@ -136,6 +174,7 @@ rule report_sample:
                     if m in (NEW_SAMPLES[wc.sample].get("truth") or {})],
     output:
         report=f"{RESULTS}/samples/{{sample}}/report.md",
+        html=f"{RESULTS}/samples/{{sample}}/report.html",
         hub=f"{RESULTS}/samples/{{sample}}/hub/hub.txt",
     params:
         evaluations=lambda wc, input: " ".join(
@@ -148,4 +187,4 @@ rule report_sample:
         "../envs/chipsr.yaml"
     shell:
         "chipsr -v report {params.evaluations} -o {output.report} --hub-dir {params.hub_dir} "
-        "--genome {params.genome} 2> {log}"
+        "--genome {params.genome} --html {output.html} 2> {log}"
