@@ -25,7 +25,7 @@ from scipy.ndimage import gaussian_filter1d
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from benchmarks.recipe_ablation import BLACKLIST, MARKS, SPLITS  # noqa: E402
+from benchmarks.recipe_ablation import BLACKLIST, MARKS, SPLITS
 
 READS = 16600
 CHROM_SIZES = REPO / "examples" / "data" / "hg19.chrom.sizes"
@@ -76,7 +76,7 @@ def main() -> None:
             x = np.stack([read_binned(p, "chr22", 25) for p in low_depth_tracks(seed, Path(tmp))])
             x = x / x[:, train].mean(axis=1, keepdims=True)
 
-            def design(idx: np.ndarray) -> np.ndarray:
+            def design(idx: np.ndarray, x: np.ndarray = x) -> np.ndarray:
                 cols = [x[c][np.clip(idx[:, None] + offsets, 0, x.shape[1] - 1)] for c in range(len(MARKS))]
                 return np.concatenate([*cols, np.ones((len(idx), 1))], axis=1)
 

@@ -13,10 +13,15 @@ import numpy as np
 import pyBigWig
 import pytest
 from click.testing import CliRunner
+from conftest import one_line_error
 
 from chipsr.cli.main import cli
-from chipsr.tasks.chipseq.peaks import bin_scores, bp_jaccard, merge_intervals, peak_set_scores
-from conftest import one_line_error
+from chipsr.tasks.chipseq.peaks import (
+    bin_scores,
+    bp_jaccard,
+    merge_intervals,
+    peak_set_scores,
+)
 
 pytest.importorskip("MACS3", reason="MACS3 is not installed (pip install 'macs3>=3.0.4')")
 
@@ -199,7 +204,7 @@ def test_evaluate_scores_peaks_of_every_track_and_given_sets(tracks, tmp_path):
 
     macs3 = shutil.which("macs3") or str(__import__("pathlib").Path(sys.executable).with_name("macs3"))
     res = subprocess.run([macs3, "callpeak", "-t", str(FRAGS), "-f", "BEDPE", "-g", "2e6", "-n", "full",
-                          "--outdir", str(tmp_path), "-q", "0.05"], capture_output=True, text=True)
+                          "--outdir", str(tmp_path), "-q", "0.05"], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
     truth = tmp_path / "full_peaks.narrowPeak"
     given = tmp_path / "given.narrowPeak"
@@ -250,12 +255,12 @@ def test_report_page_renders_in_a_real_browser(tracks, tmp_path):
     if browser is None:
         pytest.skip("Chromium is not installed (apt-get install chromium): the page was written but not rendered")
     args = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=10000"]
-    dom = subprocess.run([*args, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run([*args, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=False).stdout
     assert 'id="js-errors"></pre>' in dom, dom[dom.find('id="js-errors"'):][:500]
     status = dom[dom.find('id="igv-status">') + 16:].split("<")[0]
     assert status.startswith("rendered") and int(status.split()[1]) >= 4, status
     shot = tmp_path / "report.png"
-    subprocess.run([*args, "--window-size=1300,1000", f"--screenshot={shot}", page.as_uri()], capture_output=True,
+    subprocess.run([*args, "--window-size=1300,1000", f"--screenshot={shot}", page.as_uri()], capture_output=True, check=False,
                    timeout=120)
     import matplotlib.image
 

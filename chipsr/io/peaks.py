@@ -11,7 +11,7 @@ atomically. Reading takes any BED-like peak file through :func:`chipsr.io.genome
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

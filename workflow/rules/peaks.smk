@@ -62,6 +62,13 @@ def callpeak_args(wildcards):
     return args
 
 
+#: the shell of every `macs3 callpeak` rule. --keep-dup all: the coverage tracks keep duplicates too;
+#: MACS3's other outputs stay in a temporary folder, removed once the peak file is moved into place
+CALLPEAK = ("rm -rf {params.outdir} && macs3 callpeak -t {input} -f {params.fmt} -g {params.gsize} -n {params.name} "
+            "--outdir {params.outdir} --keep-dup all {params.args} 2> {log} && "
+            "mv {params.outdir}/{params.name}_peaks.{wildcards.ext} {output} && rm -rf {params.outdir}")
+
+
 def truth_peaks(mark):
     """The full-depth MACS3 peaks of a mark (the truth of every peak score)."""
     return f"{RESULTS}/peaks/{mark}.fulldepth.q0.05.{peak_ext(mark)}"
@@ -103,11 +110,7 @@ rule callpeak:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        # --keep-dup all: the coverage tracks keep duplicates too; MACS3's other outputs stay in a
-        # temporary folder, removed after the peak file is moved into place
-        "rm -rf {params.outdir} && macs3 callpeak -t {input} -f {params.fmt} -g {params.gsize} -n {params.name} "
-        "--outdir {params.outdir} --keep-dup all {params.args} 2> {log} && "
-        "mv {params.outdir}/{params.name}_peaks.{wildcards.ext} {output} && rm -rf {params.outdir}"
+        CALLPEAK
 
 
 rule peaks_denoised:

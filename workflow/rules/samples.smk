@@ -119,9 +119,7 @@ rule callpeak_sample:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "rm -rf {params.outdir} && macs3 callpeak -t {input} -f {params.fmt} -g {params.gsize} -n {params.name} "
-        "--outdir {params.outdir} --keep-dup all {params.args} 2> {log} && "
-        "mv {params.outdir}/{params.name}_peaks.{wildcards.ext} {output} && rm -rf {params.outdir}"
+        CALLPEAK
 
 
 def sample_peak_inputs(wc):

@@ -23,11 +23,12 @@ bins, so its AUPRC changed run to run; AtacWorks scores all bins).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -393,7 +394,7 @@ def _regions(bw, regions: Sequence[str | Region] | None) -> list[tuple[str, int,
             raise ChipsrInputError(f"region {reg}: beyond the end of {reg.chrom} ({size} bp) in {bw.path}")
         out.append((reg.chrom, *reg.bounds(size)))
     spans = sorted(out)
-    for (c0, _, e0), (c1, s1, _) in zip(spans, spans[1:]):
+    for (c0, _, e0), (c1, s1, _) in itertools.pairwise(spans):
         if c0 == c1 and s1 < e0:
             raise ChipsrInputError(f"--region: regions overlap on {c0} near {s1 + 1}")
     return out
