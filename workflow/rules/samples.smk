@@ -122,15 +122,6 @@ rule callpeak_sample:
         CALLPEAK
 
 
-def sample_peak_inputs(wc):
-    """Truth and low-depth MACS3 peaks of a new sample's mark (none without config peaks)."""
-    if not PEAKS:
-        return {"truth_peaks": [], "lowdepth_peaks": []}
-    base, ext = f"{RESULTS}/samples/{wc.sample}/peaks/{wc.mark}", peak_ext(wc.mark)
-    return {"truth_peaks": [f"{base}.truth.q0.05.{ext}"],
-            "lowdepth_peaks": [f"{base}.lowdepth.{c}.{ext}" for c in PEAKS["lowdepth_cutoffs"]]}
-
-
 rule evaluate_sample:
     """A new sample against its deep truth: noisy and smoothed input, each model, the reference baseline
     (its deep track and best smoothing), and every track's differential r against the reference."""
