@@ -458,12 +458,13 @@ def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", dep
 
 def peaks(track, output=None, *, cutoff=None, fold=None, broad=False, low_cutoff=None, min_length=200, max_gap=50,
           max_link_gap=800, regions=None, blacklist=None, truth_peaks=None, calibrate_region=None, gapped=None,
-          name=None, cutoff_analysis=None) -> dict:
+          name=None, cutoff_analysis=None, model=None) -> dict:
     """Call peaks on a bigWig track with MACS3's track callers (``chipsr peaks``).
 
     See :func:`chipsr.tasks.chipseq.peaks.run` for the parameters, the cutoff rule and the outputs
     (narrowPeak; broadPeak and gappedPeak with ``broad``). ``cutoff_analysis`` (a number of steps)
-    returns MACS3's cutoff table instead of calling.
+    returns MACS3's cutoff table instead of calling; ``model`` applies the peak rule stored in a model
+    trained with ``target_peaks``.
 
     Returns
     -------
@@ -481,4 +482,5 @@ def peaks(track, output=None, *, cutoff=None, fold=None, broad=False, low_cutoff
         raise ChipsrInputError("-o/--output is required (unless --cutoff-analysis)")
     return run(track, output, cutoff=cutoff, fold=fold, broad=broad, low_cutoff=low_cutoff, min_length=min_length,
                max_gap=max_gap, max_link_gap=max_link_gap, regions=regions, blacklist=blacklist, truth=truth_peaks,
-               calibrate_region=calibrate_region, gapped=gapped, name=name, analysis_steps=cutoff_analysis)
+               calibrate_region=calibrate_region, gapped=gapped, name=name, analysis_steps=cutoff_analysis,
+               model=model)

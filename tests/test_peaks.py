@@ -286,3 +286,36 @@ def test_an_empty_truth_peak_set(tracks, tmp_path):
 
     scores = json.loads((tmp_path / "ev.json").read_text())["peak_scores"]
     assert scores["called"]["noisy"]["f1"] is None and scores["by_track"]["noisy"]["auprc"] is None
+
+
+def test_model_card_stores_the_calibrated_peak_rule(tracks, tmp_path):
+    """`chipsr train --target-peaks`: the model card gets the fold calibrated on the validation region, and
+    `chipsr peaks --model` applies it to the model's denoised track (issue 14: a lab has no deep peaks)."""
+    import yaml
+
+    truth = tmp_path / "truth.broadPeak"
+    assert run(["peaks", tracks["full"], "-o", truth, "--fold", "4", "--broad"]).exit_code == 0
+    model = tmp_path / "m.pt"
+    res = run(["train", "--marks", f"H3K27ac={tracks['low']}", "--target", f"H3K27ac={tracks['full']}", "-o", model,
+               "--train-region", "chr22:30000001-31200000", "--valid-region", "chr22:31200001-31800000",
+               "--test-region", "chr22:31800001-32000000", "--arch", "linear", "--window", "200", "--epochs", "1",
+               "--samples-per-epoch", "16", "--target-peaks", truth, "--peak-type", "broad"])
+    assert res.exit_code == 0, res.output
+    card = yaml.safe_load(run(["info", model]).output)
+    rule = card["peaks"]
+    assert rule["type"] == "broad" and rule["fold"] > 0 and 0 < rule["f1_valid"] <= 1
+    assert rule["region"] == "chr22:31200001-31800000"
+    denoised = tmp_path / "d.bw"
+    assert run(["denoise", "--marks", f"H3K27ac={tracks['low']}", "--model", model, "-o", denoised,
+                "--region", "chr22:30000001-32000000"]).exit_code == 0
+    out = tmp_path / "d.broadPeak"
+    res = run(["peaks", denoised, "-o", out, "--model", model])
+    assert res.exit_code == 0, res.output
+    assert f"{rule['fold']:g} x its genome-wide mean" in res.output and "broad peaks" in res.output
+    assert all(len(r) == 9 for r in read_rows(out))
+    one_line_error(["peaks", denoised, "-o", out, "--model", model, "--fold", "3"], "--model")
+    bare = tmp_path / "bare.pt"
+    assert run(["train", "--marks", f"H3K27ac={tracks['low']}", "--target", f"H3K27ac={tracks['full']}", "-o", bare,
+                "--train-region", "chr22:30000001-31200000", "--valid-region", "chr22:31200001-31800000",
+                "--arch", "linear", "--window", "200", "--epochs", "1", "--samples-per-epoch", "16"]).exit_code == 0
+    one_line_error(["peaks", denoised, "-o", tmp_path / "e.narrowPeak", "--model", bare], "no calibrated peak rule")

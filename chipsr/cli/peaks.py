@@ -40,10 +40,13 @@ from chipsr.cli.types import GuardedCommand, OutputPath
 @click.option("--cutoff-analysis", "cutoff_analysis", type=click.IntRange(min=2), default=None, metavar="STEPS",
               help="Print MACS3's cutoff analysis (peaks, total and mean length per cutoff, STEPS cutoffs from 0 to "
                    "the track's maximum) instead of calling.")
+@click.option("--model", type=click.Path(dir_okay=False), default=None,
+              help="The chipsr model that denoised TRACK, trained with --target-peaks: use its calibrated fold and "
+                   "peak type (narrow / broad).")
 @click.option("--name", default=None, help="Peak name prefix. [default: the output's file stem]")
 @nan_as_zero_option
 def peaks(track, output, broad, fold, cutoff, low_cutoff, min_length, max_gap, max_link_gap, regions, blacklist,
-          truth_peaks, calibrate_region, gapped, cutoff_analysis, name, nan_as_zero) -> None:
+          truth_peaks, calibrate_region, gapped, cutoff_analysis, name, model, nan_as_zero) -> None:
     """Call peaks on a bigWig TRACK (denoised, smoothed or raw) with MACS3's track callers.
 
     Narrow peaks by default (MACS3 bdgpeakcall), broad ones with --broad (bdgbroadcall); the track is
@@ -60,7 +63,7 @@ def peaks(track, output, broad, fold, cutoff, low_cutoff, min_length, max_gap, m
                            min_length=min_length, max_gap=max_gap, max_link_gap=max_link_gap,
                            regions=list(regions) or None, blacklist=blacklist, truth_peaks=truth_peaks,
                            calibrate_region=calibrate_region, gapped=gapped, name=name,
-                           cutoff_analysis=cutoff_analysis)
+                           cutoff_analysis=cutoff_analysis, model=model)
     if result["analysis"] is not None:
         click.echo(result["analysis"].rstrip())
     else:

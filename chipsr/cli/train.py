@@ -70,6 +70,11 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
               help="Stop after this many epochs without a better --select score [default: never].")
 @click.option("--time-limit", "time_limit_min", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Wall-clock budget in minutes: no epoch starts after it (the best epoch so far is kept).")
+@click.option("--target-peaks", type=click.Path(dir_okay=False), default=None,
+              help="Full-depth peaks of the target (e.g. macs3 callpeak on the deep reads): the model card stores the "
+                   "peak rule calibrated on the validation region, used by `chipsr peaks --model`.")
+@click.option("--peak-type", type=click.Choice(["narrow", "broad"]), default="narrow", show_default=True,
+              help="The target mark's peaks for --target-peaks (broad: H3K27me3, H3K36me3, H3K4me1, ...).")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run from OUTPUT.inprogress (the same options; changed ones are refused).")
 @nan_as_zero_option

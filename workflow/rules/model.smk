@@ -5,6 +5,7 @@ rule train:
         marks=depth_set_tracks,
         references=reference_tracks,
         target=f"{RESULTS}/coverage/{{mark}}.fulldepth.bw",
+        peaks=lambda wc: [truth_peaks(wc.mark)] if PEAKS else [],
     output:
         model=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt",
         epochs=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt.epochs.tsv",
@@ -14,6 +15,7 @@ rule train:
         marks=" ".join(f"--marks {named_marks(k)}" for k in DEPTH_SETS),
         references=lambda wc, input: reference_args(input.references),
         args=lambda wc: train_args(wc.arch),
+        peaks=lambda wc, input: f"--target-peaks {input.peaks[0]} --peak-type {peak_type(wc.mark)}" if input.peaks else "",
     threads: MODEL["threads"]
     resources:
         mem_mb=4000,
@@ -26,7 +28,7 @@ rule train:
         "../envs/chipsr.yaml"
     shell:
         "chipsr -v train {params.marks} {params.references} --target {wildcards.mark}={input.target} -o {output.model} "
-        "{params.args} --seed {wildcards.seed} -p {threads} 2> {log}"
+        "{params.args} {params.peaks} --seed {wildcards.seed} -p {threads} 2> {log}"
 
 
 rule denoise:

@@ -462,15 +462,6 @@ class _Chrom:
     peaks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
-def bins_to_runs(values: np.ndarray, first_bin: int, bin_size: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bins ``[first_bin, first_bin + len(values))`` of a chromosome of ``size`` bp as runs from 0
-    (:meth:`chipsr.io.tracks.BigWigFile.runs`' layout: a zero run before the first bin)."""
-    ends = np.minimum((first_bin + 1 + np.arange(len(values), dtype=np.int64)) * bin_size, size)
-    if first_bin > 0:
-        return np.concatenate(([first_bin * bin_size], ends)), np.concatenate(([0.0], values))
-    return ends, np.asarray(values, np.float64)
-
-
 def _peak_scores(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, called, overlap, mode, select,
                  select_bins_range, select_bins) -> dict:
     """Per-bin AUPRC / AUROC of each track against the truth-peak bins; peak-level scores of the peak
@@ -495,13 +486,13 @@ def _peak_scores(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, 
             mean = float(np.concatenate([c.tracks[name] for c in chroms])[valid].mean()) if valid.any() else 0.0
             if not mean > 0:
                 continue
-            runs = bins_to_runs(select_bins(name), s0, bin_size, sizes[select.chrom])
+            runs = pk.bins_to_runs(select_bins(name), s0, bin_size, sizes[select.chrom])
             if sum(len(a) for a, _ in select_truth.values()):
                 fold, _ = pk.calibrate_fold(lambda: [(select.chrom, *runs)], mean, select_truth, **options)
             else:
                 fold = pk.DEFAULT_FOLD
                 log.warning("--call-peaks: no truth peak in %s to calibrate %s's cutoff on: fold %g", select, name, fold)
-            found = pk.call_peaks([(c.name, *bins_to_runs(c.tracks[name][i0:i0 + (b - a)], a, bin_size, c.size))
+            found = pk.call_peaks([(c.name, *pk.bins_to_runs(c.tracks[name][i0:i0 + (b - a)], a, bin_size, c.size))
                                    for c in chroms for (a, b), i0 in zip(c.ranges, _offsets(c.ranges))],
                                   fold * mean, **options)
             scores = pk.peak_set_scores(pk.restrict(found.intervals(), region_list, sizes, bl_ivs), truth_ivs, overlap)

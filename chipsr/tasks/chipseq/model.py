@@ -328,6 +328,8 @@ def train(
     select: str = "pearson",
     time_limit_s: float | None = None,
     input_transform: str = "scaled",
+    target_peaks: str | os.PathLike | None = None,
+    peak_type: str = "narrow",
     affine: bool = True,
     bidirectional: bool = False,
     backbone: str = "pool",
@@ -404,6 +406,13 @@ def train(
     residual_mark : str or None
         U-Nets: a mark name whose (scaled) input is added to the output, so the network learns the
         difference (typically the target mark's own low-depth track).
+    target_peaks : path or None
+        Full-depth peaks of the target (e.g. ``macs3 callpeak`` on the deep reads): the model card
+        then stores the peak rule calibrated on the first validation region
+        (:func:`chipsr.tasks.chipseq.peaks.calibrate_prediction`), which ``chipsr peaks --model``
+        applies to the model's denoised tracks of new samples.
+    peak_type : {"narrow", "broad"}
+        The target mark's peaks (MACS3 ``bdgpeakcall`` or ``bdgbroadcall``).
 
     Returns
     -------
@@ -428,6 +437,12 @@ def train(
     if window < 2 or bin_size < 1:
         raise ChipsrInputError(f"--window must be >= 2 bins and --bin-size >= 1 bp; got {window}, {bin_size}")
     target_name = target_name or parse_named_tracks([str(target)]).popitem()[0]
+    if peak_type not in ("narrow", "broad"):
+        raise ChipsrInputError(f"--peak-type must be narrow or broad, got {peak_type!r}")
+    if target_peaks is not None:
+        from chipsr.io.peaks import read_peak_intervals
+
+        read_peak_intervals(target_peaks)  # a bad peak file fails before training
     if not train_regions or not valid_regions:
         raise ChipsrInputError("give at least one --train-region and one --valid-region")
     sets = mark_sets(marks)
@@ -567,6 +582,11 @@ def train(
                       lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
                       time_limit_s=time_limit_s)
     result = fit(model, crops, va, cfg, metric=metric, callbacks=callbacks, resume=resume_state)
+    if target_peaks is not None:  # the peak rule of the model card (issue 14), on the best weights
+        normalization["peaks"] = _peak_rule(model, result.state.get("best_model"), load_region, valid_regions[0],
+                                            len(sets) // 2, scaling, target_peaks, peak_type, sizes, bin_size,
+                                            window, blacklist, device)
+        log.info("peak rule: %s", normalization["peaks"]["rule"])
     from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
 
     # the final name appears only now, holding the best weights; the in-progress file goes
@@ -586,6 +606,31 @@ def train(
     log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
              best["valid_metric"], summary["seconds"])
     return summary
+
+
+def _peak_rule(model, best_state, load_region, region: Region, depth_set: int, scaling, target_peaks, peak_type: str,
+               sizes: dict, bin_size: int, window: int, blacklist, device) -> dict:
+    """Calibrate the model's peak rule: predict the validation region from one depth set (the middle
+    one: the workflow's 1x) with the best weights, then :func:`chipsr.tasks.chipseq.peaks.calibrate_prediction`
+    against the full-depth peaks there."""
+    import torch
+
+    from chipsr.core.inference import predict_tiled
+    from chipsr.io.peaks import read_peak_intervals
+    from chipsr.tasks.chipseq import peaks as pk
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    x, _, _ = load_region(region)
+    with torch.no_grad():
+        pred = predict_tiled(model, scaling.inputs(x[depth_set]), window=window, overlap=min(100, window // 4),
+                             device=device)
+    prediction = scaling.invert(pred[0].float().cpu().numpy())
+    first_bin = region_bins(region, sizes, bin_size)[0] // bin_size  # region_bins gives bp on the bin grid
+    truth = pk.restrict(read_peak_intervals(target_peaks), [region], sizes, blacklist)
+    rule = pk.calibrate_prediction(prediction, first_bin, bin_size, region.chrom, sizes[region.chrom], truth,
+                                   broad=peak_type == "broad")
+    return {**rule, "truth": str(target_peaks), "region": str(region)}
 
 
 def in_progress_path(output: str | os.PathLike) -> Path:
@@ -814,6 +859,7 @@ def model_card(path: str | os.PathLike) -> dict:
             "training_data": norm.get("data"),
             "regions": norm.get("splits"),
             "blacklisted_chromosomes": sorted(norm.get("blacklist") or {}),
+            "peaks": norm.get("peaks") or "no calibrated rule (train with --target-peaks; `chipsr peaks --fold`)",
             "recipe": {k: settings[k] for k in ("arch", "epochs", "samples_per_epoch", "batch_size", "lr",
                                                 "lr_schedule", "select", "reverse", "peak_fraction", "seed",
                                                 "transform", "input_transform") if k in settings},

@@ -117,6 +117,15 @@ def _float_array(values: np.ndarray) -> array:
     return out
 
 
+def bins_to_runs(values: np.ndarray, first_bin: int, bin_size: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bins ``[first_bin, first_bin + len(values))`` of a chromosome of ``size`` bp as runs from 0
+    (:meth:`chipsr.io.tracks.BigWigFile.runs`' layout: a zero run before the first bin)."""
+    ends = np.minimum((first_bin + 1 + np.arange(len(values), dtype=np.int64)) * bin_size, size)
+    if first_bin > 0:
+        return np.concatenate(([first_bin * bin_size], ends)), np.concatenate(([0.0], values))
+    return ends, np.asarray(values, np.float64)
+
+
 def call_peaks(runs: Iterable[tuple[str, np.ndarray, np.ndarray]], cutoff: float, broad: bool = False,
                low_cutoff: float | None = None, min_length: int = 200, max_gap: int = 50,
                max_link_gap: int = 800) -> PeakSet:
@@ -380,6 +389,55 @@ def calibrate_fold(runs_of_region, mean: float, truth: dict, folds: Sequence[flo
     return best["fold"], table
 
 
+def calibrate_prediction(prediction: np.ndarray, first_bin: int, bin_size: int, chrom: str, size: int,
+                         truth: dict, broad: bool = False) -> dict:
+    """The peak rule stored in a model card (``chipsr train --target-peaks``): the fold over the mean
+    (1 in fold-enrichment units) at which peaks of the model's prediction on the validation region
+    match the full-depth peaks best there (:func:`calibrate_fold`).
+
+    Parameters
+    ----------
+    prediction : ndarray, shape (n,)
+        The model's output bins (fold enrichment) from ``first_bin`` on ``chrom`` (``size`` bp).
+    truth : dict
+        Truth peaks restricted to the same region (:func:`restrict`).
+
+    Returns
+    -------
+    dict
+        ``type`` (narrow / broad), ``fold``, ``f1_valid``, ``n_truth``, ``rule``.
+
+    Raises
+    ------
+    ChipsrInputError
+        No truth peak in the region.
+    """
+    runs = bins_to_runs(prediction, first_bin, bin_size, size)
+    fold, table = calibrate_fold(lambda: [(chrom, *runs)], 1.0, truth, broad=broad)
+    best = next(row for row in table if row["fold"] == fold)
+    kind = "broad" if broad else "narrow"
+    return {"type": kind, "fold": fold, "f1_valid": best["f1"], "n_truth": best["n_truth"],
+            "rule": f"{kind} peaks where the denoised track >= {fold:g} x its genome-wide mean: the fold whose peaks "
+                    f"matched the full-depth peaks best (peak F1 {best['f1']:.3f}) on the validation region"}
+
+
+def model_peak_rule(model) -> dict:
+    """The peak rule stored in a chipsr model (``chipsr train --target-peaks``).
+
+    Raises
+    ------
+    ChipsrInputError
+        The model has none, or is not a chipsr ChIP-seq model (named).
+    """
+    from chipsr.io.checkpoint import load_checkpoint
+
+    rule = (load_checkpoint(model).get("normalization") or {}).get("peaks")
+    if not rule:
+        raise ChipsrInputError(f"{model}: the model has no calibrated peak rule (train it with --target-peaks "
+                               f"FULL.narrowPeak), or give --fold / --cutoff")
+    return rule
+
+
 def _regions(bw, regions: Sequence[str | Region] | None) -> list[tuple[str, int, int]]:
     """``(chrom, start, end)`` bp of each region (default: every chromosome of the track), checked."""
     from chipsr.io.genome import parse_region
@@ -404,7 +462,7 @@ def run(track, output: str | None = None, *, cutoff: float | None = None, fold: 
         broad: bool = False, low_cutoff: float | None = None, min_length: int = 200, max_gap: int = 50,
         max_link_gap: int = 800, regions: Sequence[str | Region] | None = None, blacklist=None, truth=None,
         calibrate_region: str | Region | None = None, gapped=None, name: str | None = None,
-        analysis_steps: int | None = None) -> dict:
+        analysis_steps: int | None = None, model=None) -> dict:
     """``chipsr peaks``: call peaks on a bigWig track with MACS3 and write narrowPeak or broadPeak.
 
     The cutoff, in this order: ``cutoff`` (a track value); else ``fold`` x the track's genome-wide
@@ -429,6 +487,9 @@ def run(track, output: str | None = None, *, cutoff: float | None = None, fold: 
         is calibrated against it; use a region that is not scored afterwards.
     gapped : path, optional
         With ``broad``, also write the gappedPeak file (strong sub-regions as blocks).
+    model : path, optional
+        A chipsr model trained with ``--target-peaks``: its stored fold and peak type (narrow / broad)
+        are used (:func:`model_peak_rule`).
     name : str, optional
         Peak name prefix [default: the output's file stem].
     analysis_steps : int, optional
@@ -453,6 +514,12 @@ def run(track, output: str | None = None, *, cutoff: float | None = None, fold: 
     from chipsr.io.peaks import read_peak_intervals, write_peaks
     from chipsr.io.tracks import BigWigFile, genome_mean
 
+    if model is not None:
+        if cutoff is not None or fold is not None or truth is not None:
+            raise ChipsrInputError("--model gives the calibrated fold: leave out --cutoff, --fold and --truth-peaks")
+        stored = model_peak_rule(model)
+        fold, broad = float(stored["fold"]), stored["type"] == "broad"
+        log.info("peak rule of %s: %s", model, stored["rule"])
     if cutoff is not None and fold is not None:
         raise ChipsrInputError("give --cutoff (a track value) or --fold (x the track's mean), not both")
     if fold is not None and not (math.isfinite(fold) and fold > 0):
@@ -498,6 +565,7 @@ def run(track, output: str | None = None, *, cutoff: float | None = None, fold: 
         rule = (f"{'broad' if broad else 'narrow'} peaks (MACS3 {'bdgbroadcall' if broad else 'bdgpeakcall'}) "
                 f"where the track >= {cutoff:.4g}" + (f" = {fold:g} x its genome-wide mean {mean:.4g}" if fold else "")
                 + (f" (fold calibrated on {calibrate_region} against {Path(truth).name})" if truth else "")
+                + (f" (the fold stored in {Path(model).name})" if model is not None else "")
                 + f"; min length {min_length} bp, max gap {max_gap} bp"
                 + (f", linking cutoff {low_cutoff or DEFAULT_LOW_FRACTION * cutoff:.4g}, max link gap {max_link_gap} bp"
                    if broad else ""))
