@@ -482,21 +482,31 @@ def _peak_scores(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, 
         s0, s1 = select_bins_range
         select_truth = pk.restrict(peak_ivs, [select], sizes, bl_ivs)
         options = {"broad": mode == "broad"}
+        folds: dict[str, float] = {}
         for name in names:
             mean = float(np.concatenate([c.tracks[name] for c in chroms])[valid].mean()) if valid.any() else 0.0
             if not mean > 0:
                 continue
-            runs = pk.bins_to_runs(select_bins(name), s0, bin_size, sizes[select.chrom])
-            if sum(len(a) for a, _ in select_truth.values()):
-                fold, _ = pk.calibrate_fold(lambda: [(select.chrom, *runs)], mean, select_truth, **options)
+            seed = SEED_TRACK.match(name)
+            selection = select_bins(name)
+            how = f"calibrated on {select}"
+            if seed and not selection.any() and seed["base"] in folds:
+                # a single-seed track written on the test region only (the workflow's denoised/seeds/):
+                # it takes its ensemble's calibrated fold
+                fold, how = folds[seed["base"]], f"the fold calibrated for {seed['base']} on {select}"
+            elif sum(len(a) for a, _ in select_truth.values()):
+                runs = pk.bins_to_runs(selection, s0, bin_size, sizes[select.chrom])
+                fold, _ = pk.calibrate_fold(lambda runs=runs: [(select.chrom, *runs)], mean, select_truth, **options)
             else:
                 fold = pk.DEFAULT_FOLD
+                how = "the default (no truth peak to calibrate on)"
                 log.warning("--call-peaks: no truth peak in %s to calibrate %s's cutoff on: fold %g", select, name, fold)
+            folds[name] = fold
             found = pk.call_peaks([(c.name, *pk.bins_to_runs(c.tracks[name][i0:i0 + (b - a)], a, bin_size, c.size))
                                    for c in chroms for (a, b), i0 in zip(c.ranges, _offsets(c.ranges))],
                                   fold * mean, **options)
             scores = pk.peak_set_scores(pk.restrict(found.intervals(), region_list, sizes, bl_ivs), truth_ivs, overlap)
-            sets[name] = {"source": f"{mode} peaks on the track, fold {fold:g} x its mean calibrated on {select}",
+            sets[name] = {"source": f"{mode} peaks on the track, fold {fold:g} x its mean ({how})",
                           "fold": fold, **scores}
     return {"overlap": "1 bp" if overlap is None else f"{overlap:g} reciprocal", "mode": mode,
             "by_track": by_track, "called": sets}
