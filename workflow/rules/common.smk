@@ -379,7 +379,12 @@ def callpeak_args(wildcards):
 
 #: the shell of every `macs3 callpeak` rule. --keep-dup all: the coverage tracks keep duplicates too;
 #: MACS3's other outputs stay in a temporary folder, removed once the peak file is moved into place
-CALLPEAK = ("rm -rf {params.outdir} && macs3 callpeak -t {input} -f {params.fmt} -g {params.gsize} -n {params.name} "
+#: MACS3's BED parsers split on tabs only: BED reads (some published ones are space-separated) are
+#: handed over as one tab-separated copy in that folder (replicates concatenated)
+CALLPEAK = ("rm -rf {params.outdir} && mkdir -p {params.outdir} && "
+            "if [[ {params.fmt} == BAM* ]]; then reads='{input}'; "
+            "else zcat -f {input} | tr -s ' ' '\t' > {params.outdir}/reads.bed; reads={params.outdir}/reads.bed; fi && "
+            "macs3 callpeak -t $reads -f {params.fmt} -g {params.gsize} -n {params.name} "
             "--outdir {params.outdir} --keep-dup all {params.args} 2> {log} && "
             "mv {params.outdir}/{params.name}_peaks.{wildcards.ext} {output} && rm -rf {params.outdir}")
 
