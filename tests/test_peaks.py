@@ -319,3 +319,14 @@ def test_model_card_stores_the_calibrated_peak_rule(tracks, tmp_path):
                 "--train-region", "chr22:30000001-31200000", "--valid-region", "chr22:31200001-31800000",
                 "--arch", "linear", "--window", "200", "--epochs", "1", "--samples-per-epoch", "16"]).exit_code == 0
     one_line_error(["peaks", denoised, "-o", tmp_path / "e.narrowPeak", "--model", bare], "no calibrated peak rule")
+
+
+@pytest.mark.parametrize("mark,kind", [("H3K27ac", "narrowPeak"), ("H3K4me1", "broadPeak")])
+def test_shipped_models_carry_their_peak_rule(tracks, tmp_path, mark, kind):
+    """The models in examples/models/ were trained with --target-peaks: `chipsr peaks --model` needs no truth."""
+    model = DATA.parent.parent / "examples" / "models" / f"{mark}.tfilm.pt"
+    out = tmp_path / f"x.{kind}"
+    res = run(["peaks", tracks["full"], "-o", out, "--model", model, "--region", REGION])
+    assert res.exit_code == 0, res.output
+    assert ("broad" if kind == "broadPeak" else "narrow") + " peaks" in res.output
+    assert len(read_rows(out)) > 0
