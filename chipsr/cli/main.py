@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 
 import click
 
@@ -93,7 +94,11 @@ def cli(verbose: int) -> None:
     Run `chipsr COMMAND --help` for a command's options.
     """
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="chipsr: %(levelname)s: %(message)s", force=True)
+    fmt = "chipsr: %(levelname)s: %(message)s"
+    rank = os.environ.get("RANK", "0")
+    if rank not in ("", "0"):  # torchrun: the other processes say only what goes wrong, and say who they are
+        level, fmt = logging.WARNING, f"chipsr[rank {rank}]: %(levelname)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt, force=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -290,19 +290,36 @@ def fit(
     -----
     Shuffling uses a generator seeded by (seed, epoch), and the global torch RNG state (dropout)
     is part of ``state``; that is what makes resume exact.
+
+    Under torchrun (``WORLD_SIZE`` > 1) the model is wrapped in DistributedDataParallel
+    (:mod:`chipsr.core.distributed`): each process draws its share of the epoch from a seeded
+    ``DistributedSampler`` and takes ``batch_size / WORLD_SIZE`` per step (the total batch stays
+    ``batch_size``; ``config.samples_per_epoch`` is not used there), every process scores the whole
+    validation set with the same weights (no padded duplicates), and only rank 0 logs and runs the
+    callbacks.
     """
     from tqdm import tqdm
 
+    from chipsr.core import distributed
+
     cfg = config or TrainConfig()
-    dev = pick_device(cfg.device)
     train_set, valid_set = _as_dataset(train_data), _as_dataset(valid_data)
     if len(train_set) == 0:
         raise ValueError("no training examples")
+    world, main = distributed.world_size(), distributed.is_main()
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} must be a multiple of the {world} DDP processes "
+                         f"(each takes batch_size / processes: the total batch stays batch_size)")
+    rank_batch = cfg.batch_size // world
+    dev, own_group = distributed.setup(pick_device(cfg.device))
     loss_fn = loss_function(loss_fn if loss_fn is not None else cfg.loss)
     model.to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     n_draw = None if cfg.samples_per_epoch is None else min(cfg.samples_per_epoch, len(train_set))
-    steps_per_epoch = math.ceil((n_draw or len(train_set)) / cfg.batch_size)
+    if world > 1:  # every process takes len / world samples (DistributedSampler, drop_last) per epoch
+        steps_per_epoch = math.ceil((len(train_set) // world) / rank_batch)
+    else:
+        steps_per_epoch = math.ceil((n_draw or len(train_set)) / cfg.batch_size)
     total_steps = max(1, cfg.epochs * steps_per_epoch)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, (lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
@@ -328,32 +345,44 @@ def fit(
         torch.manual_seed(cfg.seed)
     previous_det = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(cfg.deterministic and dev.type == "cpu", warn_only=True)
+    net = model
+    if world > 1:  # gradients averaged over the processes; the weights start equal (same seed, rank 0's)
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     started = time.perf_counter()
     try:
         for epoch in range(start_epoch, cfg.epochs + 1):
             if cfg.patience is not None and bad_epochs >= cfg.patience:
                 result.stopped_early, result.stop_reason = True, "patience"
                 break
-            if (cfg.time_limit_s is not None and epoch > start_epoch
-                    and time.perf_counter() - started > cfg.time_limit_s):
+            if distributed.agree(cfg.time_limit_s is not None and epoch > start_epoch
+                                 and time.perf_counter() - started > cfg.time_limit_s, dev):
                 result.stopped_early, result.stop_reason = True, "time_limit"
                 log.info("time limit of %.0f s reached after epoch %d", cfg.time_limit_s, epoch - 1)
                 break
             model.train()
             if hasattr(train_set, "set_epoch"):
                 train_set.set_epoch(epoch)
-            sampler = RandomSampler(train_set, num_samples=n_draw,
-                                    generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch))
-            loader = DataLoader(train_set, batch_size=cfg.batch_size, sampler=sampler, drop_last=False)
+            if world > 1:
+                from torch.utils.data.distributed import DistributedSampler
+
+                sampler = DistributedSampler(train_set, num_replicas=world, rank=distributed.rank(), shuffle=True,
+                                             seed=cfg.seed, drop_last=True)
+                sampler.set_epoch(epoch)
+            else:
+                sampler = RandomSampler(train_set, num_samples=n_draw,
+                                        generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch))
+            loader = DataLoader(train_set, batch_size=rank_batch, sampler=sampler, drop_last=False)
             t0 = time.perf_counter()
             total, count = 0.0, 0
             bar = tqdm(loader, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
-                       disable=None if progress else True)
+                       disable=None if progress and main else True)
             for x, y in bar:
                 x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
                 optimizer.zero_grad(set_to_none=True)
                 with _autocast(dev, cfg.amp):
-                    pred = model(x)
+                    pred = net(x)
                 loss = loss_fn(pred.float(), y)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"training loss became {float(loss)} at epoch {epoch}")
@@ -366,6 +395,7 @@ def fit(
                 count += len(x)
                 bar.set_postfix(loss=f"{total / count:.4g}")
             bar.close()
+            total, count = distributed.all_sum([total, count], dev)
             train_seconds = time.perf_counter() - t0
             valid_loss, valid_metric = evaluate(model, valid_set, loss_fn, cfg.batch_size, dev, metric, cfg.amp)
             extra = {}
@@ -391,9 +421,10 @@ def fit(
                 best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             else:
                 bad_epochs += 1
-            log.info("epoch %d: train %.5g valid %.5g metric %.4g%s (%.1f s)", epoch, record["train_loss"],
-                     valid_loss, valid_metric, "".join(f" {k} {v:.4g}" for k, v in extra.items()),
-                     record["seconds"])
+            if main:
+                log.info("epoch %d: train %.5g valid %.5g metric %.4g%s (%.1f s)", epoch, record["train_loss"],
+                         valid_loss, valid_metric, "".join(f" {k} {v:.4g}" for k, v in extra.items()),
+                         record["seconds"])
             result.state = {
                 "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
                 "best_model": best_state,
@@ -408,10 +439,16 @@ def fit(
                 "history": [dict(r) for r in result.history],
                 "config": asdict(cfg),
             }
-            for callback in callbacks:
+            for callback in callbacks if main else ():  # only rank 0 writes checkpoints and logs
                 callback(record, result.state, is_best)
+        distributed.teardown(own_group)
+        own_group = False
     finally:
         torch.use_deterministic_algorithms(previous_det)
+        if own_group:  # an error: leave the group without waiting for the others
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
     if best_state is not None:
         model.load_state_dict(best_state)
     return result

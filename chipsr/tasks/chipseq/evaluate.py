@@ -832,6 +832,8 @@ def evaluate(
         n_peaks = int(sum(int(c.peaks.sum()) for c in chroms))
         peak_info.update(n_bins=n_peaks, fraction=n_peaks / n_valid if n_valid else 0.0)
         log.info("peaks: %s (%d of %d bins)", peak_info["rule"], n_peaks, n_valid)
+        if peak_ivs is not None and n_peaks == 0:
+            log.warning("%s: no peak in the evaluated regions: the in-peak scores are undefined (n/a)", peaks)
 
         # ---- smoothed input (and smoothed reference): sigma chosen on the validation region
         order = list(track_bws)

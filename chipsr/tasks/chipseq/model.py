@@ -437,6 +437,11 @@ def train(
     if window < 2 or bin_size < 1:
         raise ChipsrInputError(f"--window must be >= 2 bins and --bin-size >= 1 bp; got {window}, {bin_size}")
     target_name = target_name or parse_named_tracks([str(target)]).popitem()[0]
+    from chipsr.core import distributed
+
+    if batch_size % distributed.world_size():
+        raise ChipsrInputError(f"--batch-size {batch_size} must be a multiple of the {distributed.world_size()} DDP "
+                               f"processes (each takes --batch-size / processes: the total batch stays --batch-size)")
     if peak_type not in ("narrow", "broad"):
         raise ChipsrInputError(f"--peak-type must be narrow or broad, got {peak_type!r}")
     if target_peaks is not None:
@@ -582,6 +587,15 @@ def train(
                       lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
                       time_limit_s=time_limit_s)
     result = fit(model, crops, va, cfg, metric=metric, callbacks=callbacks, resume=resume_state)
+    from chipsr.core import distributed
+
+    best = next(h for h in result.history if h["epoch"] == result.best_epoch)
+    summary = {"best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
+               "best_valid_pearson": best["valid_metric"], "train_windows": n_usable,
+               "valid_windows": len(x_va), "epochs_run": len(result.history), "stop_reason": result.stop_reason,
+               "seconds": time.perf_counter() - t0, "processes": distributed.world_size()}
+    if not distributed.is_main():  # under torchrun only rank 0 writes the model
+        return summary
     if target_peaks is not None:  # the peak rule of the model card (issue 14), on the best weights
         normalization["peaks"] = _peak_rule(model, result.state.get("best_model"), load_region, valid_regions[0],
                                             len(sets) // 2, scaling, target_peaks, peak_type, sizes, bin_size,
@@ -598,11 +612,7 @@ def train(
 
     with atomic_output(splits_path) as tmp:
         tmp.write_text(json.dumps({**splits, "target": target_name, "marks": list(marks)}, indent=2) + "\n")
-    best = next(h for h in result.history if h["epoch"] == result.best_epoch)
-    summary = {"best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
-               "best_valid_pearson": best["valid_metric"], "train_windows": n_usable,
-               "valid_windows": len(x_va), "epochs_run": len(result.history), "stop_reason": result.stop_reason,
-               "seconds": time.perf_counter() - t0}
+    summary["seconds"] = time.perf_counter() - t0
     log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
              best["valid_metric"], summary["seconds"])
     return summary

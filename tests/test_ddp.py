@@ -1,0 +1,90 @@
+"""Issue 15: `torchrun --nproc-per-node=2 -m chipsr train` on CPU (gloo), against one process.
+
+Real data: the MOLM-13 H3K27ac fragments of chr22:30-32 Mb (tests/data/golden), full depth and a 5 %
+subsample, as in tests/test_peaks.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from chipsr.cli.main import cli
+
+DATA = Path(__file__).parent / "data"
+FRAGS = DATA / "golden" / "GSM2136938_MOLM13.H3K27ac.chr22.frag200.chr22_30000000_32000000.bed.gz"
+SIZES = DATA / "hg19.chrom.sizes"
+pytest.importorskip("torch.distributed")
+
+
+def run(args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def tracks(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ddp")
+    low = tmp / "low.bed.gz"
+    assert run(["subsample", FRAGS, "-o", low, "--fraction", "0.05", "--seed", "1"]).exit_code == 0
+    out = {}
+    for name, reads in (("full", FRAGS), ("low", low)):
+        out[name] = tmp / f"{name}.bw"
+        assert run(["coverage", reads, "-o", out[name], "--bin-size", "25", "--chrom-sizes", SIZES]).exit_code == 0
+    return out
+
+
+def train_args(tracks, output, seed):
+    return ["train", "--marks", f"H3K27ac={tracks['low']}", "--target", f"H3K27ac={tracks['full']}", "-o", output,
+            "--train-region", "chr22:30000001-31400000", "--valid-region", "chr22:31400001-32000000",
+            "--arch", "conv", "--window", "200", "--width", "0.0625", "--depth", "2", "--epochs", "6",
+            "--samples-per-epoch", "128", "--batch-size", "16", "--seed", str(seed), "-p", "1"]
+
+
+def best_valid_r(model: Path) -> float:
+    with open(str(model) + ".epochs.tsv") as fh:
+        return max(float(r["valid_metric"]) for r in csv.DictReader(fh, delimiter="\t"))
+
+
+def test_two_process_ddp_matches_one_process_within_seed_noise(tracks, tmp_path):
+    singles = []
+    for seed in (0, 1):
+        model = tmp_path / f"single{seed}.pt"
+        res = run(train_args(tracks, model, seed))
+        assert res.exit_code == 0, res.output
+        singles.append(best_valid_r(model))
+    ddp = tmp_path / "ddp.pt"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                           "-m", "chipsr", "-v", *map(str, train_args(tracks, ddp, 0))],
+                          capture_output=True, text=True, timeout=600, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "DDP world size 2 (backend gloo" in proc.stderr
+    assert proc.stderr.count("epoch 1: train") == 1  # only rank 0 logs
+    assert ddp.exists() and not Path(str(ddp) + ".inprogress").exists()
+    with open(str(ddp) + ".epochs.tsv") as fh:
+        assert len(list(csv.DictReader(fh, delimiter="\t"))) == 6  # written once, by rank 0
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ddp.pt")]  # no temp file left
+    noise = abs(singles[0] - singles[1])
+    r = best_valid_r(ddp)
+    print(f"valid r: 1 process seeds 0 / 1 {singles[0]:.4f} / {singles[1]:.4f}; 2 processes (DDP) {r:.4f}")
+    assert r > 0.5 and abs(r - singles[0]) <= noise + 0.02, (r, singles)
+    # the DDP model is a normal model: it denoises
+    assert run(["denoise", "--marks", f"H3K27ac={tracks['low']}", "--model", ddp, "-o", tmp_path / "d.bw",
+                "--region", "chr22:31400001-32000000"]).exit_code == 0
+
+
+def test_batch_not_divisible_by_processes_is_one_line(tracks, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    args = train_args(tracks, tmp_path / "m.pt", 0)
+    args[args.index("--batch-size") + 1] = "15"
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+                           "-m", "chipsr", *args], capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert proc.returncode != 0
+    assert "must be a multiple of the 2 DDP processes" in proc.stderr
+    assert not (tmp_path / "m.pt").exists()
