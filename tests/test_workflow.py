@@ -169,3 +169,16 @@ def test_brain_cross_sample_config_dry_run(tmp_path):
                  "denoise_sample", "evaluate_sample", "report_sample"):
         assert f"rule {rule}:" in text or f"{rule} " in text, rule
     assert "--reference related_H3K36me3=" in text and "--differential-reference reference_related_H3K36me3" in text
+
+
+def test_slurm_gpu_profile_dry_run_launches_torchrun(tmp_path):
+    """model.gpus = 2: the train rule runs torchrun with 2 processes and asks SLURM for 2 GPUs (issue 15)."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    extra = tmp_path / "gpus.yaml"
+    extra.write_text("model:\n  gpus: 2\n  device: cuda\n")
+    result = snakemake("--profile", "workflow/profiles/slurm-gpu", "-n", "-p", "--configfile", "config/config.yaml",
+                       str(extra), "--config", f"results={tmp_path / 'r'}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = result.stdout + result.stderr
+    assert "torchrun --standalone --nproc-per-node=2 -m chipsr -v train" in text
+    assert "gpu=2" in text and "gpu_model=a100" in text

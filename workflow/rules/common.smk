@@ -176,6 +176,9 @@ SEEDS = [int(s) for s in MODEL["seeds"]]
 if len(set(SEEDS)) != len(SEEDS):
     raise ValueError(f"model.seeds: a seed is listed twice: {SEEDS}")
 USES_GPU = 1 if str(MODEL["device"] or "").startswith("cuda") else 0  # device null: CUDA if present, not reserved
+#: GPUs of a training job (model.gpus): more than one runs one DDP process per GPU under torchrun
+TRAIN_GPUS = int(MODEL.get("gpus") or 0) or USES_GPU
+TRAIN_LAUNCHER = (f"torchrun --standalone --nproc-per-node={TRAIN_GPUS} -m chipsr" if TRAIN_GPUS > 1 else "chipsr")
 
 
 def lowdepth_tracks(wildcards=None):

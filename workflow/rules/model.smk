@@ -15,11 +15,12 @@ rule train:
         marks=" ".join(f"--marks {named_marks(k)}" for k in DEPTH_SETS),
         references=lambda wc, input: reference_args(input.references),
         args=lambda wc: train_args(wc.arch),
+        launcher=TRAIN_LAUNCHER,
         peaks=lambda wc, input: f"--target-peaks {input.peaks[0]} --peak-type {peak_type(wc.mark)}" if input.peaks else "",
     threads: MODEL["threads"]
     resources:
         mem_mb=4000,
-        gpu=USES_GPU,
+        gpu=TRAIN_GPUS,
     log:
         f"{RESULTS}/logs/train/{{mark}}.{{arch}}.seed{{seed}}.log",
     benchmark:
@@ -27,7 +28,7 @@ rule train:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v train {params.marks} {params.references} --target {wildcards.mark}={input.target} -o {output.model} "
+        "{params.launcher} -v train {params.marks} {params.references} --target {wildcards.mark}={input.target} -o {output.model} "
         "{params.args} {params.peaks} --seed {wildcards.seed} -p {threads} 2> {log}"
 
 
