@@ -308,7 +308,7 @@ def denoise(
     output: str | os.PathLike,
     *,
     regions: Sequence[str] = (),
-    overlap: int = 100,
+    overlap: int = 50,
     batch_size: int = 64,
     device: str | None = None,
     threads: int | None = None,
@@ -428,7 +428,7 @@ def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None,
 
 
 def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", depth_evaluations=None,
-           peak_files=None, html=None) -> dict:
+           peak_files=None, html=None, training_logs=None) -> dict:
     """Aggregate ``chipsr evaluate`` JSONs into one report, a UCSC hub and an IGV session.
 
     See :func:`chipsr.tasks.chipseq.report.report`.
@@ -453,7 +453,7 @@ def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", dep
         for label, path in peak_files.items():
             require_file(path, f"peak file {label!r}")
     return _report(evaluations, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depth_evaluations,
-                   peak_files=peak_files, html=html)
+                   peak_files=peak_files, html=html, training_logs=training_logs)
 
 
 def peaks(track, output=None, *, cutoff=None, fold=None, broad=False, low_cutoff=None, min_length=200, max_gap=50,

@@ -244,10 +244,14 @@ def test_report_page_renders_in_a_real_browser(tracks, tmp_path):
                "--smooth-input", "noisy", "--smooth-select-region", "chr22:30000001-31000000", "--call-peaks", "narrow"])
     assert res.exit_code == 0, res.output
     page = tmp_path / "report.html"
+    log = tmp_path / "m.pt.epochs.tsv"  # the columns `chipsr train` writes
+    log.write_text("epoch\ttrain_loss\tvalid_loss\tvalid_metric\n1\t2.0\t3.0\t0.61\n2\t1.5\t2.5\t0.74\n")
     res = run(["report", "--evaluation", f"H3K27ac={tmp_path / 'ev.json'}", "-o", tmp_path / "report.md",
-               "--html", page, "--peak-file", f"H3K27ac.model peaks={truth}"])
+               "--html", page, "--peak-file", f"H3K27ac.model peaks={truth}",
+               "--training-log", f"H3K27ac.model.seed1={log}"])
     assert res.exit_code == 0, res.output
     text = page.read_text()
+    assert "Training curves" in text
     assert 'src="http' not in text and "cdn.jsdelivr" not in text  # igv.js and the data are inline: nothing fetched
     assert "data:image/png;base64," in text and "| H3K27ac |" not in text  # figures embedded, tables rendered
     assert "<table>" in text and "peak F1" in text

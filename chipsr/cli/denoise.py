@@ -19,7 +19,7 @@ from chipsr.cli.options import device_option, nan_as_zero_option, output_option,
               help="The model's reference tracks (deep tracks of a related sample), same names and order.")
 @output_option()
 @click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]", help="Only these regions; repeatable.")
-@click.option("--overlap", type=click.IntRange(min=0), default=100, show_default=True,
+@click.option("--overlap", type=click.IntRange(min=0), default=50, show_default=True,
               help="Bins of context dropped at each side of every window.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--blacklist", type=click.Path(dir_okay=False), default=None,

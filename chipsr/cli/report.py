@@ -25,7 +25,9 @@ from chipsr.cli.types import GuardedCommand, OutputDir, OutputPath
 @click.option("--html", type=OutputPath(), default=None, metavar="PAGE.html",
               help="Also write a self-contained report page (tables, figures and an igv.js genome browser with the "
                    "data embedded; opens from disk, no internet).")
-def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files, html) -> None:
+@click.option("--training-log", "training_logs", multiple=True, metavar="MARK.ARCH[.seedN]=EPOCHS.tsv",
+              help="A model's per-epoch log (`chipsr train` writes MODEL.epochs.tsv): training curves on the --html page.")
+def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files, html, training_logs) -> None:
     """Aggregate per-mark evaluations into one Table-2-shaped report (+ genome-browser files)."""
     from chipsr import api
 
@@ -53,6 +55,12 @@ def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files, 
         if not (sep and label.strip() and path.strip()):
             raise click.BadParameter(f"expected LABEL=PEAKS, got {item!r}", param_hint="--peak-file")
         peaks[label.strip()] = path.strip()
+    logs = {}
+    for item in training_logs:
+        label, sep, path = item.partition("=")
+        if not (sep and label.strip() and path.strip()):
+            raise click.BadParameter(f"expected MARK.ARCH=EPOCHS.tsv, got {item!r}", param_hint="--training-log")
+        logs[label.strip()] = path.strip()
     table = api.report(pairs, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depths,
-                       peak_files=peaks or None, html=html)
+                       peak_files=peaks or None, html=html, training_logs=logs or None)
     click.echo(f"{len(table)} marks -> {output}", err=True)

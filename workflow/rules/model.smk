@@ -192,6 +192,7 @@ rule report:
         depths=[f"{RESULTS}/evaluation/depths/{m}.{depth_label(k)}.json" for m in MARKS for k in INPUT_DEPTHS]
         if INPUT_DEPTH_ARCHS else [],
         peaks=[f"{RESULTS}/peaks/{m}.{a}.{peak_ext(m)}" for m in MARKS for a in ARCHS] if PEAKS else [],
+        logs=[f"{RESULTS}/models/{m}/{a}.seed{s}.pt.epochs.tsv" for m in MARKS for a in ARCHS for s in SEEDS],
     output:
         report=f"{RESULTS}/report.md",
         html=f"{RESULTS}/report.html",
@@ -204,6 +205,9 @@ rule report:
         hub_dir=lambda wc, output: os.path.dirname(output.hub),
         peaks=lambda wc, input: " ".join(f"--peak-file '{os.path.basename(p).rsplit('.', 1)[0]} peaks={p}'"
                                          for p in input.peaks),
+        logs=lambda wc, input: " ".join(
+            f"--training-log {m}.{a}.seed{s}={RESULTS}/models/{m}/{a}.seed{s}.pt.epochs.tsv"
+            for m in MARKS for a in ARCHS for s in SEEDS),
     log:
         f"{RESULTS}/logs/report.log",
     benchmark:
@@ -212,4 +216,4 @@ rule report:
         "../envs/chipsr.yaml"
     shell:
         "chipsr -v report {params.evaluations} {params.depths} -o {output.report} --hub-dir {params.hub_dir} "
-        "--genome {params.genome} {params.peaks} --html {output.html} 2> {log}"
+        "--genome {params.genome} {params.peaks} {params.logs} --html {output.html} 2> {log}"

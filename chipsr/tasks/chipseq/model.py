@@ -633,7 +633,7 @@ def _peak_rule(model, best_state, load_region, region: Region, depth_set: int, s
         model.load_state_dict(best_state)
     x, _, _ = load_region(region)
     with torch.no_grad():
-        pred = predict_tiled(model, scaling.inputs(x[depth_set]), window=window, overlap=min(100, window // 4),
+        pred = predict_tiled(model, scaling.inputs(x[depth_set]), window=window, overlap=min(50, window // 4),
                              device=device)
     prediction = scaling.invert(pred[0].float().cpu().numpy())
     first_bin = region_bins(region, sizes, bin_size)[0] // bin_size  # region_bins gives bp on the bin grid
@@ -677,7 +677,7 @@ def denoise(
     checkpoint_path: str | os.PathLike | list,
     output: str | os.PathLike,
     regions: list[Region] | None = None,
-    overlap: int = 100,
+    overlap: int = 50,
     batch_size: int = 64,
     device: str | None = None,
     references: dict | None = None,
@@ -728,7 +728,6 @@ def denoise(
     from chipsr.core.inference import predict_tiled
     from chipsr.io.checkpoint import load_checkpoint, model_from_checkpoint
     from chipsr.io.tracks import TrackWriter
-    from chipsr.tasks.chipseq.coverage import merge_runs, rle
 
     ckpt_paths = list(checkpoint_path) if isinstance(checkpoint_path, (list, tuple)) else [checkpoint_path]
     if not ckpt_paths:
@@ -809,9 +808,8 @@ def denoise(
                                      batch_size=batch_size, device=device)
                 out = scaling.invert(pred[0].numpy())
                 values = out if values is None else values + out
-            values = values / len(members)
-            s, e, v = merge_runs(*rle(values))
-            writer.add(chrom, start + s * bin_size, np.minimum(start + e * bin_size, end), v)
+            # region_bins snaps to the bin grid: the bins end on it or at the chromosome end
+            writer.add_bins(chrom, start, bin_size, values / len(members))
             total_bp += end - start
     seconds = time.perf_counter() - t0
     rate = total_bp / 1e6 / seconds if seconds > 0 else math.inf

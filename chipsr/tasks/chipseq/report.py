@@ -215,7 +215,7 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
            hub_dir: str | os.PathLike | None = None, genome: str = "hg19",
            depth_evaluations: dict[str, dict[str, str | os.PathLike]] | None = None,
            peak_files: dict[str, str | os.PathLike] | None = None,
-           html: str | os.PathLike | None = None) -> dict:
+           html: str | os.PathLike | None = None, training_logs: dict | None = None) -> dict:
     """Write the aggregated report (and optionally the hub and IGV session).
 
     Parameters
@@ -234,6 +234,8 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
         UCSC assembly name for the hub and IGV (e.g. ``hg19``, ``hg38``, ``mm10``).
     peak_files : dict or None
         Label -> peak file (e.g. ``chipsr peaks`` of each denoised track) added to the IGV session.
+    training_logs : dict or None
+        ``MARK.ARCH[.seedN]`` -> ``.epochs.tsv``: training curves on the report page.
     html : path or None
         Also write the self-contained report page here
         (:func:`chipsr.tasks.chipseq.report_html.write_html`: tables, figures, an embedded igv.js).
@@ -353,7 +355,8 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
 
         black = first.get("blacklist")
         write_html(html, "\n".join(lines) + "\n", loaded, genome,
-                   read_bed_intervals(black) if black and Path(black).is_file() else None, peak_files)
+                   read_bed_intervals(black) if black and Path(black).is_file() else None, peak_files,
+                   training_logs)
     if hub_dir is not None:
         write_browser_files(loaded, Path(hub_dir), genome, peak_files)
     return table

@@ -218,7 +218,8 @@ def _embed_images(body: str, base: Path) -> str:
 
 
 def write_html(path: str | os.PathLike, markdown_text: str, loaded: dict[str, dict], genome: str,
-               blacklist: dict | None = None, extra_peaks: dict | None = None) -> dict:
+               blacklist: dict | None = None, extra_peaks: dict | None = None,
+               training_logs: dict | None = None) -> dict:
     """Write the self-contained report page atomically.
 
     Parameters
@@ -234,6 +235,9 @@ def write_html(path: str | os.PathLike, markdown_text: str, loaded: dict[str, di
         Assembly name shown in the browser.
     blacklist, extra_peaks :
         Merged blacklist intervals (loci avoid them); label -> peak file for the browser.
+    training_logs : dict, optional
+        ``MARK.ARCH[.seedN]`` -> ``.epochs.tsv``: the training curves figure
+        (:func:`chipsr.plots.training_curves`), embedded after the tables.
 
     Returns
     -------
@@ -262,6 +266,12 @@ def write_html(path: str | os.PathLike, markdown_text: str, loaded: dict[str, di
         title, rest = "# chipsr report", markdown_text
     body = MarkdownIt("commonmark").enable("table").render(rest)
     body = _embed_images(body, out.parent)
+    if training_logs:
+        from chipsr.plots import training_curves
+
+        png = base64.b64encode(training_curves(training_logs)).decode()
+        body += (f"<h2>Training curves</h2><p>Validation Pearson r per epoch of every model (the kept epoch is "
+                 f"the best one).</p><img alt=\"training curves\" src=\"data:image/png;base64,{png}\">")
     igv_js = resources.files("chipsr.assets").joinpath("igv.min.js").read_text(encoding="utf-8")
     buttons = "".join(f'<button data-locus="{html.escape(e["locus"])}" title="{html.escape(e["why"])}">'
                       f'{html.escape(e["locus"])}: {html.escape(e["why"])}</button>' for e in loci)
