@@ -49,18 +49,19 @@ def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files, 
             raise click.BadParameter(f"expected MARK:DEPTH=EVAL.json with DEPTH > 0, got {item!r}",
                                      param_hint="--depth-evaluation")
         depths.setdefault(mark, {})[label] = path
-    peaks = {}
-    for item in peak_files:
-        label, sep, path = item.partition("=")
-        if not (sep and label.strip() and path.strip()):
-            raise click.BadParameter(f"expected LABEL=PEAKS, got {item!r}", param_hint="--peak-file")
-        peaks[label.strip()] = path.strip()
-    logs = {}
-    for item in training_logs:
-        label, sep, path = item.partition("=")
-        if not (sep and label.strip() and path.strip()):
-            raise click.BadParameter(f"expected MARK.ARCH=EPOCHS.tsv, got {item!r}", param_hint="--training-log")
-        logs[label.strip()] = path.strip()
+    peaks = _labelled(peak_files, "--peak-file", "LABEL=PEAKS")
+    logs = _labelled(training_logs, "--training-log", "MARK.ARCH=EPOCHS.tsv")
     table = api.report(pairs, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depths,
                        peak_files=peaks or None, html=html, training_logs=logs or None)
     click.echo(f"{len(table)} marks -> {output}", err=True)
+
+
+def _labelled(items, option: str, form: str) -> dict[str, str]:
+    """``LABEL=PATH`` items of a repeatable option -> {label: path}; a bad item is a usage error."""
+    out = {}
+    for item in items:
+        label, sep, path = item.partition("=")
+        if not (sep and label.strip() and path.strip()):
+            raise click.BadParameter(f"expected {form}, got {item!r}", param_hint=option)
+        out[label.strip()] = path.strip()
+    return out
