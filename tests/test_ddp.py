@@ -88,3 +88,47 @@ def test_batch_not_divisible_by_processes_is_one_line(tracks, tmp_path):
     assert proc.returncode != 0
     assert "must be a multiple of the 2 DDP processes" in proc.stderr
     assert not (tmp_path / "m.pt").exists()
+
+
+def torchrun(args, **kw):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m", "chipsr",
+            *map(str, args)], env
+
+
+def test_ddp_resume_after_a_kill_ends_like_an_uninterrupted_run(tracks, tmp_path):
+    """SIGKILL the whole torchrun group after 2 epochs; `--resume` under torchrun ends with the weights of a
+    DDP run that was never interrupted (rank 0 wrote OUTPUT.inprogress; every rank reads it)."""
+    import signal
+    import time
+
+    import torch
+
+    full = tmp_path / "full.pt"
+    cmd, env = torchrun(train_args(tracks, full, 0))
+    assert subprocess.run(cmd, env=env, capture_output=True, timeout=600, check=False).returncode == 0
+    killed = tmp_path / "killed.pt"
+    cmd, env = torchrun(train_args(tracks, killed, 0))
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    log = Path(str(killed) + ".epochs.tsv")
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if log.exists() and len(log.read_text().splitlines()) >= 3:  # 2 epochs done
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training ended before it could be killed"
+    # the agent and its workers (torchrun may put the workers in sessions of their own): every process
+    # whose command line names this output
+    subprocess.run(["pkill", "-KILL", "-f", str(killed)], check=False)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)
+    assert Path(str(killed) + ".inprogress").exists() and not killed.exists()
+    cmd, env = torchrun([*train_args(tracks, killed, 0), "--resume"])
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr[-3000:]
+    a, b = torch.load(full, weights_only=True), torch.load(killed, weights_only=True)
+    for k, v in a["state_dict"].items():
+        assert torch.allclose(v, b["state_dict"][k], atol=1e-6), k
