@@ -3,9 +3,11 @@
 
 Not a test. The input tracks are built by tiling the real example's low-depth chr22 coverage
 (results/coverage/*.lowdepth.bw from `make example`, 16-51 Mb) over the chr1-22 lengths of
-hg19; the model is the default TFiLM U-Net architecture (weights do not change the speed).
+hg19; the model is a TFiLM U-Net of the workflow's default size (width 1/16, depth 4; weights do not
+change the speed; the numbers before issue 15 used width 1/8, depth 3).
 
-    python benchmarks/bench_denoise.py [--chroms chr1,chr2,...] [--threads 1] [--device cpu]
+    python benchmarks/bench_denoise.py [--chroms chr1,chr2,...] [--threads 1] [--device cpu] [--overlap 50]
+        [--width 0.0625 --depth 4] [--coverage DIR]
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ def read_sizes(path: Path) -> dict[str, int]:
     return sizes
 
 
-def build_tracks(workdir: Path, sizes: dict[str, int]) -> list[Path]:
+def build_tracks(workdir: Path, sizes: dict[str, int], coverage: Path) -> list[Path]:
     from chipsr.tasks.chipseq.evaluate import read_binned
 
     paths = []
     for mark in MARKS:
-        src = ROOT / "results" / "coverage" / f"{mark}.lowdepth.bw"
+        src = coverage / f"{mark}.lowdepth.bw"
         if not src.exists():
             sys.exit(f"{src} missing: run `make example` first")
         tile = read_binned(src, "chr22", BIN, 16_000_000, 51_000_000)
@@ -58,11 +60,11 @@ def build_tracks(workdir: Path, sizes: dict[str, int]) -> list[Path]:
     return paths
 
 
-def make_model(path: Path) -> None:
+def make_model(path: Path, width: float, depth: int) -> None:
     from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
     from chipsr.tasks.chipseq.model import build_chipseq_model
 
-    model = build_chipseq_model("tfilm", len(MARKS), 1000, 2, 0.125, 3, 0.1)
+    model = build_chipseq_model("tfilm", len(MARKS), 1000, 2, width, depth, 0.1)
     norm = {"task": "chipseq", "marks": [f"{m}.lowdepth" for m in MARKS], "target": "H3K27ac.fulldepth",
             "bin_size": BIN, "window": 1000, "arch": "tfilm", "transform": "none", "input_scale": [1.0] * 3,
             "target_scale": 1.0, "splits": {}}
@@ -74,15 +76,19 @@ def main() -> None:
     parser.add_argument("--chroms", default=",".join(f"chr{i}" for i in range(1, 23)))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--overlap", type=int, default=100)
+    parser.add_argument("--overlap", type=int, default=50)
+    parser.add_argument("--width", type=float, default=0.0625)
+    parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--coverage", default=str(ROOT / "results" / "coverage"),
+                        help="Folder with MARK.lowdepth.bw (the example's low-depth coverage).")
     args = parser.parse_args()
     hg19 = read_sizes(ROOT / "examples" / "data" / "hg19.chrom.sizes")
     sizes = {c: hg19[c] for c in args.chroms.split(",")}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        tracks = build_tracks(work, sizes)
-        make_model(work / "model.pt")
+        tracks = build_tracks(work, sizes, Path(args.coverage))
+        make_model(work / "model.pt", args.width, args.depth)
         print(f"built {len(tracks)} tracks over {sum(sizes.values()) / 1e6:.0f} Mbp in {time.perf_counter() - t0:.0f} s")
         cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "chipsr", "-v", "denoise", "--marks",
                ",".join(str(p) for p in tracks), "--model", str(work / "model.pt"), "-o", str(work / "out.bw"),
@@ -94,7 +100,8 @@ def main() -> None:
             sys.exit(proc.stderr[-2000:])
         rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
         mbp = sum(sizes.values()) / 1e6
-        print(f"torch {torch.__version__}, device {args.device}, threads {args.threads}, overlap {args.overlap}")
+        print(f"torch {torch.__version__}, device {args.device}, threads {args.threads}, overlap {args.overlap}, "
+              f"model width {args.width:g} depth {args.depth}")
         print(f"denoise: {mbp:.0f} Mbp in {wall:.0f} s = {mbp / wall:.2f} Mbp/s (incl. start-up and bigWig "
               f"writing); peak RSS {rss / 1024 / 1024:.2f} GiB")
 
