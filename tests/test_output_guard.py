@@ -121,6 +121,22 @@ def test_report_onto_evaluation_and_hub_outside_its_folder(files, tmp_path):
     assert not (tmp_path / "r.md").exists() and not (tmp_path / "hub").exists()
 
 
+def test_two_outputs_on_one_file_are_refused(files, tmp_path):
+    """Issue 14's second outputs: `report --html` on `-o`, `peaks --gapped-peak` on `-o`; and their inputs."""
+    ev = tmp_path / "in" / "H3K27ac.json"
+    ev.write_text("{}")
+    refused(["report", "--evaluation", f"H3K27ac={ev}", "-o", tmp_path / "r.md", "--html", tmp_path / "r.md"],
+            [ev], "-o/--output and --html both name")
+    refused(["report", "--evaluation", f"H3K27ac={ev}", "-o", tmp_path / "r.md", "--html", ev], [ev], "--evaluation")
+    track = tmp_path / "in" / "t.bw"
+    assert CliRunner().invoke(cli, ["coverage", str(files["bed"]), "-o", str(track), "--chrom-sizes",
+                                    str(files["sizes"])]).exit_code == 0
+    refused(["peaks", track, "-o", tmp_path / "p.broadPeak", "--broad", "--gapped-peak", tmp_path / "p.broadPeak"],
+            [track], "--gapped-peak")
+    refused(["peaks", track, "-o", track, "--fold", "3"], [track], "TRACK")
+    assert not (tmp_path / "r.md").exists() and not (tmp_path / "p.broadPeak").exists()
+
+
 def test_audio_commands(files):
     refused(["audio", "upsample", files["wav"], "--model", files["model"], "-o", files["wav"]],
             [files["wav"], files["model"]], "-o/--output")

@@ -173,8 +173,9 @@ def guard_outputs(ctx: click.Context) -> None:
     Raises
     ------
     click.ClickException
-        One line naming the option and path: the output is an input (or an input's index), its
-        folder does not exist or is not writable, or it is a directory.
+        One line naming the option and path: the output is an input (or an input's index), two
+        output options name one file, its folder does not exist or is not writable, or it is a
+        directory.
     """
     outputs: list[tuple[click.Parameter, Path]] = []
     out_names = set()
@@ -196,6 +197,13 @@ def guard_outputs(ctx: click.Context) -> None:
         return
     from chipsr.io.atomic import same_file
 
+    seen: dict[str, click.Parameter] = {}
+    for param, out in outputs:  # two outputs on one file: the second would silently replace the first
+        key = os.path.abspath(out)
+        if key in seen and seen[key] is not param:
+            raise click.ClickException(f"{_opt(seen[key])} and {_opt(param)} both name {out}; give each output "
+                                       f"its own path")
+        seen.setdefault(key, param)
     inputs = input_files(ctx.params, skip=out_names)
     for param, out in outputs:
         if out.exists():
