@@ -381,6 +381,21 @@ class BigWigFile:
         edges = np.array([p for s, e, _ in ivs for p in (s, e) if 0 < p < size], dtype=np.int64)
         return int(np.gcd.reduce(edges)) if len(edges) else size
 
+    def stat(self, chrom: str, start: int, end: int, kind: str = "mean", bins: int = 1,
+             exact: bool = False) -> np.ndarray:
+        """pyBigWig's summary ``kind`` (mean, max, min, coverage, std) of ``[start, end)`` of ``chrom``
+        cut into ``bins`` equal parts: float64, shape (bins,), 0 where the file has no data
+        (``exact=False`` reads the zoom levels: fast, approximate).
+
+        Raises
+        ------
+        ChipsrInputError
+            ``chrom`` not in the bigWig.
+        """
+        self.size(chrom)
+        values = self.bw.stats(chrom, int(start), int(end), type=kind, nBins=int(bins), exact=exact)
+        return np.nan_to_num(np.array(values, dtype=np.float64))
+
     def runs(self, chrom: str, start: int = 0, end: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The track over ``[start, end)`` of ``chrom`` as runs covering every base from 0 to ``end``.
 

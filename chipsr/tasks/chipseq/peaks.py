@@ -535,7 +535,7 @@ def run(track, output: str | None = None, *, cutoff: float | None = None, fold: 
     bw = BigWigFile(track, "track")
     try:
         spans = _regions(bw, regions)
-        covered = [(c, s, e) for c, s, e in spans if e > s and (bw.bw.stats(c, s, e, type="max")[0] or 0) > 0]
+        covered = [(c, s, e) for c, s, e in spans if e > s and bw.stat(c, s, e, "max")[0] > 0]
         resolution = min((bw.resolution(c, min(e - s, 2_000_000), s) for c, s, e in covered), default=1)
         if broad and resolution < 10:
             raise ChipsrInputError(f"{bw.path}: --broad on a track at {resolution}-bp resolution: bin it first "
@@ -544,7 +544,7 @@ def run(track, output: str | None = None, *, cutoff: float | None = None, fold: 
         if not covered:
             log.warning("%s has no signal in the regions asked for: no peaks", bw.path)
         if analysis_steps is not None:
-            top = max((float(bw.bw.stats(c, s, e, type="max", exact=True)[0] or 0) for c, s, e in covered), default=0)
+            top = max((float(bw.stat(c, s, e, "max", exact=True)[0]) for c, s, e in covered), default=0)
             text = cutoff_analysis(((c, *bw.runs(c, s, e)) for c, s, e in covered), max_score=top,
                                    steps=analysis_steps, min_length=min_length, max_gap=max_gap)
             return {"analysis": text, "n_peaks": None, "cutoff": None, "fold": None, "mean": None, "rule": None,

@@ -48,15 +48,18 @@ def _data_uri(text: str) -> str:
 
 
 def _bedgraph_slice(path: str, loci: list[tuple[str, int, int]]) -> str:
-    """bedGraph lines of a bigWig over the loci (the file's own runs, clipped; explicit zeros kept)."""
+    """bedGraph lines of a bigWig over the loci (its runs, clipped; bases without data as explicit zeros)."""
     from chipsr.io.tracks import BigWigFile
 
     bw = BigWigFile(path, "track")
     lines = []
     try:
         for chrom, start, end in loci:
-            for s, e, v in bw.bw.intervals(chrom, start, end) or ():
-                lines.append(f"{chrom}\t{max(s, start)}\t{min(e, end)}\t{v:.4g}")
+            ends, values = bw.runs(chrom, start, end)
+            starts = np.concatenate(([0], ends[:-1]))
+            keep = ends > start
+            lines += [f"{chrom}\t{max(int(s), start)}\t{int(e)}\t{v:.4g}"
+                      for s, e, v in zip(starts[keep], ends[keep], values[keep])]
     finally:
         bw.close()
     return "\n".join(lines) + "\n"
@@ -79,12 +82,24 @@ def _peak_slice(path: str, loci: list[tuple[str, int, int]]) -> str:
 
 def _windows(path: str, chrom: str, start: int, end: int, width: int = LOCUS_BP) -> tuple[np.ndarray, np.ndarray]:
     """Start positions and mean values of the ``width``-bp windows tiling ``[start, end)`` of a bigWig."""
-    import pyBigWig
+    from chipsr.io.tracks import BigWigFile
 
     n = max(1, (end - start) // width)
-    with pyBigWig.open(str(path)) as bw:
-        means = np.array(bw.stats(chrom, start, start + n * width, type="mean", nBins=n), dtype=float)
-    return start + np.arange(n) * width, np.nan_to_num(means)
+    bw = BigWigFile(path, "track")
+    try:
+        means = bw.stat(chrom, start, start + n * width, "mean", bins=n)
+    finally:
+        bw.close()
+    return start + np.arange(n) * width, means
+
+
+def _chrom_sizes(path: str) -> dict[str, int]:
+    """Chromosome sizes (bp) of a bigWig, in file order."""
+    from chipsr.io.tracks import BigWigFile
+
+    bw = BigWigFile(path, "truth bigWig")
+    bw.close()
+    return bw.chroms
 
 
 def choose_loci(loaded: dict[str, dict], blacklist: dict | None = None) -> list[dict]:
@@ -102,11 +117,7 @@ def choose_loci(loaded: dict[str, dict], blacklist: dict | None = None) -> list[
     if not first.get("regions"):
         raise ChipsrInputError("the evaluations list no evaluated regions")
     region = parse_region(first["regions"][0])
-    import pyBigWig
-
-    with pyBigWig.open(str(first["truth"])) as bw:
-        size = bw.chroms(region.chrom)
-    start, end = region.bounds(size)
+    start, end = region.bounds(_chrom_sizes(first["truth"])[region.chrom])
     starts, truth_means = _windows(first["truth"], region.chrom, start, end)
     ok = np.ones(len(starts), bool)
     if blacklist and region.chrom in blacklist:
@@ -257,10 +268,7 @@ def write_html(path: str | os.PathLike, markdown_text: str, loaded: dict[str, di
     loci = choose_loci(loaded, blacklist)
     tracks = browser_tracks(loaded, loci, extra_peaks)
     first = next(iter(loaded.values()))
-    import pyBigWig
-
-    with pyBigWig.open(str(first["truth"])) as bw:
-        sizes = "".join(f"{c}\t{n}\n" for c, n in bw.chroms().items())
+    sizes = "".join(f"{c}\t{n}\n" for c, n in _chrom_sizes(first["truth"]).items())
     title, _, rest = markdown_text.partition("\n")
     if not title.startswith("# "):  # no heading of its own: keep every line
         title, rest = "# chipsr report", markdown_text
