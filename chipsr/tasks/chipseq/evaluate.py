@@ -465,26 +465,26 @@ class _Chrom:
 def _peak_scores(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, called, overlap, mode, select,
                  select_bins_range, select_bins) -> dict:
     """Per-bin AUPRC / AUROC of each track against the truth-peak bins; peak-level scores of the peak
-    sets in ``called`` and, with ``mode``, of peaks called on each track with a cutoff calibrated on
+    sets in ``called`` (name -> (path, merged intervals)) and, with ``mode``, of peaks called on each track with a cutoff calibrated on
     ``select`` (:func:`chipsr.tasks.chipseq.peaks.calibrate_fold`)."""
     from chipsr.tasks.chipseq import peaks as pk
 
     valid = np.concatenate([c.valid for c in chroms])
     labels = np.concatenate([c.peaks for c in chroms])[valid]
-    by_track = {name: pk.bin_scores(np.concatenate([c.tracks[name] for c in chroms])[valid], labels)
-                for name in names}
+    values = {name: np.concatenate([c.tracks[name] for c in chroms])[valid] for name in names}
+    by_track = {name: pk.bin_scores(values[name], labels) for name in names}
     truth_ivs = pk.restrict(peak_ivs, region_list, sizes, bl_ivs)
     sets = {}
-    for name, path in called.items():
-        sets[name] = {"source": str(path), **pk.peak_set_scores(
-            pk.restrict(read_peak_intervals(path), region_list, sizes, bl_ivs), truth_ivs, overlap)}
+    for name, (path, ivs) in called.items():
+        sets[name] = {"source": str(path), **pk.peak_set_scores(pk.restrict(ivs, region_list, sizes, bl_ivs),
+                                                                truth_ivs, overlap)}
     if mode:
         s0, s1 = select_bins_range
         select_truth = pk.restrict(peak_ivs, [select], sizes, bl_ivs)
         options = {"broad": mode == "broad"}
         folds: dict[str, float] = {}
         for name in names:
-            mean = float(np.concatenate([c.tracks[name] for c in chroms])[valid].mean()) if valid.any() else 0.0
+            mean = float(values[name].mean()) if valid.any() else 0.0
             if not mean > 0:
                 continue
             seed = SEED_TRACK.match(name)
@@ -733,10 +733,11 @@ def evaluate(
         raise ChipsrInputError("--call-peaks needs --smooth-select-region (the validation region where each "
                                "track's peak cutoff is calibrated)")
     called_peaks = {str(k): v for k, v in (called_peaks or {}).items()}
+    called_ivs = {}  # read once, here: a bad peak file fails before any work
     for name, path in called_peaks.items():
         if name in tracks:
             raise ChipsrInputError(f"--called: the name {name!r} is also a track name")
-        read_peak_intervals(path)  # a bad peak file fails here, before any work
+        called_ivs[name] = (path, read_peak_intervals(path))
     prefix = str(prefix)
     outputs = {ext: Path(f"{prefix}.{ext}") for ext in ("tsv", "json", "md", "png")}
     for p in outputs.values():
@@ -887,7 +888,7 @@ def evaluate(
                 return track_bws[name].binned(select.chrom, bin_size, s0, s1)
 
             peak_scores = _peak_scores(chroms, [n for n in order if n not in depth_tracks], peak_ivs, bl_ivs,
-                                       region_list, sizes, bin_size, called_peaks, peak_overlap, call_peaks_mode,
+                                       region_list, sizes, bin_size, called_ivs, peak_overlap, call_peaks_mode,
                                        select, (s0, s1) if select is not None else None, select_bins)
             peak_scores["truth"] = str(peaks)
             peak_scores = _none_for_nan(peak_scores)
