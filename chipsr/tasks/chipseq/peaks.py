@@ -80,6 +80,12 @@ class PeakSet:
     def __len__(self) -> int:
         return len(self.start)
 
+    def select(self, keep: np.ndarray) -> PeakSet:
+        """The peaks where the boolean mask ``keep`` (shape (n,)) is True, in the same order."""
+        idx = np.flatnonzero(keep)
+        return PeakSet(*([col[i] for i in idx] for col in (self.chrom, self.start, self.end, self.summit, self.value)),
+                       blocks=[self.blocks[i] for i in idx] if self.blocks else [])
+
     def intervals(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Merged, sorted ``(starts, ends)`` per chromosome (the layout of ``read_bed_intervals``)."""
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -580,9 +586,7 @@ def run(track, output: str | None = None, *, cutoff: float | None = None, fold: 
         for c in set(found.chrom) & set(bl):
             sel = np.flatnonzero(chroms == c)
             keep[sel] = ~overlaps_intervals(np.asarray(found.start)[sel], np.asarray(found.end)[sel], bl[c])
-        found = PeakSet(*(list(np.asarray(col, dtype=object)[keep]) for col in
-                          (found.chrom, found.start, found.end, found.summit, found.value)),
-                        blocks=[b for b, k in zip(found.blocks, keep) if k] if broad else [])
+        found = found.select(keep)
     label = name or Path(output).name.split(".")[0]
     fmt = "broadPeak" if broad else "narrowPeak"
     write_peaks(output, fmt, found.chrom, found.start, found.end, found.value,
