@@ -124,8 +124,12 @@ def _float_array(values: np.ndarray) -> array:
 
 
 def bins_to_runs(values: np.ndarray, first_bin: int, bin_size: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bins ``[first_bin, first_bin + len(values))`` of a chromosome of ``size`` bp as runs from 0
-    (:meth:`chipsr.io.tracks.BigWigFile.runs`' layout: a zero run before the first bin)."""
+    """Bins ``[first_bin, first_bin + n)`` of a chromosome of ``size`` bp as runs from 0, the layout of
+    :meth:`chipsr.io.tracks.BigWigFile.runs` that :func:`call_peaks` takes.
+
+    ``values`` has shape (n,) (bin means); returns ``(ends, values)``: int64 run ends (bp, the last
+    clipped at ``size``) and float64 values, shape (n,), or (n + 1,) with a zero run ``[0,
+    first_bin * bin_size)`` first when ``first_bin > 0``."""
     ends = np.minimum((first_bin + 1 + np.arange(len(values), dtype=np.int64)) * bin_size, size)
     if first_bin > 0:
         return np.concatenate(([first_bin * bin_size], ends)), np.concatenate(([0.0], values))
