@@ -1,4 +1,4 @@
-"""The public Python API: one function per ``chipsr`` subcommand (the CLI only parses options).
+"""The ChIP-seq commands of the public Python API: one function per ``chipsr`` subcommand.
 
 Example
 -------

@@ -1,0 +1,27 @@
+"""The public Python API: one module per task, one function per ``chipsr`` subcommand.
+
+The command-line interface (:mod:`chipsr.cli`) only parses options and calls one function here.
+
+- :mod:`chipsr.api.chipseq` — subsample, coverage, train, denoise, peaks, evaluate, report, info,
+  export (the ChIP-seq commands; re-exported here, so ``api.train`` is ``api.chipseq.train``).
+
+Example
+-------
+>>> from chipsr import api
+>>> api.subsample("H3K27ac.bed.gz", "H3K27ac.1M.bed.gz", n_reads=1_000_000, seed=1)
+>>> api.coverage(["H3K27ac.1M.bed.gz"], "H3K27ac.bw", chrom_sizes="hg19.chrom.sizes", bin_size=25)
+"""
+
+from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
+    coverage,
+    denoise,
+    evaluate,
+    export,
+    info,
+    parse_marks,
+    peaks,
+    report,
+    resolve_chrom_sizes,
+    subsample,
+    train,
+)
