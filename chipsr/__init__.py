@@ -1,12 +1,23 @@
 """chipsr: super-resolution of low-depth histone ChIP-seq with TFiLM networks.
 
-Subpackages (dependencies flow one way: ``cli -> api -> tasks -> {io, core}``):
+The same networks also serve the TFiLM paper's two other tasks: audio super-resolution
+(``chipsr audio``) and time-series imputation (``chipsr impute``).
 
-- :mod:`chipsr.io` — the only code that touches file formats (BAM/BED reads, bigWig, chrom sizes).
-- :mod:`chipsr.tasks` — one data module per task (``chipseq`` now; audio and imputation later).
-- :mod:`chipsr.core` — task-agnostic networks and training (torch only; never opens files).
-- :mod:`chipsr.api` — the public Python API (one module per task) the command-line interface wraps.
-- :mod:`chipsr.cli` — the thin ``click`` layer behind the ``chipsr`` command.
+Subpackages, top to bottom; dependencies flow one way, ``cli -> api -> tasks -> {io, core}``:
+
+- :mod:`chipsr.cli` -- the thin ``click`` layer behind the ``chipsr`` command.
+- :mod:`chipsr.api` -- the public Python API, one module per task, one function per command.
+- :mod:`chipsr.tasks` -- what chipsr is for: :mod:`~chipsr.tasks.chipseq` (subsample, coverage,
+  train, denoise, peaks, evaluate, report), :mod:`~chipsr.tasks.audio` (super-resolution),
+  :mod:`~chipsr.tasks.impute` (imputation) and :mod:`~chipsr.tasks.tfr` (time-frequency figures).
+  Task packages never import each other.
+- :mod:`chipsr.io` -- the only code that touches file formats (reads, tracks, genome, peaks, audio,
+  checkpoints, atomic output).
+- :mod:`chipsr.core` -- task-agnostic layers, models, training, tiled inference and metrics
+  (tensors in, tensors out; never opens files).
+
+Bad input raises :class:`chipsr.errors.ChipsrInputError`. The README's "Layout" section maps each
+command to its modules.
 """
 
 from chipsr._version import __version__

@@ -1,8 +1,14 @@
 """Exceptions that chipsr raises for bad input.
 
-The command-line interface turns a :class:`ChipsrInputError` into a one-line message
-(``chipsr <command>: error: <message>``) and exit code 1; library users can catch it as a
-``ValueError``.
+The command-line interface (``chipsr.cli.main``) turns a :class:`ChipsrInputError` into click's
+one-line ``Error: <message>`` on stderr and exit code 1, with no traceback, e.g.::
+
+    $ chipsr subsample bad.bed -o low.bed --reads 1
+    Error: bad.bed line 1: end (100) <= start (200)
+
+File-system errors (``OSError``) print the same way (``Error: <file>: <reason>``, exit 1), and usage
+errors (an unknown option, a missing argument) print ``Error: <message> (see 'chipsr <command>
+--help')`` with exit code 2. Library users can catch a :class:`ChipsrInputError` as a ``ValueError``.
 """
 
 from __future__ import annotations
