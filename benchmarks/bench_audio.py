@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, resource, sys, time
 import torch
-from chipsr.tasks.audio import upsample
+from chipsr.api.audio import upsample
 inp, out, model, threads, device = sys.argv[1:6]
 t0 = time.perf_counter()
 s = upsample(inp, out, model, device=None if device == "auto" else device, threads=int(threads))

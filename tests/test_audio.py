@@ -15,7 +15,11 @@ from chipsr.core.metrics import snr_db
 from chipsr.errors import ChipsrInputError
 from chipsr.io import audio as aio
 from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
-from chipsr.tasks import audio as task
+from chipsr.api import audio as api
+from chipsr.tasks.audio import data as task_data
+from chipsr.tasks.audio import evaluate as task_eval
+from chipsr.tasks.audio import model as task_model
+from chipsr.tasks.audio.upsample import SuperResolver
 
 RATE = 16000
 
@@ -34,8 +38,8 @@ def _speechlike(seconds: float, rate: int = RATE, seed: int = 0) -> np.ndarray:
 
 def _tiny_checkpoint(path, ratio=4, lowres="decimate", patch=2048):
     torch.manual_seed(0)
-    model = task.build_audio_model("tfilm", width=1 / 32, depth=2, blocks=8, patch=patch, backbone="stride", dropout=0)
-    norm = {"task": task.TASK, "ratio": ratio, "high_rate": RATE, "low_rate": RATE / ratio, "lowres": lowres,
+    model = task_model.build_audio_model("tfilm", width=1 / 32, depth=2, blocks=8, patch=patch, backbone="stride", dropout=0)
+    norm = {"task": task_data.TASK, "ratio": ratio, "high_rate": RATE, "low_rate": RATE / ratio, "lowres": lowres,
             "resampler": aio.RESAMPLER, "patch": patch, "stride": patch // 2, "arch": "tfilm"}
     save_checkpoint(path, make_checkpoint(model, norm))
     return path
@@ -53,30 +57,30 @@ def _invoke(*argv):
 # ---------------------------------------------------------------- signals
 def test_aliased_lowres_is_plain_subsampling():
     x = np.arange(40, dtype=np.float32)
-    np.testing.assert_array_equal(task.make_lowres(x, 4, "aliased"), x[::4])
+    np.testing.assert_array_equal(task_data.make_lowres(x, 4, "aliased"), x[::4])
 
 
 def test_decimate_keeps_a_low_tone_and_removes_a_high_one():
     t = np.arange(16000) / RATE
     low, high = np.sin(2 * np.pi * 300 * t), np.sin(2 * np.pi * 3000 * t)
-    lr_low = task.make_lowres(low, 4)
-    lr_high = task.make_lowres(high, 4)
+    lr_low = task_data.make_lowres(low, 4)
+    lr_high = task_data.make_lowres(high, 4)
     assert float(snr_db(lr_low[100:-100], low[::4][100:-100])) > 30  # zero-phase: no delay
     assert np.abs(lr_high[100:-100]).max() < 0.01  # 3 kHz is above the 1.6 kHz cut-off at 4 kHz
 
 
 def test_lowres_rejects_bad_mode_and_ratio():
     with pytest.raises(ValueError, match="low-res mode"):
-        task.make_lowres(np.zeros(64), 4, "boxcar")
+        task_data.make_lowres(np.zeros(64), 4, "boxcar")
     with pytest.raises(ValueError, match="ratio"):
-        task.make_lowres(np.zeros(64), 1)
+        task_data.make_lowres(np.zeros(64), 1)
 
 
 def test_spline_reproduces_a_cubic_and_passes_through_the_knots():
     t = np.arange(0, 400, dtype=np.float64)
     cubic = 1e-6 * (t - 100) ** 3 - 1e-3 * t + 0.5
     lr = cubic[::4]
-    up = task.spline_upsample(lr, 4)
+    up = task_data.spline_upsample(lr, 4)
     assert up.shape == (400,)
     np.testing.assert_allclose(up[::4], lr, atol=1e-5)
     np.testing.assert_allclose(up[:397], cubic[:397], rtol=1e-4, atol=1e-4)
@@ -85,15 +89,15 @@ def test_spline_reproduces_a_cubic_and_passes_through_the_knots():
 def test_sinc_upsampling_restores_a_band_limited_tone():
     t = np.arange(32000) / RATE
     x = np.sin(2 * np.pi * 440 * t).astype(np.float32)
-    up = task.sinc_upsample(x[::4], 4)
+    up = task_eval.sinc_upsample(x[::4], 4)
     assert up.shape == x.shape
     assert float(snr_db(up[2000:-2000], x[2000:-2000])) > 40
 
 
 def test_noise_fill_keeps_the_low_band_and_fills_the_high_band():
     x = _speechlike(2.0)
-    spline, y, _ = task.make_pair(x, 4, "decimate")
-    filled = task.noise_fill(spline, 4, "decimate", seed=1)
+    spline, y, _ = task_data.make_pair(x, 4, "decimate")
+    filled = task_eval.noise_fill(spline, 4, "decimate", seed=1)
     assert filled.shape == spline.shape
     spec = lambda s: np.abs(np.fft.rfft(s)) ** 2  # noqa: E731
     f = np.fft.rfftfreq(len(spline), 1 / RATE)
@@ -102,13 +106,13 @@ def test_noise_fill_keeps_the_low_band_and_fills_the_high_band():
     low = f < 1200
     assert float(snr_db(np.fft.irfft(np.fft.rfft(filled) * low, len(filled)),
                         np.fft.irfft(np.fft.rfft(spline) * low, len(spline)))) > 30
-    np.testing.assert_array_equal(filled, task.noise_fill(spline, 4, "decimate", seed=1))  # seeded
+    np.testing.assert_array_equal(filled, task_eval.noise_fill(spline, 4, "decimate", seed=1))  # seeded
 
 
 def test_score_is_perfect_for_the_target_itself():
     y = _speechlike(1.0)
-    s = task.score(y + 1e-3, y)
-    assert s["snr_db"] > 30 and s["lsd_log10"] < 0.1 and set(s) == set(task.METRICS)
+    s = task_eval.score(y + 1e-3, y)
+    assert s["snr_db"] > 30 and s["lsd_log10"] < 0.1 and set(s) == set(task_eval.METRICS)
 
 
 # ---------------------------------------------------------------- data
@@ -140,7 +144,7 @@ def test_list_audio_from_dirs_and_lists(tmp_path):
 
 def test_patches_never_cross_files():
     a, b = np.arange(10, dtype=np.float32), np.arange(100, 107, dtype=np.float32)
-    ds = task.PatchDataset([a, b], [a, b], patch=4, stride=2)
+    ds = task_data.PatchDataset([a, b], [a, b], patch=4, stride=2)
     assert len(ds) == 4 + 2
     xs = [ds[i][0][0].tolist() for i in range(len(ds))]
     assert xs[0] == [0, 1, 2, 3] and xs[4] == [100, 101, 102, 103] and xs[5] == [102, 103, 104, 105]
@@ -150,7 +154,7 @@ def test_patches_never_cross_files():
 def test_streaming_output_does_not_depend_on_block_size(ckpt):
     from chipsr.io.checkpoint import load_checkpoint
 
-    res = task.SuperResolver(load_checkpoint(ckpt), overlap=256, windows_per_segment=2)
+    res = SuperResolver(load_checkpoint(ckpt), overlap=256, windows_per_segment=2)
     lr = _speechlike(2.0)[::4]
     whole = res.upsample_array(lr)
     blocks = [lr[i : i + 333, None] for i in range(0, len(lr), 333)]
@@ -158,7 +162,7 @@ def test_streaming_output_does_not_depend_on_block_size(ckpt):
     assert whole.shape == (len(lr) * 4,)
     np.testing.assert_array_equal(streamed, whole)
     # an untrained model (final conv ~ 0) is close to its spline input
-    assert float(snr_db(whole, task.spline_upsample(lr, 4))) > 20
+    assert float(snr_db(whole, task_data.spline_upsample(lr, 4))) > 20
 
 
 def test_upsample_cli_stereo_and_rate(tmp_path, ckpt):
@@ -176,7 +180,7 @@ def test_upsample_cli_stereo_and_rate(tmp_path, ckpt):
 def test_upsample_warns_when_the_input_rate_is_above_the_model_input(tmp_path, ckpt, caplog):
     inp, out = tmp_path / "mid.flac", tmp_path / "high.flac"
     sf.write(inp, _speechlike(1.0, rate=8000), 8000)
-    s = task.upsample(inp, out, ckpt)
+    s = api.upsample(inp, out, ckpt)
     assert "discards the band" in caplog.text
     assert sf.info(out).samplerate == RATE and abs(s["audio_seconds"] - 1.0) < 0.01
 
@@ -294,7 +298,7 @@ def test_evaluate_cli_reports_models_and_baselines(tmp_path, speech_dir, ckpt):
     assert report["settings"]["lowres"] == "decimate" and report["wins"]["tiny"]["files"] == 2
     # the spline row is the spline baseline recomputed by hand
     f = sorted(speech_dir.iterdir())[0]
-    x, y, _ = task.make_pair(sf.read(f, dtype="float32")[0], 4, "decimate")
+    x, y, _ = task_data.make_pair(sf.read(f, dtype="float32")[0], 4, "decimate")
     row = next(r for r in report["rows"] if r["method"] == "spline" and r["file"] == f.name)
     assert row["snr_db"] == pytest.approx(float(snr_db(x, y)), rel=1e-6)
     md = (tmp_path / "rep.md").read_text()
@@ -342,8 +346,8 @@ def test_export_drops_the_training_state_and_keeps_the_output(tmp_path, speech_d
     full, half = load_checkpoint(out), load_checkpoint(small)
     assert "train_state" not in half and half["normalization"] == full["normalization"] and len(half["history"]) == 1
     lr = _speechlike(1.0)[::4]
-    a = task.SuperResolver(full).upsample_array(lr)
-    b = task.SuperResolver(half).upsample_array(lr)
+    a = SuperResolver(full).upsample_array(lr)
+    b = SuperResolver(half).upsample_array(lr)
     assert float(snr_db(b, a)) > 50  # float16 weights change the output by < -50 dB
 
 
@@ -359,8 +363,8 @@ def test_shipped_example_model_beats_spline_on_the_demo_utterance(tmp_path):
     y = sf.read(root / "data" / "2989-138028-0000.flac", dtype="float32")[0]
     up = sf.read(out, dtype="float32")[0]
     n = min(len(y), len(up)) // 4 * 4
-    spline = task.spline_upsample(sf.read(root / "data" / "2989-138028-0000_4kHz.wav", dtype="float32")[0], 4)[:n]
-    model, base = task.score(up[:n], y[:n]), task.score(spline, y[:n])
+    spline = task_data.spline_upsample(sf.read(root / "data" / "2989-138028-0000_4kHz.wav", dtype="float32")[0], 4)[:n]
+    model, base = task_eval.score(up[:n], y[:n]), task_eval.score(spline, y[:n])
     assert model["snr_db"] > base["snr_db"] + 0.1 and model["lsd_log10"] < base["lsd_log10"] - 0.3
 
 
@@ -369,6 +373,6 @@ def test_ratio_6_model_with_a_fractional_low_rate(tmp_path):
     ckpt = _tiny_checkpoint(tmp_path / "r6.pt", ratio=6)
     inp, out = tmp_path / "in.wav", tmp_path / "out.wav"
     sf.write(inp, _speechlike(2.0, rate=8000), 8000)
-    s = task.upsample(inp, out, ckpt)
+    s = api.upsample(inp, out, ckpt)
     info = sf.info(out)
     assert info.samplerate == RATE and abs(info.frames - 2 * RATE) <= 6 and s["input_rate"] == 8000

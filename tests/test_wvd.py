@@ -1,4 +1,4 @@
-"""Learnable Wigner-Ville representation (chipsr.core.wvd) and its figures (chipsr.tasks.tfr):
+"""Learnable Wigner-Ville representation (chipsr.core.wvd) and its figures (chipsr.tasks.audio.tfr):
 an independent numpy spectrogram reference, chirp-rate selectivity, S-method concentration,
 gradcheck, shapes, errors, readout units, the loss, and the PNG writers."""
 
@@ -312,7 +312,7 @@ def test_lwvd_loss():
 
 
 def test_figures_write_png(tmp_path):
-    from chipsr.tasks.tfr import plot_tfr, tf_comparison_figure
+    from chipsr.tasks.audio.tfr import plot_tfr, tf_comparison_figure
 
     sr = 8000
     x = (0.3 * chirp(sr, 4000, 500, 4000) + 0.01 * torch.randn(4000, dtype=torch.float64)).numpy()

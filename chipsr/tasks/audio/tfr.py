@@ -1,13 +1,17 @@
-"""Pictures of the learnable Wigner-Ville time-frequency representation (:mod:`chipsr.core.wvd`).
+"""The audio task's figures: spectrograms and the learnable Wigner-Ville time-frequency
+representation (:mod:`chipsr.core.wvd`).
 
-Arrays in, PNG files out (written atomically with :func:`chipsr.io.atomic.atomic_output`); no
-audio file reading here: the caller loads and resamples. Figures are drawn with
+Arrays in, PNG files out (written atomically with :func:`chipsr.io.atomic.atomic_output`); files
+are read only by :func:`draw_tfr`, through :mod:`chipsr.io.audio`. Figures are drawn with
 ``matplotlib.figure.Figure`` on the Agg canvas (never pyplot, so no global state and no display).
 
+- :func:`draw_tfr` -- ``chipsr audio tfr``: read a file, draw :func:`plot_tfr` of one channel or
+  the mono mix.
 - :func:`plot_tfr` -- one signal's LWVD map beside the filters' 1-sigma ellipses in the
-  time-frequency plane (``chipsr audio tfr``).
+  time-frequency plane.
 - :func:`tf_comparison_figure` -- one row per signal (e.g. low-res / super-resolved / high-res),
   columns STFT log-power and LWVD map, shared colour scale per column (``chipsr audio evaluate``).
+- :func:`spectrogram_figure` -- stacked STFT spectrograms (``chipsr audio evaluate``).
 - :func:`tfr_db`, :func:`stft_db` -- the arrays these figures show.
 
 Levels are in dB re the power of a full-scale complex sinusoid (``10 log10(|C| + floor)``, see
@@ -25,7 +29,8 @@ import torch
 from chipsr.core.wvd import DEFAULT_FLOOR, LearnableWVD, log_magnitude
 from chipsr.io.atomic import atomic_output
 
-__all__ = ["DYNAMIC_RANGE_DB", "plot_tfr", "stft_db", "tf_comparison_figure", "tfr_db"]
+__all__ = ["DYNAMIC_RANGE_DB", "draw_tfr", "plot_tfr", "spectrogram_figure", "stft_db", "tf_comparison_figure",
+           "tfr_db"]
 
 #: Colour range of the maps, in dB below the figure's (or column's) maximum.
 DYNAMIC_RANGE_DB = 80.0
@@ -335,3 +340,45 @@ def tf_comparison_figure(
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
     return Path(path)
+
+
+def draw_tfr(input_path: str | os.PathLike, output: str | os.PathLike, *, n_filters: int,
+             channel: int | None) -> Path:
+    """Read an audio file and write :func:`plot_tfr` of channel ``channel`` (0-based; None = the mono
+    mix, channels averaged) at the file's own rate with ``n_filters`` filters.
+
+    Raises
+    ------
+    ChipsrInputError
+        Unreadable file (see :func:`chipsr.io.audio.read_audio`), or a channel the file lacks.
+    """
+    from chipsr.errors import ChipsrInputError
+    from chipsr.io.audio import read_audio
+
+    data, rate = read_audio(input_path)
+    if channel is not None and channel >= data.shape[1]:
+        raise ChipsrInputError(f"{input_path}: --channel {channel} but the file has {data.shape[1]} channel(s)")
+    x = data[:, channel] if channel is not None else data.mean(axis=1)
+    return plot_tfr(x, rate, output, n_filters=n_filters)
+
+
+def spectrogram_figure(signals: dict, rate: int, path: Path, title: str = "") -> Path:
+    """A PNG with one log-power spectrogram (n_fft 1024, hop 256, dB) per signal, stacked."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 2.2 * len(signals)), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(signals), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (name, sig) in zip(axes, signals.items()):
+        db = stft_db(np.asarray(sig, dtype=np.float32), 1024, 256)
+        ax.imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=db.max() - 90, vmax=db.max(),
+                  extent=(0, len(sig) / rate, 0, rate / 2000))
+        ax.set_ylabel("kHz")
+        ax.set_title(name, fontsize=9, loc="left")
+    axes[-1].set_xlabel("time (s)")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    return path
