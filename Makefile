@@ -1,7 +1,11 @@
 # Two entry points, each installing what it needs into .venv on first use:
 #   make example   run the workflow on the bundled real example (snakemake --cores 8)
 #   make test      run the test suite
-# torch is installed first at 2.13.0 (a local CPU build here) so pip never pulls CUDA wheels.
+# and the benchmarks (timings, not tests):
+#   make bench     every benchmarks/bench_*.py in a quick setting
+# torch is installed first, pinned to 2.13.0, so that installing chipsr's dependencies never replaces
+# it. pip takes it from wherever pip is configured to look: on this project's machines a local wheel
+# folder holds the CPU build (2.13.0+cpu); from PyPI on Linux it is the default (CUDA) build.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -22,8 +26,28 @@ example: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Each benchmark in a quick setting: 5 s to 2 min each on a 2-core CPU, about 4 min in all. Run a
+# script with its defaults (see its --help) for the full-size numbers quoted in the README. Data:
+# bench_coverage, bench_audio and bench_impute read the project's shared data folder beside the
+# repository (../shared/data); bench_denoise tiles the example's coverage (results/coverage, from
+# `make example`). A script that fails (e.g. its data are missing) is named at the end and the
+# others still run. Not run here: baseline_calibration.py and recipe_ablation.py (experiments that
+# rebuild tracks or train models; see their --help) and gpu_check.sh (for a machine with a GPU).
+BENCHMARKS := \
+	"bench_coverage.py --repeat 1 --scale 2" \
+	"bench_denoise.py --chroms chr22" \
+	"bench_models.py --steps 1 --threads 1" \
+	"bench_audio.py --minutes 0.25 --threads 1" \
+	"bench_wvd.py --repeats 3" \
+	"bench_impute.py --steps 2"
+
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_coverage.py
+	@failed=""; \
+	for cmd in $(BENCHMARKS); do \
+		echo "== python benchmarks/$$cmd"; \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/$$cmd || failed="$$failed $${cmd%% *}"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf results .snakemake
