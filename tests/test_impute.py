@@ -326,7 +326,10 @@ def test_train_and_evaluate_cli_on_a_csv(cli, tmp_path):
                                  "--arch", "conv", "--window", "16", "--depth", "1", "--width", "0.0625",
                                  "--epochs", "1", "--windows-per-epoch", "16", "--valid-fraction", "0.2"])
     assert r.exit_code == 0, r.output
-    assert model.exists() and (tmp_path / "m.pt.epochs.tsv").read_text().startswith("epoch\tstage")
+    header = (tmp_path / "m.pt.epochs.tsv").read_text().splitlines()[0].split("\t")
+    assert model.exists() and header[0] == "epoch" and "stage" in header and "valid_loss" in header
+    splits = json.loads((tmp_path / "m.pt.splits.json").read_text())
+    assert splits["train"]["steps"] == 240 and splits["valid"]["steps"] == 60 and splits["test"]["steps"] == 300
     res = tmp_path / "res.tsv"
     r = CliRunner().invoke(cli, ["impute", "evaluate", "--data", str(data), "--dataset", "csv", "-o", str(res),
                                  "--model", f"Conv={model}", "--rates", "0.1,0.3", "--seeds", "2", "--window", "16",

@@ -5,6 +5,7 @@ The command-line interface (:mod:`chipsr.cli`) only parses options and calls one
 - :mod:`chipsr.api.chipseq` — subsample, coverage, train, denoise, peaks, evaluate, report, info,
   export (the ChIP-seq commands; re-exported here, so ``api.train`` is ``api.chipseq.train``).
 - :mod:`chipsr.api.audio` — ``chipsr audio`` train, upsample, evaluate, tfr, export (settings dataclasses).
+- :mod:`chipsr.api.impute` — ``chipsr impute`` train, fill, evaluate (settings dataclasses).
 
 Example
 -------

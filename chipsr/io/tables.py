@@ -16,7 +16,7 @@ from pathlib import Path
 from chipsr.io.atomic import atomic_output
 
 
-def write_tsv(path: str | os.PathLike, rows, float_format: str | None = None) -> Path:
+def write_tsv(path: str | os.PathLike, rows, float_format: str | None = None, columns=None) -> Path:
     """Write ``rows`` as TSV (header row, no index, ``\\n`` line ends) atomically.
 
     Parameters
@@ -26,6 +26,8 @@ def write_tsv(path: str | os.PathLike, rows, float_format: str | None = None) ->
         Columns in the order of the frame (or of the first dict's keys).
     float_format : str or None
         ``%``-format for float cells (e.g. ``"%.5g"``); None = pandas' default (``repr``).
+    columns : sequence of str, optional
+        The columns of a list of dicts (so that no rows still give a header row).
 
     Returns
     -------
@@ -33,7 +35,7 @@ def write_tsv(path: str | os.PathLike, rows, float_format: str | None = None) ->
     """
     import pandas as pd
 
-    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=columns)
     path = Path(path)
     with atomic_output(path) as tmp:
         frame.to_csv(tmp, sep="\t", index=False, float_format=float_format, lineterminator="\n")

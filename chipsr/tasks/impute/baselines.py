@@ -8,7 +8,7 @@ name                      fills a missing value with
 ========================  ==========================================================================
 ``ZeroFill``              0 (in the units of the array given). The TFiLM paper's "Spline" row: its
                           spline was fitted on the zero-filled grid, so it returned the zero-filled
-                          input (DOMAIN.md section 3).
+                          input (TFiLM paper, appendix H).
 ``Mean``                  the feature's mean over the training data (``fit``), or over ``X``.
 ``LOCF``                  the last observation before it; leading gaps take the first observation
                           after them (NOCB).

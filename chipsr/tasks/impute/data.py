@@ -10,7 +10,9 @@ Layouts
   ``indicating_mask`` 1 = hidden on purpose (the entries that are scored).
 
 Sources: SAITS (Du et al. 2023) and BRITS for the Beijing protocol; Informer for the ETT split;
-the TFiLM paper (Birnbaum et al. 2019, appendix H) for Favorita; ``shared/data/imputation`` README.
+the TFiLM paper (Birnbaum et al. 2019, "Temporal FiLM: Capturing Long-Range Sequence Dependencies
+with Feature-Wise Modulations", doi:10.48550/arXiv.1909.06628, appendix H) for Favorita. Files are
+read through :mod:`chipsr.io.series`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from chipsr.errors import ChipsrInputError
+from chipsr.io.series import read_csv_cells, read_csv_chunks, read_csv_table
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,8 @@ BEIJING_VARS = ("PM2.5", "PM10", "SO2", "NO2", "CO", "O3", "TEMP", "PRES", "DEWP
 WIND_DEGREES = {d: 22.5 * i for i, d in enumerate(
     ["N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW"])}
 ETT_VARS = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")
-DATASETS = ("beijing", "ett", "csv", "favorita")
+#: the data sets :func:`load_splits` loads by name (Favorita is an array loader: :func:`load_favorita`)
+DATASETS = ("beijing", "ett", "csv")
 
 
 # ------------------------------------------------------------------------------------ loaders
@@ -52,7 +56,8 @@ def load_beijing(path: str | os.PathLike, wind: str = "drop") -> pd.DataFrame:
     Parameters
     ----------
     path : str or PathLike
-        The directory with the station files (``shared/data/imputation/beijing_air_quality``).
+        The directory with the station files (the UCI Machine Learning Repository data set "Beijing
+        Multi-Site Air Quality", unpacked).
     wind : {"drop", "sincos"}
         The categorical wind direction ``wd``: ``"drop"`` (default, the 132-feature benchmark)
         or ``"sincos"``: two more columns per station, ``<Station>.wd_sin`` / ``wd_cos``, the sine
@@ -80,7 +85,7 @@ def load_beijing(path: str | os.PathLike, wind: str = "drop") -> pd.DataFrame:
     frames, index = [], None
     for f in files:
         station = f.name[len("PRSA_Data_"):].split("_")[0]
-        df = pd.read_csv(f, na_values=["NA"], keep_default_na=False)
+        df = read_csv_table(f, na_values=["NA"], keep_default_na=False)
         need = ["year", "month", "day", "hour", *BEIJING_VARS, "wd"]
         missing = [c for c in need if c not in df.columns]
         if missing:
@@ -130,7 +135,7 @@ def load_ett(path: str | os.PathLike, name: str = "ETTh1") -> pd.DataFrame:
         p = next((c for c in cands if c.is_file()), cands[0])
     if not p.is_file():
         raise ChipsrInputError(f"{p}: ETT file does not exist")
-    df = pd.read_csv(p)
+    df = read_csv_table(p)
     missing = [c for c in ("date", *ETT_VARS) if c not in df.columns]
     if missing:
         raise ChipsrInputError(f"{p}: column {missing[0]!r} is missing")
@@ -167,18 +172,9 @@ def read_wide_csv(path: str | os.PathLike, return_raw: bool = False):
         entirely missing.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ChipsrInputError(f"{p}: file does not exist")
-    try:
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False, na_filter=False, index_col=0)
-    except pd.errors.EmptyDataError:
-        raise ChipsrInputError(f"{p}: file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise ChipsrInputError(f"{p}: not a readable CSV ({msg})") from None
+    raw, header = read_csv_cells(p)
     if raw.shape[1] == 0:
         raise ChipsrInputError(f"{p}: no series columns (need a time column and at least one series)")
-    header = _header_names(p)
     seen = set()
     for name in header:
         if name in seen:
@@ -208,14 +204,6 @@ def read_wide_csv(path: str | os.PathLike, return_raw: bool = False):
     if return_raw:
         return out, raw, [raw.index.name or "", *header]
     return out
-
-
-def _header_names(p: Path) -> list[str]:
-    """The series names of a CSV's header row (the time column left out)."""
-    import csv
-
-    with open(p, newline="") as fh:
-        return next(csv.reader(fh), [])[1:]
 
 
 def load_favorita(
@@ -268,13 +256,13 @@ def load_favorita(
     p = Path(train_csv)
     if not p.is_file():
         raise ChipsrInputError(f"{p}: Favorita train.csv does not exist")
-    head = pd.read_csv(p, nrows=0)
+    head = read_csv_table(p, nrows=0)
     for c in ("date", "item_nbr", "unit_sales"):
         if c not in head.columns:
             raise ChipsrInputError(f"{p}: column {c!r} is missing (expected Kaggle Favorita train.csv)")
     sums: list[pd.DataFrame] = []
-    for chunk in pd.read_csv(p, usecols=["date", "item_nbr", "unit_sales"], chunksize=chunksize,
-                             dtype={"item_nbr": np.int64, "unit_sales": np.float64}, parse_dates=["date"]):
+    for chunk in read_csv_chunks(p, chunksize, usecols=["date", "item_nbr", "unit_sales"],
+                                 dtype={"item_nbr": np.int64, "unit_sales": np.float64}, parse_dates=["date"]):
         g = chunk.groupby(["item_nbr", "date"], sort=False)["unit_sales"].agg(["sum", "count"])
         sums.append(g)
     agg = pd.concat(sums).groupby(level=[0, 1]).sum()
@@ -601,5 +589,5 @@ def load_splits(dataset: str, path: str | os.PathLike, wind: str = "drop", valid
         test = df
         name = Path(path).name
     else:
-        raise ChipsrInputError(f"unknown dataset {dataset!r}: expected one of beijing, ett, csv")
+        raise ChipsrInputError(f"unknown dataset {dataset!r}: expected one of {', '.join(DATASETS)}")
     return {"train": train, "valid": valid, "test": test, "name": name}

@@ -26,7 +26,6 @@ the mean.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -43,7 +42,6 @@ from chipsr.tasks.impute import data as D
 log = logging.getLogger(__name__)
 
 METRICS = ("mae", "rmse", "mre", "l2", "mae_orig", "rmse_orig", "mre_orig", "l2_orig")
-DEFAULT_BASELINES = ("ZeroFill", "Mean", "LOCF", "Linear", "CubicSpline")
 
 
 def setting_label(setting: str) -> str:
@@ -86,18 +84,22 @@ def _impute(method, Xh: np.ndarray, context: str, window: int) -> np.ndarray:
 def run(
     dataset: str,
     data_path: str | os.PathLike,
-    models: dict | None = None,
-    settings=("0.1", "0.2", "0.3", "block"),
-    seeds=(0, 1, 2),
-    window: int = 24,
-    contexts=("window", "series"),
-    baselines=DEFAULT_BASELINES,
-    block_len: int = 8,
-    block_rate: float = 0.1,
-    wind: str = "drop",
-    plot_feature: str | None = None,
+    models: dict | None,
+    *,
+    settings,
+    seeds,
+    window: int,
+    contexts,
+    baselines,
+    block_len: int,
+    block_rate: float,
+    wind: str,
+    plot_feature: str | None,
 ) -> dict:
     """Run the benchmark; returns a JSON-serialisable result dict (see :func:`write_results`).
+
+    Every setting is required here; the command's defaults live in
+    :class:`chipsr.api.impute.EvaluateSettings`.
 
     Parameters
     ----------
@@ -135,8 +137,6 @@ def run(
     ChipsrInputError
         Bad data, an unknown baseline, or a model whose features differ from the data's.
     """
-    from chipsr.tasks.impute.model import Imputer
-
     for c in contexts:
         if c not in ("window", "series"):
             raise ChipsrInputError(f"unknown context {c!r}: use window and/or series")
@@ -152,17 +152,7 @@ def run(
     X = np.array(test.to_numpy(float))  # a writable copy (pandas copy-on-write gives read-only views)
     columns = [str(c) for c in test.columns]
     scaler = D.Standardizer.fit(train.to_numpy(float))
-    methods: dict[str, object] = {}
-    for name in baselines:
-        methods[name] = B.BASELINES[name]().fit(train.to_numpy(float)[None])
-    for name, m in (models or {}).items():
-        imp = m if isinstance(m, Imputer) else Imputer.load(m)
-        if imp.n_features != X.shape[1]:
-            raise ChipsrInputError(f"{m}: model has {imp.n_features} features, {splits['name']} has {X.shape[1]}")
-        if imp.feature_names is not None and imp.feature_names != columns:
-            bad = next(c for c, d in zip(imp.feature_names, columns) if c != d)
-            raise ChipsrInputError(f"{m}: model feature {bad!r} differs from the data's columns")
-        methods[name] = imp
+    methods = _methods(baselines, models or {}, train.to_numpy(float), columns, splits["name"])
     skipped = []
     results: dict[tuple, list[dict]] = {}
     timings: dict[str, float] = {}
@@ -193,13 +183,7 @@ def run(
                     if example is None or (str(setting) == str(settings[0]) and seed == seeds[0]):
                         example = _example(example, X, Xh, ind, j, pf, name, context, pred, setting, seed)
             log.info("setting %s seed %s done", setting, seed)
-    rows = []
-    for (setting, name, context), per_seed in results.items():
-        for metric in METRICS:
-            vals = [r[metric] for r in per_seed]
-            rows.append({"setting": setting, "label": setting_label(setting), "method": name, "context": context,
-                         "metric": metric, "mean": float(np.mean(vals)), "std": float(np.std(vals)),
-                         "n_seeds": len(vals), "values": [float(v) for v in vals]})
+    rows = _summary_rows(results)
     protocol = {
         "dataset": splits["name"], "data_path": str(data_path), "test_steps": int(T), "features": len(columns),
         "train_steps": len(train), "window": window, "contexts": list(contexts),
@@ -209,6 +193,44 @@ def run(
         "methods": list(methods), "impute_seconds": {k: round(v, 3) for k, v in timings.items()},
     }
     return {"protocol": protocol, "rows": rows, "example": example, "skipped": skipped}
+
+
+def _methods(baselines, models: dict, train: np.ndarray, columns: list[str], data_name: str) -> dict:
+    """``{name: method}``: the baselines fitted on ``train`` (T, F), then the models (paths or
+    :class:`~chipsr.tasks.impute.model.Imputer`), checked to have the data's features in order.
+
+    Raises
+    ------
+    ChipsrInputError
+        A model with another number of features or another feature name.
+    """
+    from chipsr.tasks.impute.model import Imputer
+
+    methods: dict[str, object] = {}
+    for name in baselines:
+        methods[name] = B.BASELINES[name]().fit(train[None])
+    for name, m in models.items():
+        imp = m if isinstance(m, Imputer) else Imputer.load(m)
+        if imp.n_features != len(columns):
+            raise ChipsrInputError(f"{m}: model has {imp.n_features} features, {data_name} has {len(columns)}")
+        if imp.feature_names is not None and imp.feature_names != columns:
+            bad = next(c for c, d in zip(imp.feature_names, columns) if c != d)
+            raise ChipsrInputError(f"{m}: model feature {bad!r} differs from the data's columns")
+        methods[name] = imp
+    return methods
+
+
+def _summary_rows(results: dict) -> list[dict]:
+    """One row per (setting, method, context) x metric: mean and std (ddof 0) over seeds, and the
+    per-seed values."""
+    rows = []
+    for (setting, name, context), per_seed in results.items():
+        for metric in METRICS:
+            vals = [r[metric] for r in per_seed]
+            rows.append({"setting": setting, "label": setting_label(setting), "method": name, "context": context,
+                         "metric": metric, "mean": float(np.mean(vals)), "std": float(np.std(vals)),
+                         "n_seeds": len(vals), "values": [float(v) for v in vals]})
+    return rows
 
 
 def _example(example, X, Xh, ind, j, feature, name, context, pred, setting, seed, span: int = 168):
@@ -241,14 +263,15 @@ def _fmt(mean: float, std: float, metric: str) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def to_tsv(result: dict) -> str:
-    """Long format: setting, label, method, context, metric, mean, std, n_seeds, values."""
-    lines = ["setting\tlabel\tmethod\tcontext\tmetric\tmean\tstd\tn_seeds\tvalues"]
-    for r in result["rows"]:
-        vals = ",".join(f"{v:.6g}" for v in r["values"])
-        lines.append(f"{r['setting']}\t{r['label']}\t{r['method']}\t{r['context']}\t{r['metric']}\t"
-                     f"{r['mean']:.6g}\t{r['std']:.6g}\t{r['n_seeds']}\t{vals}")
-    return "\n".join(lines) + "\n"
+TSV_COLUMNS = ("setting", "label", "method", "context", "metric", "mean", "std", "n_seeds", "values")
+
+
+def tsv_rows(result: dict) -> list[dict]:
+    """Long format, one row per setting x method x context x metric: setting, label, method, context,
+    metric, mean, std (6 significant digits), n_seeds, values (the per-seed values, comma-separated)."""
+    return [{"setting": r["setting"], "label": r["label"], "method": r["method"], "context": r["context"],
+             "metric": r["metric"], "mean": f"{r['mean']:.6g}", "std": f"{r['std']:.6g}", "n_seeds": r["n_seeds"],
+             "values": ",".join(f"{v:.6g}" for v in r["values"])} for r in result["rows"]]
 
 
 _METRIC_TITLES = {
@@ -344,13 +367,13 @@ def output_paths(output: str | os.PathLike) -> dict:
 
 def write_results(result: dict, output: str | os.PathLike) -> dict:
     """Write TSV, JSON, Markdown and PNG beside each other (atomic each); returns their paths."""
+    from chipsr.io.tables import write_json, write_tsv
+
     paths = output_paths(output)
     for p in paths.values():
         check_output_path(p)
-    with atomic_output(paths["tsv"]) as tmp:
-        tmp.write_text(to_tsv(result))
-    with atomic_output(paths["json"]) as tmp:
-        tmp.write_text(json.dumps(result, indent=1, allow_nan=True))
+    write_tsv(paths["tsv"], tsv_rows(result), columns=TSV_COLUMNS)
+    write_json(paths["json"], result, trailing_newline=False)
     with atomic_output(paths["md"]) as tmp:
         tmp.write_text(to_markdown(result))
     plot_example(result, paths["png"])

@@ -9,7 +9,6 @@ model's imputations (7 significant digits). Nothing is written unless the whole 
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import time
@@ -19,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from chipsr.errors import ChipsrInputError
-from chipsr.io.atomic import atomic_output, check_output_path
+from chipsr.io.atomic import check_output_path
+from chipsr.io.series import write_csv_cells
 from chipsr.tasks.impute.data import read_wide_csv
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,8 @@ def check_columns(path: Path, columns: list[str], expected: list[str] | None, n_
     return [pos[c] for c in expected]
 
 
-def fill_csv(input: str | os.PathLike, output: str | os.PathLike, model: str | os.PathLike,
-             batch_size: int = 64, device: str | None = None) -> FillStats:
+def fill_csv(input: str | os.PathLike, output: str | os.PathLike, model: str | os.PathLike, *,
+             batch_size: int, device: str | None) -> FillStats:
     """Fill the missing cells of ``input`` with the imputer saved in ``model``; write ``output``.
 
     Parameters
@@ -81,7 +81,10 @@ def fill_csv(input: str | os.PathLike, output: str | os.PathLike, model: str | o
         A checkpoint of :meth:`chipsr.tasks.impute.model.Imputer.save` (``chipsr impute train``).
     batch_size : int
         Windows per forward pass.
-    device : str, optional
+    device : str or None
+        Torch device of the network (None = the CPU).
+
+    The command's defaults live in :class:`chipsr.api.impute.FillSettings`.
 
     Returns
     -------
@@ -118,10 +121,7 @@ def fill_csv(input: str | os.PathLike, output: str | os.PathLike, model: str | o
     for r, c in zip(rr, cc):
         cells[r, c] = f"{out[r, c]:.7g}"
     index = raw.index.to_numpy(dtype=object)
-    with atomic_output(output) as tmp, open(tmp, "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(np.column_stack([index, cells]).tolist())
+    write_csv_cells(output, header, np.column_stack([index, cells]).tolist())
     stats = FillStats(steps=len(df), series=len(columns), filled=int(miss_file.sum()),
                       seconds=time.perf_counter() - t0)
     log.info("filled %d of %d cells of %s in %.1f s", stats.filled, X.size, inp, stats.seconds)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -43,11 +43,11 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from chipsr.tasks.impute.baselines import linear_fill
+from chipsr.tasks.impute.config import ARCHS, ImputerConfig
 from chipsr.tasks.impute.data import Standardizer, as_3d
 
 log = logging.getLogger(__name__)
 
-ARCHS = ("tfilm", "conv", "dnn")
 
 
 class ImputationDNN(nn.Module):
@@ -235,82 +235,6 @@ class _TrainWindows(Dataset):
         x = make_inputs(seen[None, sl], None if lin is None else lin[None, sl], o.mask_channel)[0]
         y = np.where(hidden[sl], crop[sl], np.nan).T.astype(np.float32)
         return torch.from_numpy(x), torch.from_numpy(y)
-
-
-@dataclass
-class ImputerConfig:
-    """Settings of :class:`Imputer` (stored in its checkpoint).
-
-    Attributes
-    ----------
-    arch : {"tfilm", "conv", "dnn"}
-    n_steps : int
-        Window length L in steps.
-    mask_channel, linear_channel : bool
-        Input channels besides the zero-filled values (see the module docstring); the linear
-        channel also makes the output a correction of linear interpolation.
-    local_skip : bool
-        Add a zero-initialised full-resolution ``Conv1d(k F, F, 3)`` path (:class:`ImputationNet`).
-    depth, width, block_size, dropout, dilation, gamma_offset : U-Net settings (``block_size`` for TFiLM,
-        a multiple of ``2**(depth+1)``; None = one TFiLM block per bottleneck position).
-    hidden, n_layers : DNN settings.
-    mask_rate : (float, float)
-        Range of the MCAR rate (share of observed values hidden) drawn per training window.
-    block_prob : float
-        Probability that a training window hides contiguous blocks instead of points.
-    block_len : (int, int)
-        Range of block lengths in steps.
-    context : int
-        With probability 1/2 a training window's linear channel is computed over ``context``
-        extra steps on each side (as at inference on long series), else inside the window only.
-    loss : {"l1", "mse"}
-    epochs, batch_size, lr, patience, seed, windows_per_epoch, grad_clip
-        Training (Adam, early stopping on the validation loss; ``windows_per_epoch`` None = the
-        training steps / L).
-    finetune_epochs : int
-        After the main run, continue from its best weights for this many epochs at ``lr / 10``
-        (a single learning-rate drop; 0 = none).
-    """
-
-    arch: str = "tfilm"
-    n_steps: int = 24
-    mask_channel: bool = True
-    linear_channel: bool = True
-    local_skip: bool = True
-    depth: int = 2
-    width: float = 0.5
-    block_size: int | None = None
-    dropout: float = 0.1
-    dilation: int = 1
-    gamma_offset: float = 1.0
-    hidden: int = 2048
-    n_layers: int = 3
-    mask_rate: tuple = (0.05, 0.4)
-    block_prob: float = 0.3
-    block_len: tuple = (2, 16)
-    context: int = 24
-    loss: str = "l1"
-    epochs: int = 30
-    batch_size: int = 32
-    lr: float = 3e-4
-    patience: int | None = 6
-    finetune_epochs: int = 0
-    seed: int = 0
-    windows_per_epoch: int | None = None
-    grad_clip: float | None = 1.0
-
-    def __post_init__(self) -> None:
-        if self.arch not in ARCHS:
-            raise ValueError(f"arch must be one of {', '.join(ARCHS)}; got {self.arch!r}")
-        if self.n_steps < 2:
-            raise ValueError(f"n_steps must be >= 2; got {self.n_steps}")
-        lo, hi = self.mask_rate
-        if not 0 < lo <= hi < 1:
-            raise ValueError(f"mask_rate must be a range inside (0, 1); got {self.mask_rate}")
-        self.mask_rate = (float(lo), float(hi))
-        self.block_len = (int(self.block_len[0]), int(self.block_len[1]))
-        if self.loss not in ("l1", "mse"):
-            raise ValueError(f"loss must be 'l1' or 'mse'; got {self.loss!r}")
 
 
 class Imputer:
@@ -572,68 +496,6 @@ class Imputer:
         return f"Imputer(arch={c.arch!r}, n_steps={c.n_steps}, features={self.n_features})"
 
 
-def train_imputer(data_path, dataset: str, output, valid_fraction: float = 0.1, wind: str = "drop",
-                  device: str | None = None, progress: bool = True, **settings) -> dict:
-    """Load a data set, train an :class:`Imputer` and save it (``chipsr impute train``).
-
-    Writes the checkpoint ``output`` and ``<output>.epochs.tsv`` (one row per epoch; column
-    ``stage`` 2 for fine-tuning epochs), both atomically.
-
-    Parameters
-    ----------
-    data_path, dataset, valid_fraction, wind
-        As :func:`chipsr.tasks.impute.data.load_splits`.
-    output : path
-        The checkpoint.
-    device : str, optional
-    progress : bool
-    **settings
-        Fields of :class:`ImputerConfig`.
-
-    Returns
-    -------
-    dict
-        best_epoch, best_valid_loss, epochs, seconds, features, train_steps, valid_steps.
-
-    Raises
-    ------
-    ChipsrInputError
-        Bad data (named), or fewer training / validation steps than one window.
-    """
-    import time
-    from pathlib import Path
-
-    from chipsr.errors import ChipsrInputError
-    from chipsr.io.atomic import atomic_output, check_output_path
-    from chipsr.tasks.impute.data import load_splits
-
-    out = check_output_path(output)
-    tsv = check_output_path(Path(str(out) + ".epochs.tsv"))
-    splits = load_splits(dataset, data_path, wind=wind, valid_fraction=valid_fraction)
-    train, valid = splits["train"], splits["valid"]
-    L = int(settings.get("n_steps", ImputerConfig.n_steps))
-    for part, df in (("training", train), ("validation", valid)):
-        if len(df) < L:
-            raise ChipsrInputError(f"{data_path}: the {part} part has {len(df)} time steps, fewer than one "
-                                   f"window of {L} steps (use a smaller --window or more data)")
-        empty = [c for c in df.columns if df[c].isna().all()]
-        if empty and part == "training":
-            raise ChipsrInputError(f"{data_path}: column {empty[0]!r} is entirely missing in the {part} part")
-    t0 = time.perf_counter()
-    imp = Imputer(feature_names=list(train.columns), device=device, **settings)
-    imp.fit(train.to_numpy(float)[None], valid.to_numpy(float)[None], progress=progress)
-    imp.save(out)
-    cols = ["epoch", "stage", "train_loss", "valid_loss", "seconds", "samples_per_s"]
-    with atomic_output(tsv) as tmp:
-        lines = ["\t".join(cols)] + ["\t".join(f"{h.get(c, float('nan')):.6g}" if isinstance(h.get(c), float)
-                                              else str(h.get(c, "")) for c in cols) for h in imp.history]
-        tmp.write_text("\n".join(lines) + "\n")
-    best = min(imp.history, key=lambda h: h["valid_loss"])
-    return {"best_epoch": int(best["epoch"]), "best_valid_loss": float(best["valid_loss"]), "epochs": len(imp.history),
-            "seconds": time.perf_counter() - t0, "features": train.shape[1], "train_steps": len(train),
-            "valid_steps": len(valid)}
-
-
 def _plain(obj):
     """Tuples -> lists, numpy scalars -> Python numbers (for weights_only checkpoints)."""
     if isinstance(obj, dict):
@@ -656,5 +518,4 @@ __all__ = [
     "build_net",
     "make_inputs",
     "masked_loss",
-    "train_imputer",
 ]
