@@ -32,22 +32,22 @@ def setting(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
 
-def resolve_settings(cls: type, settings: Any | None, overrides: dict) -> Any:
-    """``settings`` (default ``cls()``) with the keyword ``overrides`` applied.
+def command_settings(cls: type, settings: Any | None, overrides: dict) -> Any:
+    """``settings`` (default ``cls()``) with the keyword ``overrides`` applied; when it has a
+    ``threads`` field, torch's CPU threads are set to it (the one place the audio and imputation
+    commands set them).
 
     Raises
     ------
     TypeError
         An override that is not a field of ``cls``.
     """
-    return replace(settings if settings is not None else cls(), **overrides)
+    s = replace(settings if settings is not None else cls(), **overrides)
+    if hasattr(s, "threads"):
+        import torch
 
-
-def set_threads(threads: int) -> None:
-    """Set torch's CPU threads (the one place the audio and imputation commands set them)."""
-    import torch
-
-    torch.set_num_threads(threads)
+        torch.set_num_threads(s.threads)
+    return s
 
 
 def named_paths(specs: Sequence[str | tuple[str, str]], option: str = "--model") -> list[tuple[str, str]]:
@@ -74,9 +74,10 @@ def named_paths(specs: Sequence[str | tuple[str, str]], option: str = "--model")
     return out
 
 
-_THREADS_HELP = ("CPU threads for torch. 1 is the measured-safe default: on small machines shared with other jobs, "
+#: help of the torch-threads and device settings (shared with :mod:`chipsr.api.impute`)
+THREADS_HELP = ("CPU threads for torch. 1 is the measured-safe default: on small machines shared with other jobs, "
                  "2 threads were erratic (up to 10x slower).")
-_DEVICE_HELP = "cpu, cuda, cuda:N, mps [default: CUDA if present, else MPS, else CPU]."
+DEVICE_HELP = "cpu, cuda, cuda:N, mps [default: CUDA if present, else MPS, else CPU]."
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,8 @@ class TrainSettings:
     patience: int = setting(5, "Early stopping: epochs without a better validation loss.")
     resume: bool = setting(False, "Continue the training state stored in -o.")
     seed: int = setting(0, "Random seed.")
-    device: str | None = setting(None, _DEVICE_HELP)
-    threads: int = setting(1, _THREADS_HELP)
+    device: str | None = setting(None, DEVICE_HELP)
+    threads: int = setting(1, THREADS_HELP)
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,8 @@ class UpsampleSettings:
 
     ratio: int | None = setting(None, "Check that the model upsamples by this ratio (error otherwise).")
     batch_size: int = setting(8, "Windows per forward pass.")
-    device: str | None = setting(None, _DEVICE_HELP)
-    threads: int = setting(1, _THREADS_HELP)
+    device: str | None = setting(None, DEVICE_HELP)
+    threads: int = setting(1, THREADS_HELP)
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,8 @@ class EvaluateSettings:
     lowres: str | None = setting(None, "Make the low-res input this way instead of as the models were trained "
                                        "(mismatch test).")
     seed: int = setting(0, "Random seed (the noise fill's phases).")
-    device: str | None = setting(None, _DEVICE_HELP)
-    threads: int = setting(1, _THREADS_HELP)
+    device: str | None = setting(None, DEVICE_HELP)
+    threads: int = setting(1, THREADS_HELP)
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,7 @@ def train(data: str | os.PathLike | Sequence[str | os.PathLike], output: str | o
     """
     from chipsr.tasks.audio.train import train as _train
 
-    s = resolve_settings(TrainSettings, settings, overrides)
-    set_threads(s.threads)
+    s = command_settings(TrainSettings, settings, overrides)
     options = {k: v for k, v in vars(s).items() if k != "threads"}
     options["tf_loss"] = None if s.tf_loss in (None, "none") else s.tf_loss
     sources = [data] if isinstance(data, (str, os.PathLike)) else list(data)
@@ -188,8 +188,7 @@ def upsample(input_path: str | os.PathLike, output: str | os.PathLike, model: st
     """
     from chipsr.tasks.audio.upsample import upsample as _upsample
 
-    s = resolve_settings(UpsampleSettings, settings, overrides)
-    set_threads(s.threads)
+    s = command_settings(UpsampleSettings, settings, overrides)
     return _upsample(input_path, output, model, device=s.device, batch_size=s.batch_size, ratio=s.ratio)
 
 
@@ -210,9 +209,8 @@ def evaluate(models: Sequence[str | tuple[str, str]], data: str | os.PathLike | 
     """
     from chipsr.tasks.audio.evaluate import evaluate as _evaluate
 
-    s = resolve_settings(EvaluateSettings, settings, overrides)
+    s = command_settings(EvaluateSettings, settings, overrides)
     named = named_paths(models)
-    set_threads(s.threads)
     sources = [data] if isinstance(data, (str, os.PathLike)) else list(data)
     return _evaluate(named, sources, prefix, device=s.device, max_files=s.max_files, figure_file=s.figure_file,
                      seed=s.seed, lowres=s.lowres)
@@ -224,7 +222,7 @@ def tfr(input_path: str | os.PathLike, output: str | os.PathLike, settings: TfrS
     :func:`chipsr.tasks.audio.tfr.draw_tfr`."""
     from chipsr.tasks.audio.tfr import draw_tfr
 
-    s = resolve_settings(TfrSettings, settings, overrides)
+    s = command_settings(TfrSettings, settings, overrides)
     return draw_tfr(input_path, output, n_filters=s.filters, channel=s.channel)
 
 

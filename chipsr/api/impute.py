@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from chipsr.api.audio import DEVICE_HELP, THREADS_HELP, named_paths, resolve_settings, set_threads, setting
+from chipsr.api.audio import DEVICE_HELP, THREADS_HELP, command_settings, named_paths, setting
 from chipsr.errors import ChipsrInputError
 from chipsr.tasks.impute.config import ImputerConfig as _C
 
@@ -120,8 +120,7 @@ def train(data_path: str | os.PathLike, dataset: str, output: str | os.PathLike,
     """
     from chipsr.tasks.impute.train import train_imputer
 
-    s = resolve_settings(TrainSettings, settings, overrides)
-    set_threads(s.threads)
+    s = command_settings(TrainSettings, settings, overrides)
     model = {k: v for k, v in vars(s).items() if k not in ("window", "valid_fraction", "wind", "device", "threads")}
     return train_imputer(data_path, dataset, output, valid_fraction=s.valid_fraction, wind=s.wind, device=s.device,
                          progress=progress, n_steps=s.window, **model)
@@ -139,8 +138,7 @@ def fill(input_csv: str | os.PathLike, output: str | os.PathLike, model: str | o
     """
     from chipsr.tasks.impute.fill import fill_csv
 
-    s = resolve_settings(FillSettings, settings, overrides)
-    set_threads(s.threads)
+    s = command_settings(FillSettings, settings, overrides)
     return fill_csv(input_csv, output, model, batch_size=s.batch_size, device=s.device)
 
 
@@ -163,13 +161,12 @@ def evaluate(data_path: str | os.PathLike, dataset: str, output: str | os.PathLi
     from chipsr.io.atomic import check_output_path
     from chipsr.tasks.impute.evaluate import output_paths, run, write_results
 
-    s = resolve_settings(EvaluateSettings, settings, overrides)
+    s = command_settings(EvaluateSettings, settings, overrides)
     bad = [v for v in s.rates if not 0 < float(v) < 1]
     if bad:
         raise ChipsrInputError(f"--rates: each rate must be in (0, 1) (a share of the observed values); "
                                f"got {float(bad[0]):g}")
     models = dict(named_paths(s.models))
-    set_threads(s.threads)
     for p in output_paths(output).values():
         check_output_path(p)
     result = run(dataset, data_path, models=models, settings=[str(float(v)) for v in s.rates] + ["block"] * s.blocks,
