@@ -28,9 +28,8 @@ test: $(STAMP)
 
 # Each benchmark in a quick setting: 5 s to 2 min each on a 2-core CPU, about 4 min in all. Run a
 # script with its defaults (see its --help) for the full-size numbers quoted in the README. Data:
-# bench_coverage, bench_audio and bench_impute read the project's shared data folder beside the
-# repository (../shared/data); bench_denoise tiles the example's coverage (results/coverage, from
-# `make example`). A script that fails (e.g. its data are missing) is named at the end and the
+# bench_coverage, bench_audio and bench_impute read data kept outside this repository (their --help
+# says where); bench_denoise tiles the example's coverage (results/coverage, from `make example`). A script that fails (e.g. its data are missing) is named at the end and the
 # others still run. Not run here: baseline_calibration.py and recipe_ablation.py (experiments that
 # rebuild tracks or train models; see their --help) and gpu_check.sh (for a machine with a GPU).
 BENCHMARKS := \
