@@ -7,11 +7,11 @@ Subpackages, top to bottom; dependencies flow one way, ``cli -> api -> tasks -> 
 
 - :mod:`chipsr.cli` -- the thin ``click`` layer behind the ``chipsr`` command.
 - :mod:`chipsr.api` -- the public Python API, one module per task, one function per command.
-- :mod:`chipsr.tasks` -- what chipsr is for: :mod:`~chipsr.tasks.chipseq` (subsample, coverage,
-  train, denoise, peaks, evaluate, report), :mod:`~chipsr.tasks.audio` (super-resolution),
-  :mod:`~chipsr.tasks.impute` (imputation) and :mod:`~chipsr.tasks.tfr` (time-frequency figures).
+- :mod:`chipsr.tasks` -- what chipsr is for, one package per task: :mod:`~chipsr.tasks.chipseq`
+  (subsample, coverage, train, denoise, peaks, evaluate, report), :mod:`~chipsr.tasks.audio`
+  (super-resolution and time-frequency figures) and :mod:`~chipsr.tasks.impute` (imputation).
   Task packages never import each other.
-- :mod:`chipsr.io` -- the only code that touches file formats (reads, tracks, genome, peaks, audio,
+- :mod:`chipsr.io` -- file formats (reads, tracks, genome, peaks, audio, series, tables,
   checkpoints, atomic output).
 - :mod:`chipsr.core` -- task-agnostic layers, models, training, tiled inference and metrics
   (tensors in, tensors out; never opens files).
