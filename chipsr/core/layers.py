@@ -13,6 +13,17 @@ Contents
   TFiLM appendix B).
 - :class:`DownBlock`, :class:`UpBlock` -- the down-sampling and up-sampling blocks of the U-Nets
   (TFiLM paper Section 3.2 / Appendix B; audio SR paper Section 3.2).
+
+References
+----------
+- TFiLM paper: S. Birnbaum, V. Kuleshov, Z. Enam, P. W. Koh, S. Ermon, "Temporal FiLM: Capturing
+  Long-Range Sequence Dependencies with Feature-Wise Modulations", NeurIPS 2019, arXiv:1909.06628
+  (doi:10.48550/arXiv.1909.06628). Section and algorithm numbers are those of its earlier version,
+  "Time Series Super Resolution with Temporal Adaptive Batch Normalization"; appendix letters are those
+  of the NeurIPS supplement (B: model details, C: bidirectional RNN).
+- Audio SR paper: V. Kuleshov, S. Z. Enam, S. Ermon, "Audio Super-Resolution Using Neural Nets", ICLR
+  2017 workshop track, arXiv:1708.00853 (doi:10.48550/arXiv.1708.00853).
+- Reference code: the authors' TensorFlow implementation, GitHub ``kuleshov/audio-super-res``.
 """
 
 from __future__ import annotations
@@ -67,8 +78,8 @@ class TFiLM(nn.Module):
     ``beta`` lie in (-1, 1) unless ``bidirectional=True``. A unidirectional LSTM makes ``gamma_b``,
     ``beta_b`` depend on blocks ``0..b`` only (causal over blocks).
 
-    Sources: TFiLM paper (000) Algorithm 1 and Section 3.1; max pooling of each block before the
-    LSTM from its appendix (002) B, "Max Pooling"; the bidirectional LSTM ablation from appendix C.
+    Sources: TFiLM paper Algorithm 1 and Section 3.1; max pooling of each block before the
+    LSTM from its appendix B, "Max Pooling"; the bidirectional LSTM ablation from appendix C.
 
     Parameters
     ----------
@@ -230,7 +241,7 @@ class SubPixel1d(nn.Module):
     uses channel ``i * C + c`` instead; since this layer always follows a convolution the two
     orders differ only by a fixed permutation of that convolution's filters.)
 
-    Source: audio SR paper (003) Section 3.2 "Subpixel shuffling layer"; TFiLM appendix (002) B.
+    Source: audio SR paper Section 3.2 "Subpixel shuffling layer"; TFiLM paper appendix B.
 
     Parameters
     ----------
@@ -282,7 +293,8 @@ class DownBlock(nn.Module):
 
         Conv1d(stride 2, 'same' padding) -> Dropout -> activation -> modulation
 
-    ``downsample="pool"`` (TFiLM network, reference code; DOMAIN.md section 2)::
+    ``downsample="pool"`` (TFiLM network of the reference code: dilation-2 convolutions, max-pool
+    down-sampling)::
 
         Conv1d(stride 1, dilation, 'same' padding) -> MaxPool1d(2, 2) -> Dropout -> activation
         -> modulation
@@ -368,8 +380,8 @@ class UpBlock(nn.Module):
 
     The convolution maps ``(N, C_in, L)`` to ``(N, 2 * out_channels, L)``, the sub-pixel shuffle
     to ``(N, out_channels, 2 L)``, and the skip tensor (the matching down block's output) is
-    stacked after it. Sources: audio SR paper (003) Section 3.2; TFiLM paper Section 3.2 and
-    appendix (002) B ("Skip Connections", "Subpixel Shuffling"). The modulation (TFiLM) sits
+    stacked after it. Sources: audio SR paper Section 3.2; TFiLM paper Section 3.2 and
+    appendix B ("Skip Connections", "Subpixel Shuffling"). The modulation (TFiLM) sits
     after the shuffle and before the concatenation, as in the reference code.
 
     Parameters

@@ -5,7 +5,7 @@ float64 on the inputs' device, and return a Python ``float`` for a full reductio
 ``torch.Tensor`` when a per-row / per-example result is asked for (``dim=...``,
 ``reduction="none"``, :func:`snr_db`). Nothing here reads files, logs or prints.
 
-Conventions, with their sources (details in ``shared/design/DOMAIN.md``):
+Conventions, with their sources (full citations below and in the README's References):
 
 * ChIP-seq tracks (TFiLM paper, Birnbaum et al. 2019, Section 4.2; Coda, Koh et al. 2017;
   AtacWorks, Lal et al. 2021): :func:`pearson_r`, :func:`spearman_r`, :func:`mse`, all
@@ -19,6 +19,14 @@ Conventions, with their sources (details in ``shared/design/DOMAIN.md``):
 * Imputation (PyPOTS / SAITS / BRITS conventions): :func:`masked_mae`, :func:`masked_mse`,
   :func:`masked_rmse`, :func:`masked_mre` on the artificially hidden entries; and
   :func:`l2_distance`, the TFiLM paper's "L2 distance" (Appendix H, Table 10).
+
+References: the TFiLM paper (Birnbaum et al., NeurIPS 2019, arXiv:1909.06628); Koh, Pierson &
+Kundaje 2017 (Bioinformatics, doi:10.1093/bioinformatics/btx243); Lal et al., "Deep learning-based
+enhancement of epigenomics data with AtacWorks", Nature Communications 12:1507, 2021
+(doi:10.1038/s41467-021-21765-5); Kuleshov, Enam & Ermon, "Audio Super-Resolution Using Neural Nets",
+2017 (arXiv:1708.00853; reference code GitHub ``kuleshov/audio-super-res``); Du, Côté & Liu, "SAITS:
+Self-Attention-based Imputation for Time Series", 2023 (doi:10.1016/j.eswa.2023.119619); Cao et al.,
+"BRITS: Bidirectional Recurrent Imputation for Time Series", NeurIPS 2018 (arXiv:1805.10572).
 """
 
 from __future__ import annotations

@@ -26,6 +26,15 @@ layer needs a whole number of blocks, so they work on lengths that are multiples
 ``model.padded_length(L)`` (the next multiple) inside ``forward`` and the output is cropped back to
 ``L``; the residual, if any, is added after the crop. For windows of 1000 bins with ``n_blocks=2``:
 depth 2 pads to 1008, depth 3 and 4 pad to 1024.
+
+References
+----------
+The TFiLM paper, the audio SR paper and the reference code are those of :mod:`chipsr.core.layers`.
+Koh et al. 2017: P. W. Koh, E. Pierson, A. Kundaje, "Denoising genome-wide histone ChIP-seq with
+convolutional neural networks", Bioinformatics 33(14):i225-i233, doi:10.1093/bioinformatics/btx243
+(public code: GitHub ``kundajelab/coda``). Li et al. 2015: K. Li, Z. Huang, Y. Xu, C.-H. Lee,
+"DNN-based speech bandwidth expansion and its application to adding high-frequency missing features
+for automatic speech recognition of narrowband speech", Interspeech 2015.
 """
 
 from __future__ import annotations
@@ -78,7 +87,7 @@ def unet_schedule(depth: int, width: float = 1.0) -> list[tuple[int, int]]:
 
     Block k has ``max(1, round(min(2**(6+k), 512) * width))`` filters of length
     ``max(2**(7-k) + 1, 9)`` (audio SR paper Section 3.2, TFiLM appendix B; the papers print the
-    min/max swapped, the reference code and DOMAIN.md use these). For depth 4 and width 1:
+    min/max swapped; the reference code uses these). For depth 4 and width 1:
     filters 128, 256, 512, 512 and bottleneck 512; lengths 65, 33, 17, 9 and bottleneck 9.
 
     Parameters
@@ -247,8 +256,9 @@ class _UNet1d(nn.Module):
 class TFiLMUNet(_UNet1d):
     """TFiLM U-Net: the time-series super-resolution network of the TFiLM paper.
 
-    Architecture (TFiLM paper Section 3.2 and Figure 1; appendix B; reference code as described in
-    DOMAIN.md section 2), with ``k = 1..K`` (``K = depth``) and the schedule of
+    Architecture (TFiLM paper Section 3.2 and Figure 1; appendix B; the reference code: dilation-2
+    convolutions, max-pool down-sampling, a TFiLM layer after every down block, the bottleneck and
+    every up block), with ``k = 1..K`` (``K = depth``) and the schedule of
     :func:`unet_schedule` (``nf_k = min(2**(6+k), 512) * width`` filters of length
     ``max(2**(7-k)+1, 9)``; the bottleneck is entry ``K+1``):
 
@@ -273,7 +283,7 @@ class TFiLMUNet(_UNet1d):
     Parameter counts (1 channel in and out, depth 4, width 1, n_blocks 32): **91,854,082** with
     ``affine=True`` (default; each LSTM has 2C hidden units: 35,442,688 LSTM parameters) and
     **68,234,498** with ``affine=False`` (LSTMs of C units, 11,823,104 parameters: the reference's
-    design, ~68M in DOMAIN.md; Keras LSTMs have one bias vector where torch has two, so the
+    design, ~68M; Keras LSTMs have one bias vector where torch has two, so the
     reference has 13,312 fewer). The convolutions alone are the 56,411,394 of :class:`AudioUNet`.
     ChIP-seq sizes (3 marks in, 1 out, n_blocks 2, affine): depth 3 width 1/8: 996,354;
     depth 3 width 1/16: 251,266; depth 3 width 1/4: 3,968,002.
@@ -445,7 +455,7 @@ class ConvUNet(_UNet1d):
 class AudioUNet(_UNet1d):
     """AudioUNet: the audio super-resolution network of Kuleshov, Enam and Ermon (2017).
 
-    Audio SR paper (003) Section 3.2 and Figure 1, as in the reference code (DOMAIN.md section 2):
+    Audio SR paper Section 3.2 and Figure 1, as in the reference code:
 
     - down block k = 1..K: Conv1d(nf_k, stride 2, 'same') -> LeakyReLU(0.2)
     - bottleneck: Conv1d(nf_{K+1}, stride 2) -> Dropout(0.5) -> LeakyReLU(0.2)
@@ -458,7 +468,7 @@ class AudioUNet(_UNet1d):
 
     Parameter count at paper size (1 channel, depth 4, width 1): **56,411,394**
     (down 8,448 + 1,081,600 + 2,228,736 + 2,359,808; bottleneck 2,359,808; up 4,719,616 +
-    17,826,816 + 17,302,016 + 8,519,936; final 4,610). DOMAIN.md: ~56M.
+    17,826,816 + 17,302,016 + 8,519,936; final 4,610); the reference design has ~56M.
 
     Parameters
     ----------
@@ -516,7 +526,7 @@ class CodaCNN(nn.Module):
     Inside the track (at least ``(window - 1)/2 + (width - 1)/2`` bins from either end) the result
     equals the original's; nearer the ends the missing context is zero padding (inputs to the
     first convolution and hidden activations of the second). TFiLM paper Section 4.2, Table 2
-    ("CNN"); DOMAIN.md section 1.
+    ("CNN"); Koh et al. 2017 and its public code.
 
     Parameters
     ----------
@@ -617,7 +627,7 @@ class LinearFilter(nn.Module):
 
     ``y[n, o, l] = b[o] + sum_{c, j} w[o, c, j] * x[n, c, l + j - (width - 1)/2]`` (zero padding
     at the ends). The learned counterpart of smoothing and of per-bin multi-mark least squares
-    (``width=1``); a baseline for ChIP-seq denoising (DOMAIN.md section 1).
+    (``width=1``); a baseline for ChIP-seq denoising (README, "Results on the example").
 
     Parameters
     ----------
@@ -659,7 +669,7 @@ class LinearFilter(nn.Module):
 class DNNBaseline(nn.Module):
     """Dense spectral network for bandwidth extension, after Li et al. (2015).
 
-    The audio SR papers' "DNN" baseline (audio SR paper 003 Section 4; TFiLM paper Section 4.1):
+    The audio SR papers' "DNN" baseline (audio SR paper Section 4; TFiLM paper Section 4.1):
     spectral features through 3 dense hidden layers of 2048 ReLU units. Here, on an input that is
     already on the high-rate grid (e.g. the output of
     :class:`~chipsr.core.baselines.SplineUpsampler`), for each channel:

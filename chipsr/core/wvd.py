@@ -1,8 +1,9 @@
 """Learnable smoothed Wigner-Ville time-frequency representation (torch only; tensors in, tensors out).
 
 Balestriero, Glotin & Baraniuk, "Interpretable and Learnable Super-Resolution Time-Frequency
-Representation" (MSML 2021; ``shared/papers/004_*.txt``, slide "Universal Learnable
-Time-Frequency Representation"): the Wigner-Ville distribution ``WV_x(t, w)`` is smoothed by one
+Representation" (Proceedings of the 2nd Mathematical and Scientific Machine Learning Conference,
+MSML 2021, PMLR 145:118-152; the authors' slide "Universal Learnable Time-Frequency
+Representation"): the Wigner-Ville distribution ``WV_x(t, w)`` is smoothed by one
 learnable 2-D Gaussian kernel ``Phi_k`` per output filter ``k``::
 
     C_x(t, k) = sum over (tau, nu) of WV_x(tau, nu) Phi_k(t - tau, mu_k - nu)

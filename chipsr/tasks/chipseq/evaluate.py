@@ -6,7 +6,8 @@ Every track is read from its bigWig **at bin resolution** (:func:`read_binned`):
 being the mean of the per-bp values over its bases (bases without a bigWig interval count as 0).
 This is the averaging that ``chipsr coverage`` writes (Coda's 25-bp bins, Koh et al. 2017).
 
-Metrics, with their sources (``shared/design/DOMAIN.md`` section 1):
+Metrics, with their sources (full citations in the README's References; AtacWorks: Lal et al.,
+Nature Communications 12:1507, 2021, doi:10.1038/s41467-021-21765-5):
 
 * Pearson r between each track and the truth over all evaluated bins: the metric of the TFiLM
   paper (Birnbaum et al. 2019, Section 4.2, Table 2) and of Coda (Koh et al. 2017);
@@ -19,8 +20,8 @@ Metrics, with their sources (``shared/design/DOMAIN.md`` section 1):
 Peaks are either given (``peaks=`` BED: bins overlapping a peak are "inside") or called from the
 truth by :data:`PEAK_RULE` (see :func:`call_peaks`). A Gaussian-smoothed copy of the noisy input,
 its width chosen on a separate validation region, is added as the "smoothed input" row: the
-baseline every denoiser must beat (DOMAIN.md section 1: smoothing alone lifts r from 0.65 to 0.83
-on MOLM-13 H3K27ac).
+baseline every denoiser must beat (smoothing alone lifts r from 0.639 to 0.816 on the example's
+MOLM-13 H3K27ac: README, "Results on the example").
 
 Outputs of :func:`evaluate` (all written atomically; none is left behind on error):
 ``PREFIX.tsv`` (one row per track x chromosome (+ ``all``) x subset), ``PREFIX.json`` (the same

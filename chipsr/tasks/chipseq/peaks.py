@@ -5,7 +5,7 @@ Calling: MACS3's own track callers, through its Python API: ``bdgpeakcall``'s
 regions above ``cutoff`` linked through regions above ``low_cutoff``), MACS3 >= 3.0.4. Nothing of
 the caller is re-implemented here. The track is handed to MACS3 chromosome by chromosome as a run
 list with **explicit zeros** (MACS3 stores only each interval's end, so a gap in a bedGraph would take
-the next interval's value and merge two peaks: ``DOMAIN.md`` section 5, "Peaks on a track"). One
+the next interval's value and merge two peaks; checked with MACS3 3.0.4, and tested here). One
 chromosome is held at a time.
 
 The cutoff is a track value. By default it is ``fold`` x the track's genome-wide mean over its
