@@ -29,9 +29,11 @@ test: $(STAMP)
 # Each benchmark in a quick setting: 5 s to 2 min each on a 2-core CPU, about 4 min in all. Run a
 # script with its defaults (see its --help) for the full-size numbers quoted in the README. Data:
 # bench_coverage, bench_audio and bench_impute read data kept outside this repository (their --help
-# says where); bench_denoise tiles the example's coverage (results/coverage, from `make example`). A script that fails (e.g. its data are missing) is named at the end and the
-# others still run. Not run here: baseline_calibration.py and recipe_ablation.py (experiments that
-# rebuild tracks or train models; see their --help) and gpu_check.sh (for a machine with a GPU).
+# says where); bench_denoise tiles the example's coverage (results/coverage, from `make example`).
+# A script that fails (e.g. its data are missing) is named at the end and the others still run; so
+# is a benchmarks/bench_*.py that has no quick setting in BENCHMARKS yet. Not run here:
+# baseline_calibration.py and recipe_ablation.py (experiments that rebuild tracks or train models;
+# see their --help) and gpu_check.sh (for a machine with a GPU).
 BENCHMARKS := \
 	"bench_coverage.py --repeat 1 --scale 2" \
 	"bench_denoise.py --chroms chr22" \
@@ -45,6 +47,10 @@ bench: $(STAMP)
 	for cmd in $(BENCHMARKS); do \
 		echo "== python benchmarks/$$cmd"; \
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/$$cmd || failed="$$failed $${cmd%% *}"; \
+	done; \
+	for f in benchmarks/bench_*.py; do \
+		name=$$(basename $$f); \
+		echo '$(BENCHMARKS)' | grep -q "$$name " || { echo "== $$f: no quick setting in the Makefile's BENCHMARKS, not run"; failed="$$failed $$name"; }; \
 	done; \
 	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed"; exit 1; fi
 
