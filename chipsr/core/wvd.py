@@ -288,7 +288,7 @@ class LearnableWVD(nn.Module):
 
     The S-method pseudo-WVD of the analytic signal, smoothed by ``n_filters`` learnable 2-D
     Gaussian kernels (see the module docstring for every step and unit). Source: Balestriero,
-    Glotin & Baraniuk 2021 (``004_*.txt``), ``K_x(t, f) = int WV_x(tau, w) Phi_f(t - tau, w)``.
+    Glotin & Baraniuk 2021 (MSML 2021, PMLR 145:118-152), ``K_x(t, f) = int WV_x(tau, w) Phi_f(t - tau, w)``.
 
     Exactly 4 learnable parameters per filter, each unconstrained and mapped to a valid value:
 
