@@ -37,16 +37,19 @@ def read_sizes(path: Path) -> dict[str, int]:
     return sizes
 
 
-def build_tracks(workdir: Path, sizes: dict[str, int], coverage: Path) -> list[Path]:
-    from chipsr.tasks.chipseq.evaluate import read_binned
+def build_tracks(workdir: Path, sizes: dict[str, int], coverage: Path,
+                 names: list[str] | None = None) -> list[Path]:
+    """Tile the example's chr22 coverage ``coverage/NAME.bw`` (16-51 Mb) over ``sizes`` at 25 bp;
+    NAME defaults to the low-depth tracks of MARKS. Returns the new bigWigs ``workdir/NAME.bw``."""
+    from chipsr.io.tracks import read_binned
 
     paths = []
-    for mark in MARKS:
-        src = coverage / f"{mark}.lowdepth.bw"
+    for name in names or [f"{m}.lowdepth" for m in MARKS]:
+        src = coverage / f"{name}.bw"
         if not src.exists():
             sys.exit(f"{src} missing: run `make example` first")
         tile = read_binned(src, "chr22", BIN, 16_000_000, 51_000_000)
-        out = workdir / f"{mark}.lowdepth.bw"
+        out = workdir / f"{name}.bw"
         with pyBigWig.open(str(out), "w") as bw:
             bw.addHeader(list(sizes.items()))
             for chrom, size in sizes.items():

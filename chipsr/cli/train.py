@@ -75,6 +75,9 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
                    "peak rule calibrated on the validation region, used by `chipsr peaks --model`.")
 @click.option("--peak-type", type=click.Choice(["narrow", "broad"]), default="narrow", show_default=True,
               help="The target mark's peaks for --target-peaks (broad: H3K27me3, H3K36me3, H3K4me1, ...).")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Processes reading training crops from the memory-mapped bins (0: the training process); "
+                   "worth it on a GPU. The crops do not depend on it.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run from OUTPUT.inprogress (the same options; changed ones are refused).")
 @nan_as_zero_option

@@ -71,26 +71,16 @@ class Scaling:
     @classmethod
     def fit(cls, transform: str, x: np.ndarray, y: np.ndarray, names: list[str], target_name: str,
             input_transform: str = "scaled") -> Scaling:
-        """Fit on training bins: x (k, n), y (n,).
+        """Fit on training bins: x (k, n), y (n,) (:class:`ScalingSums` over one chunk).
 
         Raises
         ------
         ChipsrInputError
             An unknown transform, or a mark or target that is all zeros in the training region.
         """
-        if transform not in TRANSFORMS:
-            raise ChipsrInputError(f"--transform {transform!r}: expected one of {', '.join(TRANSFORMS)}")
-        if input_transform not in INPUT_TRANSFORMS:
-            raise ChipsrInputError(
-                f"--input-transform {input_transform!r}: expected one of {', '.join(INPUT_TRANSFORMS)}")
-        fx = (np.maximum(x, 0) if input_transform == "log1p" else cls._f(transform, x)).mean(axis=1)
-        fy = float(cls._f(transform, y).mean())
-        for name, m in zip(names, fx):
-            if not m > 0:
-                raise ChipsrInputError(f"mark {name} is all zeros in the training region")
-        if not fy > 0:
-            raise ChipsrInputError(f"target {target_name} is all zeros in the training region")
-        return cls(transform, [float(v) for v in fx], fy, input_transform)
+        sums = ScalingSums(transform, input_transform, len(names))
+        sums.add(x, np.reshape(y, (1, -1)))
+        return sums.scaling(names, target_name)
 
     def inputs(self, x: np.ndarray) -> np.ndarray:
         """(k, n) raw bins -> model inputs (k, n), float32."""
@@ -113,8 +103,132 @@ class Scaling:
         return np.maximum(v, 0).astype(np.float32)
 
 
+class ScalingSums:
+    """Running sums that fit a :class:`Scaling` chunk by chunk, so the training bins of a whole
+    genome never have to sit in memory at once (issue 15). Sums are kept in float64.
+
+    Parameters
+    ----------
+    transform : {"none", "arcsinh", "log1p"}
+    input_transform : {"scaled", "log1p"}
+    n_channels : int
+        Input channels k.
+
+    Raises
+    ------
+    ChipsrInputError
+        An unknown transform.
+    """
+
+    def __init__(self, transform: str, input_transform: str, n_channels: int):
+        if transform not in TRANSFORMS:
+            raise ChipsrInputError(f"--transform {transform!r}: expected one of {', '.join(TRANSFORMS)}")
+        if input_transform not in INPUT_TRANSFORMS:
+            raise ChipsrInputError(
+                f"--input-transform {input_transform!r}: expected one of {', '.join(INPUT_TRANSFORMS)}")
+        self.transform, self.input_transform = transform, input_transform
+        self.x_sum, self.x_count = np.zeros(n_channels), 0
+        self.y_sum, self.y_count = 0.0, 0
+
+    def add(self, x: np.ndarray, y: np.ndarray, clean: np.ndarray | None = None) -> None:
+        """Add one chunk: x (k, n) or (D, k, n) depth sets (each set's bins count), y (1, n);
+        ``clean`` (n,) bool selects the bins that count (not blacklisted), all when None."""
+        x = x.reshape(-1, x.shape[-2], x.shape[-1])
+        if clean is not None:
+            x, y = x[..., clean], y[..., clean]
+        fx = np.maximum(x, 0) if self.input_transform == "log1p" else Scaling._f(self.transform, x)
+        self.x_sum += fx.sum(axis=(0, 2), dtype=np.float64)
+        self.x_count += fx.shape[0] * fx.shape[2]
+        self.y_sum += float(Scaling._f(self.transform, y).sum(dtype=np.float64))
+        self.y_count += y.shape[-1]
+
+    def scaling(self, names: list[str], target_name: str) -> Scaling:
+        """The fitted :class:`Scaling`.
+
+        Raises
+        ------
+        ChipsrInputError
+            A mark (named in ``names``) or the target is all zeros over the bins added.
+        """
+        fx = self.x_sum / max(self.x_count, 1)
+        fy = self.y_sum / max(self.y_count, 1)
+        for name, m in zip(names, fx):
+            if not m > 0:
+                raise ChipsrInputError(f"mark {name} is all zeros in the training region")
+        if not fy > 0:
+            raise ChipsrInputError(f"target {target_name} is all zeros in the training region")
+        return Scaling(self.transform, [float(v) for v in fx], float(fy), self.input_transform)
+
+
+def true_runs(mask: np.ndarray) -> np.ndarray:
+    """Maximal runs of True in a 1-D bool array, as an (m, 2) int64 array of [start, end) indices."""
+    edges = np.diff(np.concatenate(([False], np.asarray(mask, dtype=bool), [False])).view(np.int8))
+    return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)], axis=1).astype(np.int64)
+
+
+def usable_runs(nonzero: np.ndarray, blacklisted: np.ndarray, window: int) -> np.ndarray:
+    """The usable window starts of one region, as runs: a window [s, s + window) is usable when it
+    touches no blacklisted bin and holds some non-zero bin.
+
+    Parameters
+    ----------
+    nonzero, blacklisted : ndarray of bool, shape (n,)
+        Bins where some track is non-zero; bins that touch a blacklisted region.
+    window : int
+        Window length in bins.
+
+    Returns
+    -------
+    ndarray of int64, shape (m, 2)
+        Sorted, disjoint [start, end) runs of usable start bins. Memory is O(n) bytes for the masks
+        and O(runs) otherwise, so a chromosome at 1-bp bins (249M bins) fits.
+    """
+    n = len(nonzero)
+    if n < window:
+        return np.zeros((0, 2), dtype=np.int64)
+    zero = true_runs(~np.asarray(nonzero, dtype=bool))
+    zero = zero[zero[:, 1] - zero[:, 0] >= window]
+    bad = [np.stack([zero[:, 0], zero[:, 1] - window + 1], axis=1)]  # windows inside a zero run
+    black = true_runs(blacklisted)
+    bad.append(np.stack([np.maximum(black[:, 0] - window + 1, 0), black[:, 1]], axis=1))
+    bad = np.concatenate(bad)
+    bad = bad[np.argsort(bad[:, 0], kind="stable")]
+    runs, cursor, last = [], 0, n - window + 1  # complement of the union of bad runs in [0, last)
+    for a, b in bad:
+        if a > cursor:
+            runs.append((cursor, min(a, last)))
+        cursor = max(cursor, b)
+        if cursor >= last:
+            break
+    if cursor < last:
+        runs.append((cursor, last))
+    out = np.array([r for r in runs if r[1] > r[0]], dtype=np.int64)
+    return out.reshape(-1, 2)
+
+
+def runs_to_starts(runs: np.ndarray) -> np.ndarray:
+    """Expand (m, 2) [start, end) runs into every start they hold (int64)."""
+    runs = np.asarray(runs, dtype=np.int64).reshape(-1, 2)
+    lengths = runs[:, 1] - runs[:, 0]
+    if not lengths.sum():
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(runs[:, 0] - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(lengths.sum(), dtype=np.int64) + offsets
+
+
+def starts_to_runs(starts: np.ndarray) -> np.ndarray:
+    """Sorted unique start bins -> (m, 2) [start, end) runs (the inverse of :func:`runs_to_starts`)."""
+    starts = np.asarray(starts, dtype=np.int64)
+    if not len(starts):
+        return np.zeros((0, 2), dtype=np.int64)
+    breaks = np.flatnonzero(np.diff(starts) != 1) + 1
+    first = np.concatenate([[0], breaks])
+    last = np.concatenate([breaks, [len(starts)]]) - 1
+    return np.stack([starts[first], starts[last] + 1], axis=1)
+
+
 def usable_starts(x: np.ndarray, y: np.ndarray, blacklisted: np.ndarray, window: int) -> np.ndarray:
-    """Start bins of the usable windows of one region.
+    """Start bins of the usable windows of one region (:func:`usable_runs`, expanded).
 
     Parameters
     ----------
@@ -133,17 +247,18 @@ def usable_starts(x: np.ndarray, y: np.ndarray, blacklisted: np.ndarray, window:
         Every s in [0, n - window] such that bins [s, s + window) hold no blacklisted bin and some
         non-zero value in some track.
     """
+    return runs_to_starts(usable_runs(nonzero_bins(x, y), blacklisted, window))
+
+
+def nonzero_bins(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(n,) bool: bins where some input (of any depth set, (k, n) or (D, k, n)) or the target (1, n)
+    is non-zero."""
     n = x.shape[-1]
-    if n < window:
-        return np.zeros(0, dtype=np.int64)
-    x = x.reshape(-1, n)  # depth sets (D, k, n): a bin counts when any set has signal
-    nonzero = (np.any(x != 0, axis=0) | np.any(y != 0, axis=0)).astype(np.int64)
-    black = blacklisted.astype(np.int64)
-    cz = np.concatenate([[0], np.cumsum(nonzero)])
-    cb = np.concatenate([[0], np.cumsum(black)])
-    s = np.arange(n - window + 1)
-    ok = (cb[s + window] - cb[s] == 0) & (cz[s + window] - cz[s] > 0)
-    return s[ok]
+    return np.any(np.asarray(x).reshape(-1, n) != 0, axis=0) | np.any(np.asarray(y) != 0, axis=0)
+
+
+def _identity(a: np.ndarray) -> np.ndarray:
+    return a
 
 
 class RandomCrops:
@@ -151,14 +266,17 @@ class RandomCrops:
 
     Parameters
     ----------
-    xs : list of ndarray, each (k, n_i) or (D, k, n_i), float32
-        Model inputs (already scaled) of each training region; with a leading axis of D depth
-        sets (issue 12: the same marks subsampled to several depths), every crop draws its
-        input set uniformly at random (seeded; a separate stream, so D = 1 draws the same crops).
-    ys : list of ndarray, each (1, n_i), float32
-        Model targets of each region.
+    xs : list of array-likes, each (k, n_i) or (D, k, n_i)
+        Inputs of each training region: numpy arrays or memory-mapped
+        :class:`chipsr.io.arrays.LazyArray` (issue 15: a genome's bins stay on disk and each crop
+        reads only its window). With a leading axis of D depth sets (issue 12: the same marks
+        subsampled to several depths), every crop draws its input set uniformly at random (seeded;
+        a separate stream, so D = 1 draws the same crops).
+    ys : list of array-likes, each (1, n_i)
+        Targets of each region.
     starts : list of ndarray of int
-        Usable window starts of each region (:func:`usable_starts`).
+        Usable window starts of each region: every start (:func:`usable_starts`) or, compactly,
+        (m, 2) [start, end) runs of them (:func:`usable_runs`); both draw the same crops.
     window : int
         Crop length L in bins.
     n_per_epoch : int
@@ -171,6 +289,9 @@ class RandomCrops:
         Share of crops centred on peak bins (see the module docstring).
     peak_quantile : float in (0, 1)
         Target quantile that defines peak bins.
+    inputs, target : callable or None
+        Applied to each crop's x (k, L) and y (1, L) when it is read (e.g. :meth:`Scaling.inputs`,
+        :meth:`Scaling.target`), so the stored bins can stay in their raw units; identity if None.
 
     Items are ``(x, y)`` float32 tensors of shapes (k, L) and (1, L).
 
@@ -181,33 +302,31 @@ class RandomCrops:
     """
 
     def __init__(self, xs, ys, starts, window: int, n_per_epoch: int, seed: int = 0, reverse: bool = True,
-                 peak_fraction: float = 0.0, peak_quantile: float = 0.99):
+                 peak_fraction: float = 0.0, peak_quantile: float = 0.99, inputs=None, target=None):
         if not 0 <= peak_fraction <= 1:
             raise ChipsrInputError(f"--peak-fraction must be in [0, 1]; got {peak_fraction}")
         self.xs, self.ys, self.window = xs, ys, window
+        self.inputs, self.target = inputs or _identity, target or _identity
         self.n, self.seed, self.reverse, self.peak_fraction = n_per_epoch, seed, reverse, peak_fraction
-        # flat index of usable starts over all regions: (region, start)
-        self.starts = [np.asarray(s, dtype=np.int64) for s in starts]
-        counts = np.array([len(s) for s in self.starts])
+        self.runs = [np.asarray(st, dtype=np.int64).reshape(-1, 2) if np.ndim(st) == 2 else starts_to_runs(st)
+                     for st in starts]
+        # flat index of usable starts over all regions, then over each region's runs
+        self.run_offsets = [np.concatenate([[0], np.cumsum(r[:, 1] - r[:, 0])]) for r in self.runs]
+        counts = np.array([o[-1] for o in self.run_offsets])
         if counts.sum() == 0:
             raise ChipsrInputError("no usable training window (all blacklisted or empty)")
         self.offsets = np.concatenate([[0], np.cumsum(counts)])
-        self.usable = []
-        for y, st in zip(ys, self.starts):
-            mask = np.zeros(y.shape[1] + 1, dtype=bool)
-            mask[st] = True
-            self.usable.append(mask)
-        # peak bins: centres whose clamped window start is usable
         peak_region, peak_centres = [], []
         if peak_fraction > 0:
             usable_vals = np.concatenate([self._usable_bins_values(i) for i in range(len(ys))])
             cutoff = float(np.quantile(usable_vals, peak_quantile)) if len(usable_vals) else np.inf
-            for i, (y, s) in enumerate(zip(ys, self.starts)):
-                if not len(s):
+            del usable_vals
+            for i, y in enumerate(ys):
+                if not len(self.runs[i]):
                     continue
-                centres = np.flatnonzero(y[0] >= cutoff)
+                centres = np.flatnonzero(np.asarray(y[0]) >= cutoff)
                 st = np.clip(centres - window // 2, 0, y.shape[1] - window)
-                keep = self.usable[i][st]
+                keep = self.is_usable(i, st)
                 peak_region.append(np.full(keep.sum(), i))
                 peak_centres.append(centres[keep])
             self.peak_cutoff = cutoff
@@ -215,14 +334,36 @@ class RandomCrops:
         self.peak_centre = np.concatenate(peak_centres) if peak_centres else np.zeros(0, dtype=np.int64)
         self.set_epoch(0)
 
+    def is_usable(self, region: int, starts: np.ndarray) -> np.ndarray:
+        """Whether each start bin of ``region`` begins a usable window (bool, like ``starts``)."""
+        return self.usable_in(self.runs[region], starts)
+
+    @staticmethod
+    def usable_in(runs: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Whether each of ``starts`` lies in one of the (m, 2) [start, end) ``runs``."""
+        j = np.searchsorted(runs[:, 0], starts, side="right") - 1
+        return (j >= 0) & (starts < runs[np.maximum(j, 0), 1])
+
     def _usable_bins_values(self, i: int) -> np.ndarray:
-        s = self.starts[i]
-        if not len(s):
+        """Target values of the bins covered by some usable window of region i."""
+        covered = self.runs[i].copy()
+        if not len(covered):
             return np.zeros(0, dtype=np.float32)
-        covered = np.zeros(self.ys[i].shape[1] + 1, dtype=np.int64)
-        np.add.at(covered, s, 1)
-        np.add.at(covered, s + self.window, -1)
-        return self.ys[i][0][np.cumsum(covered)[:-1] > 0]
+        covered[:, 1] += self.window - 1  # starts [a, b) cover bins [a, b - 1 + window)
+        edges = np.zeros(self.ys[i].shape[1] + 1, dtype=np.int32)
+        np.add.at(edges, covered[:, 0], 1)
+        np.add.at(edges, covered[:, 1], -1)
+        return np.asarray(self.ys[i][0])[np.cumsum(edges[:-1], dtype=np.int32) > 0]
+
+    def _start_of(self, region: np.ndarray, flat: np.ndarray) -> np.ndarray:
+        """The ``flat - offsets[region]``-th usable start of each region."""
+        start = np.zeros(len(flat), dtype=np.int64)
+        for r in np.unique(region):
+            pick = region == r
+            f = flat[pick] - self.offsets[r]
+            j = np.searchsorted(self.run_offsets[r], f, side="right") - 1
+            start[pick] = self.runs[r][j, 0] + f - self.run_offsets[r][j]
+        return start
 
     def set_epoch(self, epoch: int) -> None:
         """Draw this epoch's crops (seeded by (seed, epoch))."""
@@ -230,7 +371,7 @@ class RandomCrops:
         n_peak = int(round(self.n * self.peak_fraction)) if len(self.peak_centre) else 0
         flat = rng.integers(0, self.offsets[-1], size=self.n - n_peak)
         region = np.searchsorted(self.offsets, flat, side="right") - 1
-        start = np.array([self.starts[r][f - self.offsets[r]] for r, f in zip(region, flat)], dtype=np.int64)
+        start = self._start_of(region, flat)
         if n_peak:
             pick = rng.integers(0, len(self.peak_centre), size=n_peak)
             jitter = rng.integers(-(self.window // 4), self.window // 4 + 1, size=n_peak)
@@ -238,7 +379,7 @@ class RandomCrops:
             lengths = np.array([self.ys[r].shape[1] for r in p_region])
             centred = np.clip(self.peak_centre[pick] - self.window // 2, 0, lengths - self.window)
             p_start = np.clip(centred + jitter, 0, lengths - self.window)
-            ok = np.array([self.usable[r][st] for r, st in zip(p_region, p_start)], dtype=bool)
+            ok = np.array([self.is_usable(r, np.array([st]))[0] for r, st in zip(p_region, p_start)], dtype=bool)
             p_start = np.where(ok, p_start, centred)  # a jitter onto the blacklist falls back to the centre
             region = np.concatenate([region, p_region])
             start = np.concatenate([start, p_start])
@@ -256,8 +397,125 @@ class RandomCrops:
 
         r, s, flip, d = self.crops[i]
         xr = self.xs[r]
-        x = (xr[d] if xr.ndim == 3 else xr)[:, s : s + self.window]
-        y = self.ys[r][:, s : s + self.window]
+        x = self.inputs(np.asarray((xr[d] if xr.ndim == 3 else xr)[:, s : s + self.window]))
+        y = self.target(np.asarray(self.ys[r][:, s : s + self.window]))
         if flip:
             x, y = x[:, ::-1], y[:, ::-1]
-        return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y))
+        return (torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)),
+                torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)))
+
+
+class TiledWindows:
+    """A map-style dataset of fixed windows (validation): item i is window ``items[i]``.
+
+    Parameters
+    ----------
+    xs, ys : lists of array-likes
+        As in :class:`RandomCrops`: (k, n_i) or (D, k, n_i) inputs and (1, n_i) targets per region.
+    items : sequence of (region, depth set, start bin)
+        The windows, in order.
+    window : int
+        Window length L in bins.
+    inputs, target : callable or None
+        Applied to each window when read (identity if None).
+
+    Items are ``(x, y)`` float32 tensors of shapes (k, L) and (1, L).
+    """
+
+    def __init__(self, xs, ys, items, window: int, inputs=None, target=None):
+        self.xs, self.ys, self.items, self.window = xs, ys, list(items), window
+        self.inputs, self.target = inputs or _identity, target or _identity
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def arrays(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Window i as float32 numpy arrays x (k, L), y (1, L), transformed."""
+        r, d, s = self.items[i]
+        xr = self.xs[r]
+        x = (xr[d] if xr.ndim == 3 else xr)[:, s : s + self.window]
+        return (np.asarray(self.inputs(np.asarray(x)), dtype=np.float32),
+                np.asarray(self.target(np.asarray(self.ys[r][:, s : s + self.window])), dtype=np.float32))
+
+    def stack(self, index) -> tuple[np.ndarray, np.ndarray]:
+        """Windows ``index`` (a range or sequence) stacked: x (N, k, L), y (N, 1, L)."""
+        pairs = [self.arrays(i) for i in index]
+        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+    def __getitem__(self, i: int):
+        import torch
+
+        x, y = self.arrays(i)
+        return torch.from_numpy(x), torch.from_numpy(y)
+
+
+@dataclass
+class CachedRegion:
+    """One region's bins in an :class:`chipsr.io.arrays.ArrayStore`.
+
+    Attributes
+    ----------
+    x : LazyArray, shape (D, k, n)
+        Inputs (D depth sets of k channels) over the region's n bins, in the units the loader gave
+        (fold enrichment over each track's genome-wide mean).
+    y : LazyArray, shape (1, n)
+        Target.
+    runs : ndarray of int64, shape (m, 2)
+        Usable window starts (:func:`usable_runs`).
+    """
+
+    x: object
+    y: object
+    runs: np.ndarray
+
+
+def cache_regions(store, tag: str, lengths: list[int], load_chunk, window: int, sums: ScalingSums | None = None,
+                  chunk_bins: int = 4_000_000) -> list[CachedRegion]:
+    """Write regions' bins to memory-mapped arrays chunk by chunk (issue 15: streaming training
+    data), find their usable windows, and optionally add their non-blacklisted bins to ``sums``.
+
+    Peak memory is one chunk of every track plus two bool masks per region (n bytes each), not
+    the regions' bins: a genome at 25-bp bins (124M bins per track) trains within a few GiB.
+
+    Parameters
+    ----------
+    store : chipsr.io.arrays.ArrayStore
+        Where the arrays go (``<tag><i>.x.npy``, ``<tag><i>.y.npy``).
+    tag : str
+        Array name prefix (e.g. "train", "valid").
+    lengths : list of int
+        Bins of each region.
+    load_chunk : callable
+        ``load_chunk(i, a, b) -> (x, y, blacklisted)`` for bins [a, b) of region i: x (D, k, m)
+        float32, y (1, m) float32, blacklisted (m,) bool.
+    window : int
+        Window length in bins (for the usable starts).
+    sums : ScalingSums or None
+        Accumulates the scaling fit over the non-blacklisted bins.
+    chunk_bins : int
+        Bins read per chunk.
+
+    Returns
+    -------
+    list of CachedRegion
+    """
+    out = []
+    for i, n in enumerate(lengths):
+        nonzero, black = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        x_map = y_map = None
+        for a in range(0, n, chunk_bins):
+            b = min(n, a + chunk_bins)
+            x, y, bl = load_chunk(i, a, b)
+            if x_map is None:
+                x_map = store.create(f"{tag}{i}.x", (x.shape[0], x.shape[1], n))
+                y_map = store.create(f"{tag}{i}.y", (1, n))
+            x_map[..., a:b], y_map[:, a:b] = x, y
+            nonzero[a:b], black[a:b] = nonzero_bins(x, y), bl
+            if sums is not None:
+                sums.add(x, y, ~bl)
+        x_map.flush()
+        y_map.flush()
+        del x_map, y_map
+        out.append(CachedRegion(store.open(f"{tag}{i}.x"), store.open(f"{tag}{i}.y"),
+                                usable_runs(nonzero, black, window)))
+    return out

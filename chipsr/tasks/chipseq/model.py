@@ -27,7 +27,16 @@ from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import same_file
 from chipsr.io.genome import Region, overlaps_intervals
 from chipsr.io.tracks import BigWigFile, read_binned
-from chipsr.tasks.chipseq.data import TRANSFORMS, RandomCrops, Scaling, usable_starts  # noqa: F401 (re-exported)
+from chipsr.tasks.chipseq.data import (  # noqa: F401 (some re-exported)
+    TRANSFORMS,
+    RandomCrops,
+    Scaling,
+    ScalingSums,
+    TiledWindows,
+    cache_regions,
+    runs_to_starts,
+    usable_starts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +234,7 @@ def regions_overlap(a: list[Region], b: list[Region], sizes) -> tuple[Region, Re
 # ---------------------------------------------------------------------------------- models
 
 
-def least_squares_filter(model, x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, chunk: int = 256) -> None:
+def least_squares_filter(model, x, y: np.ndarray | None = None, ridge: float = 1e-3, chunk: int = 256) -> None:
     """Set a :class:`~chipsr.core.models.LinearFilter` to the (ridge) least-squares solution.
 
     The multi-mark linear filter is a linear model, so its MSE optimum has a closed form: with
@@ -236,9 +245,11 @@ def least_squares_filter(model, x: np.ndarray, y: np.ndarray, ridge: float = 1e-
     ----------
     model : LinearFilter
         Its ``conv`` (k inputs, 1 output, odd width) receives the weights and bias.
-    x : ndarray, shape (N, k, L)
-        Model inputs (already transformed/scaled).
-    y : ndarray, shape (N, 1, L)
+    x : ndarray, shape (N, k, L), or a dataset of windows
+        Model inputs (already transformed/scaled); or, with ``y`` None, an object with ``len`` and
+        ``stack(indices) -> (x (n, k, L), y (n, 1, L))`` (:class:`chipsr.tasks.chipseq.data.TiledWindows`),
+        read a chunk at a time.
+    y : ndarray, shape (N, 1, L), or None
         Targets.
     ridge : float
         L2 penalty relative to the mean diagonal of X'X.
@@ -252,11 +263,12 @@ def least_squares_filter(model, x: np.ndarray, y: np.ndarray, ridge: float = 1e-
     xtx = np.zeros((n_feat, n_feat))
     xty = np.zeros(n_feat)
     for i in range(0, len(x), chunk):
-        xb = np.pad(x[i : i + chunk].astype(np.float64), ((0, 0), (0, 0), (half, half)))
+        xi, yi = (x[i : i + chunk], y[i : i + chunk]) if y is not None else x.stack(range(i, min(i + chunk, len(x))))
+        xb = np.pad(xi.astype(np.float64), ((0, 0), (0, 0), (half, half)))
         lagged = np.lib.stride_tricks.sliding_window_view(xb, width, axis=2)  # (n, k, L, width)
         feats = lagged.transpose(0, 2, 1, 3).reshape(-1, k * width)
         feats = np.concatenate([feats, np.ones((len(feats), 1))], axis=1)
-        target = y[i : i + chunk, 0].astype(np.float64).reshape(-1)
+        target = yi[:, 0].astype(np.float64).reshape(-1)
         xtx += feats.T @ feats
         xty += feats.T @ target
     xtx[np.diag_indices(n_feat - 1)] += ridge * np.trace(xtx) / n_feat
@@ -335,6 +347,8 @@ def train(
     backbone: str = "pool",
     resume: bool = False,
     references: dict | None = None,
+    chunk_bins: int = 4_000_000,
+    workers: int = 0,
 ) -> dict:
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
     and ``splits.json`` beside it.
@@ -413,6 +427,13 @@ def train(
         applies to the model's denoised tracks of new samples.
     peak_type : {"narrow", "broad"}
         The target mark's peaks (MACS3 ``bdgpeakcall`` or ``bdgbroadcall``).
+    chunk_bins : int
+        Bins read from the bigWigs at a time. The training and validation regions' bins are
+        streamed (issue 15) into memory-mapped arrays in ``OUTPUT.cache/`` (removed when training
+        ends; a killed run's is replaced by the next run), so memory does not grow with the
+        regions: a genome at 25-bp bins trains within 3 GiB.
+    workers : int
+        ``DataLoader`` worker processes reading the crops (:class:`chipsr.core.train.TrainConfig`).
 
     Returns
     -------
@@ -481,141 +502,147 @@ def train(
     log.info("units: fold enrichment over each track's genome-wide mean; %d depth set(s), mean per bin of %s: %s",
              len(sets), ", ".join(marks), "; ".join(", ".join(f"{v:.4g}" for v in m[:len(marks)]) for m in set_means))
 
-    def load_region(region):
-        """Fold-enrichment bins of one region: x (D, channels, n), y (1, n), blacklisted (n,)."""
+    def load_chunk(region, a=0, b=None):
+        """Fold-enrichment bins [a, b) of one region: x (D, channels, m), y (1, m), blacklisted (m,)."""
         start, end = region_bins(region, sizes, bin_size)
-        x = np.stack([load_bins(ps, region.chrom, bin_size, start, end) / np.asarray(m, np.float32)[:, None]
+        lo, hi = start + a * bin_size, end if b is None else min(end, start + b * bin_size)
+        x = np.stack([load_bins(ps, region.chrom, bin_size, lo, hi) / np.asarray(m, np.float32)[:, None]
                       for ps, m in zip(set_paths, set_means)])
-        y = load_bins([target], region.chrom, bin_size, start, end) / np.float32(target_mean)
-        if x.shape[-1] < window:
-            raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
-        edges = start + np.arange(x.shape[-1] + 1, dtype=np.int64) * bin_size
+        y = load_bins([target], region.chrom, bin_size, lo, hi) / np.float32(target_mean)
+        edges = lo + np.arange(x.shape[-1] + 1, dtype=np.int64) * bin_size
         bl = blacklist.get(region.chrom) if blacklist else None
         black = overlaps_intervals(edges[:-1], edges[1:], bl) if bl is not None else np.zeros(x.shape[-1], bool)
         return x, y, black
 
-    xs, ys, starts, clean = [], [], [], []
-    for region in train_regions:
-        x, y, black = load_region(region)
-        xs.append(x)
-        ys.append(y)
-        starts.append(usable_starts(x, y, black, window))
-        clean.append(~black)
-    n_usable = sum(len(st) for st in starts)
-    if n_usable == 0:
-        raise ChipsrInputError(f"no usable windows in {', '.join(map(str, train_regions))}")
-    scaling = Scaling.fit(transform, np.concatenate([x[d][:, c] for x, c in zip(xs, clean) for d in range(len(x))],
-                                                    axis=1),
-                          np.concatenate([y[0, c] for y, c in zip(ys, clean)]), channels, target_name,
-                          input_transform=input_transform)
-    xs = [np.stack([scaling.inputs(xd) for xd in x]) if len(sets) > 1 else scaling.inputs(x[0]) for x in xs]
-    ys = [scaling.target(y) for y in ys]
-    crops = RandomCrops(xs, ys, starts, window, samples_per_epoch, seed=seed, reverse=reverse,
-                        peak_fraction=peak_fraction)
-    # validation windows (tiled) rotate over the depth sets, window i from set i mod D: every depth is
-    # scored, and validation costs what it costs with one set
-    x_va, y_va, drop_va = [], [], 0
-    for region in valid_regions:
-        x, y, black = load_region(region)
-        ok = set(usable_starts(x, y, black, window).tolist())
-        for o in range(0, x.shape[-1] - window + 1, window):
-            if o not in ok:
-                drop_va += 1
-                continue
-            x_va.append(x[len(x_va) % len(sets), :, o : o + window])
-            y_va.append(y[:, o : o + window])
-    if not x_va:
-        raise ChipsrInputError(f"no usable windows in {', '.join(map(str, valid_regions))}")
-    x_va, y_va = np.stack(x_va), np.stack(y_va)
-    log.info("%d usable training window starts, %d random crops per epoch%s%s%s; %d validation windows "
-             "(%d left out)", n_usable, samples_per_epoch, ", reversed at p=0.5" if reverse else "",
-             f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "",
-             f", each from one of {len(sets)} depth sets" if len(sets) > 1 else "", len(x_va), drop_va)
-    va = (torch.from_numpy(np.stack([scaling.inputs(w) for w in x_va])), torch.from_numpy(scaling.target(y_va)))
-    residual_channel = None
-    if residual_mark is not None:
-        if residual_mark not in marks:
-            raise ChipsrInputError(f"--residual-mark {residual_mark!r} is not one of the marks: {', '.join(marks)}")
-        residual_channel = list(marks).index(residual_mark)
-    torch.manual_seed(seed)
-    model = build_chipseq_model(arch, len(channels), window, blocks, width, depth, dropout, residual_channel,
-                                gamma_offset, affine=affine, bidirectional=bidirectional, backbone=backbone)
-    if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2;
-        # with depth sets, window i from set i mod D: every depth, at the cost of one set)
-        tiled = [(r, s) for r, st in enumerate(starts) for s in st[st % (window // 2 or 1) == 0]]
-        views = [[x] if x.ndim == 2 else list(x) for x in xs]
-        least_squares_filter(model, np.stack([views[r][i % len(views[r])][:, s : s + window]
-                                              for i, (r, s) in enumerate(tiled)]),
-                             np.stack([ys[r][:, s : s + window] for r, s in tiled]))
-    splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
-              "test": [str(r) for r in test_regions]}
-    # what a resumed run must share with the interrupted one (anything else would train another model)
-    settings = {"marks": list(marks), "references": list(references), "target": target_name,
-                "track_means": set_means, "target_mean": target_mean, "bin_size": bin_size, "window": window, "arch": arch,
-                "model": dict(model.config), "transform": transform, "input_transform": input_transform,
-                "input_scale": scaling.input_scale, "target_scale": scaling.target_scale, "splits": splits,
-                "usable_windows": n_usable, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-                "lr_schedule": lr_schedule, "select": select, "seed": seed, "samples_per_epoch": samples_per_epoch,
-                "reverse": reverse, "peak_fraction": peak_fraction}
-    normalization = {
-        "task": "chipseq", "marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window,
-        "arch": arch, "transform": scaling.transform, "input_scale": scaling.input_scale,
-        "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
-        "seed": seed, "settings": settings,
-        "units": "fold_enrichment", "references": list(references), "depth_range": depth_range,
-        "depth_sets": len(sets), "track_means": {"marks": [m[:len(marks)] for m in set_means],
-                                                  "references": set_means[0][len(marks):], "target": target_mean},
-        # the genome annotation the units were computed without (denoise reuses it by default)
-        "blacklist": {c: [iv[0].tolist(), iv[1].tolist()] for c, iv in (blacklist or {}).items()},
-        "data": {"marks": [{n: str(p) for n, p in st.items()} for st in sets],
-                 "references": {n: str(p) for n, p in references.items()}, "target": str(target),
-                 "bin_size": bin_size},
-    }
-    out = Path(output)
-    partial = in_progress_path(out)
-    resume_state = None
-    if resume:
-        resume_state = _resume_state(partial, settings)
-        log.info("resuming %s from epoch %d", partial, int(resume_state["epoch"]))
-    elif partial.exists():
-        log.warning("%s: discarding the in-progress state of an earlier, interrupted run (pass --resume to "
-                    "continue it instead)", partial)
-    callbacks = [EpochTsv(str(out) + ".epochs.tsv"),
-                 CheckpointWriter(partial, model, {**normalization, "in_progress": True})]
-    metric = lambda p, t: pearson_r(p, t)  # noqa: E731 (scale-free: same r as on the original scale for 'none')
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device,
-                      lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
-                      time_limit_s=time_limit_s)
-    result = fit(model, crops, va, cfg, metric=metric, callbacks=callbacks, resume=resume_state)
-    from chipsr.core import distributed
+    def lengths(regions):
+        out = []
+        for region in regions:
+            start, end = region_bins(region, sizes, bin_size)
+            out.append(-(-(end - start) // bin_size))
+            if out[-1] < window:
+                raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
+        return out
 
-    best = next(h for h in result.history if h["epoch"] == result.best_epoch)
-    summary = {"best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
-               "best_valid_pearson": best["valid_metric"], "train_windows": n_usable,
-               "valid_windows": len(x_va), "epochs_run": len(result.history), "stop_reason": result.stop_reason,
-               "seconds": time.perf_counter() - t0, "processes": distributed.world_size()}
-    if not distributed.is_main():  # under torchrun only rank 0 writes the model
+    train_lengths, valid_lengths = lengths(train_regions), lengths(valid_regions)
+    # streaming training data (issue 15): the regions' bins go to memory-mapped arrays beside the
+    # output, chunk by chunk; crops and validation windows read only their own bins
+    from chipsr.io.arrays import ArrayStore
+
+    store = ArrayStore(cache_path(output))
+    try:
+        sums = ScalingSums(transform, input_transform, len(channels))
+        cached = cache_regions(store, "train", train_lengths, lambda i, a, b: load_chunk(train_regions[i], a, b),
+                               window, sums=sums, chunk_bins=chunk_bins)
+        n_usable = sum(int((c.runs[:, 1] - c.runs[:, 0]).sum()) for c in cached)
+        if n_usable == 0:
+            raise ChipsrInputError(f"no usable windows in {', '.join(map(str, train_regions))}")
+        scaling = sums.scaling(channels, target_name)
+        xs, ys = [c.x for c in cached], [c.y for c in cached]
+        crops = RandomCrops(xs, ys, [c.runs for c in cached], window, samples_per_epoch, seed=seed, reverse=reverse,
+                            peak_fraction=peak_fraction, inputs=scaling.inputs, target=scaling.target)
+        # validation windows (tiled) rotate over the depth sets, window i from set i mod D: every depth is
+        # scored, and validation costs what it costs with one set
+        valid = cache_regions(store, "valid", valid_lengths, lambda i, a, b: load_chunk(valid_regions[i], a, b),
+                              window, chunk_bins=chunk_bins)
+        items, drop_va = [], 0
+        for r, (c, n) in enumerate(zip(valid, valid_lengths)):
+            tiles = np.arange(0, n - window + 1, window)
+            ok = RandomCrops.usable_in(c.runs, tiles)
+            drop_va += int((~ok).sum())
+            items += [(r, (len(items) + j) % len(sets), int(o)) for j, o in enumerate(tiles[ok])]
+        if not items:
+            raise ChipsrInputError(f"no usable windows in {', '.join(map(str, valid_regions))}")
+        va = TiledWindows([c.x for c in valid], [c.y for c in valid], items, window, inputs=scaling.inputs,
+                          target=scaling.target)
+        log.info("%d usable training window starts, %d random crops per epoch%s%s%s; %d validation windows "
+                 "(%d left out)", n_usable, samples_per_epoch, ", reversed at p=0.5" if reverse else "",
+                 f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "",
+                 f", each from one of {len(sets)} depth sets" if len(sets) > 1 else "", len(items), drop_va)
+        residual_channel = None
+        if residual_mark is not None:
+            if residual_mark not in marks:
+                raise ChipsrInputError(f"--residual-mark {residual_mark!r} is not one of the marks: {', '.join(marks)}")
+            residual_channel = list(marks).index(residual_mark)
+        torch.manual_seed(seed)
+        model = build_chipseq_model(arch, len(channels), window, blocks, width, depth, dropout, residual_channel,
+                                    gamma_offset, affine=affine, bidirectional=bidirectional, backbone=backbone)
+        if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2;
+            # with depth sets, window i from set i mod D: every depth, at the cost of one set)
+            step = window // 2 or 1
+            tiled = [(r, int(s)) for r, c in enumerate(cached) for s in runs_to_starts(c.runs) if s % step == 0]
+            least_squares_filter(model, TiledWindows(xs, ys, [(r, i % len(sets), s) for i, (r, s) in enumerate(tiled)],
+                                                     window, inputs=scaling.inputs, target=scaling.target))
+        splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
+                  "test": [str(r) for r in test_regions]}
+        # what a resumed run must share with the interrupted one (anything else would train another model)
+        settings = {"marks": list(marks), "references": list(references), "target": target_name,
+                    "track_means": set_means, "target_mean": target_mean, "bin_size": bin_size, "window": window, "arch": arch,
+                    "model": dict(model.config), "transform": transform, "input_transform": input_transform,
+                    "input_scale": scaling.input_scale, "target_scale": scaling.target_scale, "splits": splits,
+                    "usable_windows": n_usable, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+                    "lr_schedule": lr_schedule, "select": select, "seed": seed, "samples_per_epoch": samples_per_epoch,
+                    "reverse": reverse, "peak_fraction": peak_fraction}
+        normalization = {
+            "task": "chipseq", "marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window,
+            "arch": arch, "transform": scaling.transform, "input_scale": scaling.input_scale,
+            "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
+            "seed": seed, "settings": settings,
+            "units": "fold_enrichment", "references": list(references), "depth_range": depth_range,
+            "depth_sets": len(sets), "track_means": {"marks": [m[:len(marks)] for m in set_means],
+                                                      "references": set_means[0][len(marks):], "target": target_mean},
+            # the genome annotation the units were computed without (denoise reuses it by default)
+            "blacklist": {c: [iv[0].tolist(), iv[1].tolist()] for c, iv in (blacklist or {}).items()},
+            "data": {"marks": [{n: str(p) for n, p in st.items()} for st in sets],
+                     "references": {n: str(p) for n, p in references.items()}, "target": str(target),
+                     "bin_size": bin_size},
+        }
+        out = Path(output)
+        partial = in_progress_path(out)
+        resume_state = None
+        if resume:
+            resume_state = _resume_state(partial, settings)
+            log.info("resuming %s from epoch %d", partial, int(resume_state["epoch"]))
+        elif partial.exists():
+            log.warning("%s: discarding the in-progress state of an earlier, interrupted run (pass --resume to "
+                        "continue it instead)", partial)
+        callbacks = [EpochTsv(str(out) + ".epochs.tsv"),
+                     CheckpointWriter(partial, model, {**normalization, "in_progress": True})]
+        metric = lambda p, t: pearson_r(p, t)  # noqa: E731 (scale-free: same r as on the original scale for 'none')
+        cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device,
+                          lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
+                          time_limit_s=time_limit_s, workers=workers)
+        result = fit(model, crops, va, cfg, metric=metric, callbacks=callbacks, resume=resume_state)
+        from chipsr.core import distributed
+
+        best = next(h for h in result.history if h["epoch"] == result.best_epoch)
+        summary = {"best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
+                   "best_valid_pearson": best["valid_metric"], "train_windows": n_usable,
+                   "valid_windows": len(items), "epochs_run": len(result.history), "stop_reason": result.stop_reason,
+                   "seconds": time.perf_counter() - t0, "processes": distributed.world_size()}
+        if not distributed.is_main():  # under torchrun only rank 0 writes the model
+            return summary
+        if target_peaks is not None:  # the peak rule of the model card (issue 14), on the best weights
+            normalization["peaks"] = _peak_rule(model, result.state.get("best_model"), load_chunk, valid_regions[0],
+                                                len(sets) // 2, scaling, target_peaks, peak_type, sizes, bin_size,
+                                                window, blacklist, device)
+            log.info("peak rule: %s", normalization["peaks"]["rule"])
+        from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
+
+        # the final name appears only now, holding the best weights; the in-progress file goes
+        save_checkpoint(out, make_checkpoint(model, normalization, train_state=result.state,
+                                             state_dict=result.state.get("best_model")))
+        partial.unlink(missing_ok=True)
+        splits_path = out.parent / "splits.json"
+        from chipsr.io.atomic import atomic_output
+
+        with atomic_output(splits_path) as tmp:
+            tmp.write_text(json.dumps({**splits, "target": target_name, "marks": list(marks)}, indent=2) + "\n")
+        summary["seconds"] = time.perf_counter() - t0
+        log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
+                 best["valid_metric"], summary["seconds"])
         return summary
-    if target_peaks is not None:  # the peak rule of the model card (issue 14), on the best weights
-        normalization["peaks"] = _peak_rule(model, result.state.get("best_model"), load_region, valid_regions[0],
-                                            len(sets) // 2, scaling, target_peaks, peak_type, sizes, bin_size,
-                                            window, blacklist, device)
-        log.info("peak rule: %s", normalization["peaks"]["rule"])
-    from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
-
-    # the final name appears only now, holding the best weights; the in-progress file goes
-    save_checkpoint(out, make_checkpoint(model, normalization, train_state=result.state,
-                                         state_dict=result.state.get("best_model")))
-    partial.unlink(missing_ok=True)
-    splits_path = out.parent / "splits.json"
-    from chipsr.io.atomic import atomic_output
-
-    with atomic_output(splits_path) as tmp:
-        tmp.write_text(json.dumps({**splits, "target": target_name, "marks": list(marks)}, indent=2) + "\n")
-    summary["seconds"] = time.perf_counter() - t0
-    log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
-             best["valid_metric"], summary["seconds"])
-    return summary
+    finally:
+        store.remove()
 
 
 def _peak_rule(model, best_state, load_region, region: Region, depth_set: int, scaling, target_peaks, peak_type: str,
@@ -641,6 +668,14 @@ def _peak_rule(model, best_state, load_region, region: Region, depth_set: int, s
     rule = pk.calibrate_prediction(prediction, first_bin, bin_size, region.chrom, sizes[region.chrom], truth,
                                    broad=peak_type == "broad")
     return {**rule, "truth": str(target_peaks), "region": str(region)}
+
+
+def cache_path(output: str | os.PathLike) -> Path:
+    """``OUTPUT.cache``: the folder of a training run's memory-mapped bins (per process under torchrun)."""
+    from chipsr.core import distributed
+
+    rank = f".rank{distributed.rank()}" if distributed.world_size() > 1 else ""
+    return Path(f"{output}.cache{rank}")
 
 
 def in_progress_path(output: str | os.PathLike) -> Path:
