@@ -182,3 +182,15 @@ def test_slurm_gpu_profile_dry_run_launches_torchrun(tmp_path):
     text = result.stdout + result.stderr
     assert "torchrun --standalone --nproc-per-node=2 -m chipsr -v train" in text
     assert "gpu=2" in text and "gpu_model=a100" in text
+
+
+def test_denoise_scatter_dry_run_shards_by_chromosome_and_gathers(tmp_path):
+    """denoise_scatter: one denoise job per chromosome of denoise_regions, then `chipsr gather` (issue 15)."""
+    result = snakemake("-n", "-p", "--cores", "1", "--config", f"results={tmp_path}", "denoise_scatter=True",
+                       "denoise_regions=['chr21','chr22:20000001-22000000']")
+    assert result.returncode == 0, result.stderr[-2000:]
+    text = result.stdout + result.stderr
+    assert "denoise_shard" in text and "gather_denoised" in text
+    assert "--region chr22:20000001-22000000" in text and "--region chr21 " in text
+    shards = [f"{tmp_path}/denoised/shards/H3K27ac.tfilm/{c}.bw" for c in ("chr21", "chr22")]
+    assert f"chipsr -v gather {shards[0]} {shards[1]} -o {tmp_path}/denoised/H3K27ac.tfilm.bw" in text

@@ -2,7 +2,7 @@
 
 The command-line interface (:mod:`chipsr.cli`) only parses options and calls one function here.
 
-- :mod:`chipsr.api.chipseq` — subsample, coverage, train, denoise, peaks, evaluate, report, info,
+- :mod:`chipsr.api.chipseq` — subsample, coverage, train, denoise, gather, peaks, evaluate, report, info,
   export (the ChIP-seq commands; re-exported here, so ``api.train`` is ``api.chipseq.train``).
 - :mod:`chipsr.api.audio` — ``chipsr audio`` train, upsample, evaluate, tfr, export (settings dataclasses).
 - :mod:`chipsr.api.impute` — ``chipsr impute`` train, fill, evaluate (settings dataclasses).
@@ -19,6 +19,7 @@ from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
     denoise,
     evaluate,
     export,
+    gather,
     info,
     parse_marks,
     peaks,

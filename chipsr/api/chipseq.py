@@ -484,3 +484,25 @@ def peaks(track, output=None, *, cutoff=None, fold=None, broad=False, low_cutoff
                max_gap=max_gap, max_link_gap=max_link_gap, regions=regions, blacklist=blacklist, truth=truth_peaks,
                calibrate_region=calibrate_region, gapped=gapped, name=name, analysis_steps=cutoff_analysis,
                model=model)
+
+
+def gather(shards: Sequence[str | os.PathLike], output: str | os.PathLike) -> dict:
+    """Merge per-chromosome shards of one denoised track into one bigWig (``chipsr gather``);
+    byte-for-byte the unsharded ``chipsr denoise`` output when each shard holds whole chromosomes.
+    See :func:`chipsr.io.tracks.gather_bigwigs`.
+
+    Returns
+    -------
+    dict
+        Chromosomes gathered, header chromosomes without data, bin size.
+
+    Raises
+    ------
+    ChipsrInputError
+        Shards with different headers or bin sizes, a chromosome in two shards, the output is a shard.
+    """
+    from chipsr.io.atomic import check_output_path
+    from chipsr.io.tracks import gather_bigwigs
+
+    check_output_path(output)
+    return gather_bigwigs(shards, output)

@@ -440,6 +440,25 @@ class BigWigFile:
         keep = ends > starts
         return ends[keep], values[keep]
 
+    def intervals(self, chrom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every interval of ``chrom`` as it is stored: int64 starts and ends (bp) and float64 values,
+        read in chunks of about 2 Mb (no Python tuple per interval of a whole chromosome).
+
+        Raises
+        ------
+        ChipsrInputError
+            ``chrom`` not in the bigWig.
+        """
+        size = self.size(chrom)
+        parts = [np.zeros((0, 3))]
+        for lo in range(0, size, _CHUNK_BP):
+            ivs = self.bw.intervals(chrom, lo, min(size, lo + _CHUNK_BP))
+            if ivs:
+                a = np.asarray(ivs, dtype=np.float64)
+                parts.append(a[a[:, 0] >= lo] if lo else a)  # one starting before lo came with the last chunk
+        a = np.concatenate(parts)
+        return a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), a[:, 2]
+
     def binned(self, chrom: str, bin_size: int, first_bin: int, last_bin: int) -> np.ndarray:
         """Bin means of bins ``[first_bin, last_bin)`` (already validated) of ``chrom``.
 
@@ -623,3 +642,99 @@ def genome_mean(path: str | os.PathLike, bin_size: int, blacklist: dict | None =
     if not chroms:
         raise ChipsrInputError(f"{bw.path}: the track is zero everywhere (outside the blacklist); no signal to scale")
     return {"mean": total / bins, "bins": bins, "chroms": chroms, "sum": total}
+
+
+def bin_sections(bw: BigWigFile, chrom: str) -> tuple[int | None, list[tuple[int, np.ndarray]]]:
+    """A chromosome of a binned bigWig (as :meth:`TrackWriter.add_bins` writes it) as its sections.
+
+    Returns
+    -------
+    (int or None, list of (int, ndarray))
+        The bin size (bp; None when the chromosome holds at most one interval, which fixes none)
+        and the sections: (start bp, float64 values of consecutive bins), split where the bins stop
+        being contiguous.
+
+    Raises
+    ------
+    ChipsrInputError
+        Intervals of several widths (other than a last bin cut short by the chromosome end): not a
+        binned track.
+    """
+    starts, ends, values = bw.intervals(chrom)
+    if not len(starts):
+        return None, []
+    widths = ends - starts
+    full = widths[ends < bw.chroms[chrom]] if len(widths) > 1 else widths[:0]
+    bin_size = int(full[0]) if len(full) else None
+    if len(full) and (full != bin_size).any():
+        i = int(np.flatnonzero(full != bin_size)[0])
+        raise ChipsrInputError(f"{bw.path}: {chrom}:{starts[i] + 1}-{ends[i]} is {widths[i]} bp wide, not one "
+                               f"{bin_size}-bp bin: not a binned track (`chipsr denoise` writes one)")
+    cut = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+    bounds = np.concatenate(([0], cut, [len(starts)]))
+    return bin_size, [(int(starts[a]), values[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def gather_bigwigs(shards, output: str | os.PathLike) -> dict:
+    """Gather per-chromosome shards of one binned track into one bigWig (issue 15: a genome
+    denoised chromosome by chromosome, e.g. on a cluster, then merged).
+
+    Every shard must carry the same header (chromosome names, sizes and order: ``chipsr denoise
+    --region CHR`` writes the marks' full header) and each chromosome's bins must come from one
+    shard. The output is written with the same :meth:`TrackWriter.add_bins` calls an unsharded
+    ``chipsr denoise`` makes, so when each shard holds whole chromosomes the bigWig is byte-for-byte
+    the unsharded one.
+
+    Parameters
+    ----------
+    shards : sequence of path
+        Binned bigWigs (e.g. ``chipsr denoise --region chr1 -o chr1.bw``).
+    output : path
+        The gathered bigWig (atomic).
+
+    Returns
+    -------
+    dict
+        ``chroms``: chromosomes with data, ``empty``: header chromosomes no shard covers,
+        ``bin_size``.
+
+    Raises
+    ------
+    ChipsrInputError
+        No shard; a shard that is not a bigWig, has another header or bin size, or is not binned;
+        a chromosome in two shards.
+    """
+    shards = [Path(s) for s in shards]
+    if not shards:
+        raise ChipsrInputError("gather: no shard given")
+    files = [BigWigFile(s, "shard") for s in shards]
+    try:
+        header = files[0].chroms
+        for f in files[1:]:
+            if list(f.chroms.items()) != list(header.items()):
+                diff = next((c for c in list(header) + list(f.chroms) if header.get(c) != f.chroms.get(c)),
+                            "(their order)")
+                raise ChipsrInputError(f"{f.path}: its chromosomes differ from {files[0].path}'s at {diff}; "
+                                       f"shards of one track share the header")
+        owner, bin_size, plan = {}, None, []
+        for f in files:
+            for chrom in header:
+                size, sections = bin_sections(f, chrom)
+                if not sections:
+                    continue
+                if chrom in owner:
+                    raise ChipsrInputError(f"{f.path}: {chrom} is also in {owner[chrom]}; give each chromosome "
+                                           f"in one shard")
+                if size is not None and bin_size is not None and size != bin_size:
+                    raise ChipsrInputError(f"{f.path}: {size}-bp bins, the other shards {bin_size}-bp bins")
+                owner[chrom], bin_size = f.path, bin_size or size
+                plan.append((list(header).index(chrom), chrom, sections))
+        with TrackWriter(output, header, "bigwig") as writer:
+            for _, chrom, sections in sorted(plan, key=lambda t: t[0]):
+                for start, values in sections:
+                    writer.add_bins(chrom, start, bin_size or header[chrom], values)
+    finally:
+        for f in files:
+            f.close()
+    return {"chroms": [c for c in header if c in owner], "empty": [c for c in header if c not in owner],
+            "bin_size": bin_size}

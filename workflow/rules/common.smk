@@ -171,6 +171,23 @@ def coverage_args():
 
 
 ARCHS = config["archs"]
+#: denoise_scatter: the main denoised tracks are denoised one chromosome per job, then gathered;
+#: chromosome -> the denoise_regions on it (the whole chromosome when denoise_regions is null)
+DENOISE_SCATTER = bool(config.get("denoise_scatter"))
+
+
+def _denoise_chroms():
+    from chipsr.io.genome import parse_region, read_chrom_sizes
+
+    if not config["denoise_regions"]:
+        return {c: [c] for c in read_chrom_sizes(config["chrom_sizes"])}
+    chroms = {}
+    for text in config["denoise_regions"]:
+        chroms.setdefault(parse_region(str(text)).chrom, []).append(str(text))
+    return chroms
+
+
+DENOISE_CHROMS = _denoise_chroms() if DENOISE_SCATTER else {}
 MODEL = config["model"]
 SEEDS = [int(s) for s in MODEL["seeds"]]
 if len(set(SEEDS)) != len(SEEDS):

@@ -32,32 +32,77 @@ rule train:
         "{params.args} {params.peaks} --seed {wildcards.seed} -p {threads} 2> {log}"
 
 
-rule denoise:
-    """The denoised track of a mark: the mean of its seed ensemble's outputs."""
-    input:
-        marks=lowdepth_tracks,
-        references=reference_tracks,
-        models=seed_models,
-    output:
-        f"{RESULTS}/denoised/{{mark}}.{{arch}}.bw",
-    params:
-        marks=named_marks(1),
-        models=lambda wc, input: " ".join(f"--model {m}" for m in input.models),
-        regions=region_args("--region", config["denoise_regions"]),
-        references=lambda wc, input: reference_args(input.references),
-    threads: MODEL["threads"]
-    resources:
-        mem_mb=2000,
-        gpu=USES_GPU,
-    log:
-        f"{RESULTS}/logs/denoise/{{mark}}.{{arch}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/denoise/{{mark}}.{{arch}}.tsv"
-    conda:
-        "../envs/chipsr.yaml"
-    shell:
-        "chipsr -v denoise --marks {params.marks} {params.references} {params.models} -o {output} {params.regions} "
-        "-p {threads} 2> {log}"
+if DENOISE_SCATTER:
+
+    rule denoise_shard:
+        """One chromosome of a mark's denoised track (denoise_scatter: a cluster runs the chromosomes in
+        parallel); the mean of its seed ensemble's outputs."""
+        input:
+            marks=lowdepth_tracks,
+            references=reference_tracks,
+            models=seed_models,
+        output:
+            temp(f"{RESULTS}/denoised/shards/{{mark}}.{{arch}}/{{chrom}}.bw"),
+        params:
+            marks=named_marks(1),
+            models=lambda wc, input: " ".join(f"--model {m}" for m in input.models),
+            regions=lambda wc: region_args("--region", DENOISE_CHROMS[wc.chrom]),
+            references=lambda wc, input: reference_args(input.references),
+        threads: MODEL["threads"]
+        resources:
+            mem_mb=2000,
+            gpu=USES_GPU,
+        log:
+            f"{RESULTS}/logs/denoise/{{mark}}.{{arch}}.{{chrom}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/denoise/{{mark}}.{{arch}}.{{chrom}}.tsv"
+        conda:
+            "../envs/chipsr.yaml"
+        shell:
+            "chipsr -v denoise --marks {params.marks} {params.references} {params.models} -o {output} "
+            "{params.regions} -p {threads} 2> {log}"
+
+    rule gather_denoised:
+        """A mark's denoised track gathered from its chromosome shards: byte-for-byte the unsharded one."""
+        input:
+            lambda wc: [f"{RESULTS}/denoised/shards/{wc.mark}.{wc.arch}/{c}.bw" for c in DENOISE_CHROMS],
+        output:
+            f"{RESULTS}/denoised/{{mark}}.{{arch}}.bw",
+        log:
+            f"{RESULTS}/logs/denoise/{{mark}}.{{arch}}.gather.log",
+        conda:
+            "../envs/chipsr.yaml"
+        shell:
+            "chipsr -v gather {input} -o {output} 2> {log}"
+
+else:
+
+    rule denoise:
+        """The denoised track of a mark: the mean of its seed ensemble's outputs."""
+        input:
+            marks=lowdepth_tracks,
+            references=reference_tracks,
+            models=seed_models,
+        output:
+            f"{RESULTS}/denoised/{{mark}}.{{arch}}.bw",
+        params:
+            marks=named_marks(1),
+            models=lambda wc, input: " ".join(f"--model {m}" for m in input.models),
+            regions=region_args("--region", config["denoise_regions"]),
+            references=lambda wc, input: reference_args(input.references),
+        threads: MODEL["threads"]
+        resources:
+            mem_mb=2000,
+            gpu=USES_GPU,
+        log:
+            f"{RESULTS}/logs/denoise/{{mark}}.{{arch}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/denoise/{{mark}}.{{arch}}.tsv"
+        conda:
+            "../envs/chipsr.yaml"
+        shell:
+            "chipsr -v denoise --marks {params.marks} {params.references} {params.models} -o {output} {params.regions} "
+            "-p {threads} 2> {log}"
 
 
 rule denoise_seed:
