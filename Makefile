@@ -29,7 +29,8 @@ test: $(STAMP)
 # Each benchmark in a quick setting: 5 s to 2 min each on a 2-core CPU, about 4 min in all. Run a
 # script with its defaults (see its --help) for the full-size numbers quoted in the README. Data:
 # bench_coverage, bench_audio and bench_impute read data kept outside this repository (their --help
-# says where); bench_denoise tiles the example's coverage (results/coverage, from `make example`).
+# says where); bench_denoise and bench_train_data tile the example's coverage (results/coverage, from
+# `make example`).
 # A script that fails (e.g. its data are missing) is named at the end and the others still run; so
 # is a benchmarks/bench_*.py that has no quick setting in BENCHMARKS yet. Not run here:
 # baseline_calibration.py and recipe_ablation.py (experiments that rebuild tracks or train models;
@@ -37,6 +38,7 @@ test: $(STAMP)
 BENCHMARKS := \
 	"bench_coverage.py --repeat 1 --scale 2" \
 	"bench_denoise.py --chroms chr22" \
+	"bench_train_data.py --chroms chr22 --samples 64 --threads 1" \
 	"bench_models.py --steps 1 --threads 1" \
 	"bench_audio.py --minutes 0.25 --threads 1" \
 	"bench_wvd.py --repeats 3" \
