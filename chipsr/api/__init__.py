@@ -21,10 +21,13 @@ from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
     export,
     gather,
     info,
+    info_yaml,
     parse_marks,
+    parse_tracks,
     peaks,
     report,
     resolve_chrom_sizes,
     subsample,
     train,
 )
+from chipsr.api.common import check_device, same_file  # noqa: F401

@@ -20,64 +20,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from chipsr.errors import ChipsrInputError
-
-
-def setting(default: Any, help: str) -> Any:
-    """A settings field: its ``default`` and the ``help`` the CLI shows for it."""
-    return field(default=default, metadata={"help": help})
-
-
-def command_settings(cls: type, settings: Any | None, overrides: dict) -> Any:
-    """``settings`` (default ``cls()``) with the keyword ``overrides`` applied; when it has a
-    ``threads`` field, torch's CPU threads are set to it (the one place the audio and imputation
-    commands set them).
-
-    Raises
-    ------
-    TypeError
-        An override that is not a field of ``cls``.
-    """
-    s = replace(settings if settings is not None else cls(), **overrides)
-    if hasattr(s, "threads"):
-        import torch
-
-        torch.set_num_threads(s.threads)
-    return s
-
-
-def named_paths(specs: Sequence[str | tuple[str, str]], option: str = "--model") -> list[tuple[str, str]]:
-    """``NAME=PATH`` (or ``PATH``, named by its file stem; or a ``(name, path)`` pair) -> (name, path).
-
-    The name ends at the first ``=``.
-
-    Raises
-    ------
-    ChipsrInputError
-        A name given twice (naming ``option``).
-    """
-    out: list[tuple[str, str]] = []
-    for spec in specs:
-        if isinstance(spec, tuple):
-            name, path = spec
-        else:
-            name, sep, path = str(spec).partition("=")
-            if not sep:
-                name, path = Path(spec).stem, str(spec)
-        if any(name == n for n, _ in out):
-            raise ChipsrInputError(f"{option}: model name {name!r} is used twice")
-        out.append((name, path))
-    return out
-
-
-#: help of the torch-threads and device settings (shared with :mod:`chipsr.api.impute`)
-THREADS_HELP = ("CPU threads for torch. 1 is the measured-safe default: on small machines shared with other jobs, "
-                 "2 threads were erratic (up to 10x slower).")
-DEVICE_HELP = "cpu, cuda, cuda:N, mps [default: CUDA if present, else MPS, else CPU]."
+from chipsr.api.common import (
+    DEVICE_HELP,
+    THREADS_HELP,
+    command_settings,
+    named_paths,
+    setting,
+)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -17,6 +18,35 @@ from pathlib import Path
 from chipsr.errors import ChipsrInputError
 
 log = logging.getLogger(__name__)
+
+
+def _reads_nan_as_zero(fn):
+    """Give an API command the ``nan_as_zero`` keyword (``--nan-as-zero``): inside the call, non-finite
+    bigWig values read as 0, with one warning per file naming the count of bins replaced
+    (:func:`chipsr.io.tracks.nan_as_zero`); without it they are an error naming the position."""
+
+    @functools.wraps(fn)
+    def call(*args, nan_as_zero: bool = False, **kwargs):
+        from chipsr.io.tracks import nan_as_zero as non_finite_as_zero
+
+        with non_finite_as_zero(nan_as_zero):
+            return fn(*args, **kwargs)
+
+    return call
+
+
+def parse_tracks(specs: Sequence[str]) -> dict[str, str]:
+    """``NAME=PATH`` items (comma-separated or repeated) -> ordered ``{name: path}``
+    (:func:`chipsr.tasks.chipseq.evaluate.parse_tracks`).
+
+    Raises
+    ------
+    ChipsrInputError
+        An item without ``NAME=``, an empty name or path, a name used twice, or no items.
+    """
+    from chipsr.tasks.chipseq.evaluate import parse_tracks as _parse_tracks
+
+    return _parse_tracks(specs)
 
 
 def subsample(
@@ -217,6 +247,7 @@ def _regions(texts) -> list:
     return [parse_region(t) for t in (texts or [])]
 
 
+@_reads_nan_as_zero
 def train(
     marks: Sequence[str],
     target: str | os.PathLike,
@@ -302,6 +333,7 @@ def parse_marks(specs: Sequence[str]):
     return parse_named_tracks(specs)
 
 
+@_reads_nan_as_zero
 def denoise(
     marks: Sequence[str],
     model: str | os.PathLike | Sequence[str | os.PathLike],
@@ -377,6 +409,26 @@ def info(model: str | os.PathLike) -> dict:
     return model_card(model)
 
 
+def info_yaml(models: Sequence[str | os.PathLike], output: str | os.PathLike | None = None) -> str:
+    """The model cards of several checkpoints as one YAML document stream (``chipsr info``), also
+    written atomically to ``output`` when given.
+
+    Raises
+    ------
+    ChipsrInputError
+        A file that is not a chipsr ChIP-seq checkpoint (see :func:`info`).
+    """
+    import yaml
+
+    text = yaml.safe_dump_all([info(path) for path in models], sort_keys=False, width=110)
+    if output:
+        from chipsr.io.atomic import atomic_output
+
+        with atomic_output(output) as tmp:
+            tmp.write_text(text)
+    return text
+
+
 def export(model: str | os.PathLike, output: str | os.PathLike, *, half: bool = False):
     """A small copy of a checkpoint for sharing (``chipsr export``): best weights and metadata, no
     resumable training state; ``half`` stores float16 weights. See
@@ -395,6 +447,7 @@ def export(model: str | os.PathLike, output: str | os.PathLike, *, half: bool = 
     return export_checkpoint(model, output, half=half)
 
 
+@_reads_nan_as_zero
 def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None, bin_size=25,
              smooth_input=None, smooth_sigmas=(1, 2, 4, 8, 16, 32, 64), smooth_select_region=None, locus=None,
              depth_series=None, threads: int | None = None, smooth_reference=None,
@@ -456,6 +509,7 @@ def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", dep
                    peak_files=peak_files, html=html, training_logs=training_logs)
 
 
+@_reads_nan_as_zero
 def peaks(track, output=None, *, cutoff=None, fold=None, broad=False, low_cutoff=None, min_length=200, max_gap=50,
           max_link_gap=800, regions=None, blacklist=None, truth_peaks=None, calibrate_region=None, gapped=None,
           name=None, cutoff_analysis=None, model=None) -> dict:

@@ -23,7 +23,13 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from chipsr.api.audio import DEVICE_HELP, THREADS_HELP, command_settings, named_paths, setting
+from chipsr.api.common import (
+    DEVICE_HELP,
+    THREADS_HELP,
+    command_settings,
+    named_paths,
+    setting,
+)
 from chipsr.errors import ChipsrInputError
 from chipsr.tasks.impute.config import ImputerConfig as _C
 

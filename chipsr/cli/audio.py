@@ -1,34 +1,24 @@
 """``chipsr audio``: audio super-resolution (train / upsample / evaluate / tfr / export).
 
 Each command parses its options and calls one function of :mod:`chipsr.api.audio`; option defaults
-and help come from that module's settings dataclasses (:func:`setting_option`).
+and help come from that module's settings dataclasses (:func:`chipsr.cli.options.setting_option`).
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import click
 
 from chipsr.api import audio as api
-from chipsr.cli.options import device_option, output_option, seed_option, torch_threads_option
+from chipsr.cli.options import (
+    device_option,
+    output_option,
+    seed_option,
+    setting_option,
+    torch_threads_option,
+)
 from chipsr.cli.types import GuardedGroup
 
 _CTX = {"help_option_names": ["-h", "--help"]}
-
-
-def setting_option(settings: type, name: str, *decls: str, **kwargs):
-    """``click.option`` for field ``name`` of an API settings dataclass: its default (a tuple
-    shown as a comma list) and help come from the field; ``decls`` default to ``--name-with-dashes``;
-    ``kwargs`` (type, callback, ...) pass through."""
-    f = next(f for f in fields(settings) if f.name == name)
-    default = f.default
-    if isinstance(default, tuple):
-        default = ",".join(map(str, default))
-    kwargs.setdefault("default", default)
-    kwargs.setdefault("help", f.metadata.get("help"))
-    kwargs.setdefault("show_default", default is not None)
-    return click.option(*(decls or ("--" + name.replace("_", "-"),)), name, **kwargs)
 
 
 def _train_option(name: str, *decls: str, **kwargs):

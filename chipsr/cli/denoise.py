@@ -36,11 +36,9 @@ def denoise(marks, models, output, regions, overlap, batch_size, device, threads
     genome-wide mean first), so tracks of samples sequenced to different depths are comparable.
     """
     from chipsr import api
-    from chipsr.io.tracks import nan_as_zero as non_finite_as_zero
 
     paths = [p.strip() for m in models for p in m.split(",") if p.strip()]
-    with non_finite_as_zero(nan_as_zero):
-        stats = api.denoise(list(marks), paths if len(paths) > 1 else paths[0], output, regions=regions,
-                            overlap=overlap, batch_size=batch_size, device=device, threads=threads,
-                            references=references, blacklist=blacklist)
+    stats = api.denoise(list(marks), paths if len(paths) > 1 else paths[0], output, regions=regions,
+                        overlap=overlap, batch_size=batch_size, device=device, threads=threads,
+                        references=references, blacklist=blacklist, nan_as_zero=nan_as_zero)
     click.echo(f"{stats['bp'] / 1e6:.1f} Mbp at {stats['mbp_per_s']:.1f} Mbp/s -> {output}", err=True)

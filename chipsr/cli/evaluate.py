@@ -67,8 +67,6 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
     (a locus and a scatter of tfilm, or else the last track, against the truth).
     """
     from chipsr import api
-    from chipsr.io.tracks import nan_as_zero as non_finite_as_zero
-    from chipsr.tasks.chipseq.evaluate import parse_tracks
 
     try:
         sigmas = [float(s) for s in smooth_sigmas.split(",") if s.strip()]
@@ -88,15 +86,14 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
                                          param_hint="--depth-series") from None
             if not sep or not path.strip():
                 raise click.BadParameter(f"expected K=PATH, got {item!r}", param_hint="--depth-series")
-    with non_finite_as_zero(nan_as_zero):
-        result = api.evaluate(
-            truth, parse_tracks(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
-            bin_size=bin_size, smooth_input=smooth_input, smooth_sigmas=sigmas,
-            smooth_select_region=smooth_select_region, locus=locus, depth_series=series or None, threads=threads,
-            smooth_reference=smooth_reference, differential_reference=differential_reference,
-            call_peaks_mode=call_peaks_mode, called_peaks=parse_tracks(called_peaks) if called_peaks else None,
-            peak_overlap=peak_overlap,
-        )
+    result = api.evaluate(
+        truth, api.parse_tracks(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
+        bin_size=bin_size, smooth_input=smooth_input, smooth_sigmas=sigmas,
+        smooth_select_region=smooth_select_region, locus=locus, depth_series=series or None, threads=threads,
+        smooth_reference=smooth_reference, differential_reference=differential_reference,
+        call_peaks_mode=call_peaks_mode, called_peaks=api.parse_tracks(called_peaks) if called_peaks else None,
+        peak_overlap=peak_overlap, nan_as_zero=nan_as_zero,
+    )
     overall = {r["track"]: r["pearson"] for r in result["metrics"] if r["chrom"] == "all" and r["subset"] == "all"}
     summary = ", ".join(f"{name} {r:.3f}" if r is not None else f"{name} n/a" for name, r in overall.items())
     click.echo(f"Pearson r over {result['n_bins']} bins: {summary} -> {prefix}.{{tsv,json,md,png}}", err=True)

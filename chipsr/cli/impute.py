@@ -9,8 +9,13 @@ from __future__ import annotations
 import click
 
 from chipsr.api import impute as api
-from chipsr.cli.audio import setting_option
-from chipsr.cli.options import device_option, output_option, seed_option, torch_threads_option
+from chipsr.cli.options import (
+    device_option,
+    output_option,
+    seed_option,
+    setting_option,
+    torch_threads_option,
+)
 from chipsr.cli.types import GuardedGroup
 
 _CTX = {"help_option_names": ["-h", "--help"]}

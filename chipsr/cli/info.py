@@ -14,13 +14,6 @@ from chipsr.cli.types import GuardedCommand
 def info(models, output) -> None:
     """Print the model card of each checkpoint MODEL (YAML): marks and references in input order, bin size,
     window, units, training depth range, data and regions, validation metrics, chipsr version."""
-    import yaml
-
     from chipsr import api
-    from chipsr.io.atomic import atomic_output
 
-    text = yaml.safe_dump_all([api.info(path) for path in models], sort_keys=False, width=110)
-    click.echo(text.rstrip())
-    if output:
-        with atomic_output(output) as tmp:
-            tmp.write_text(text)
+    click.echo(api.info_yaml(models, output).rstrip())

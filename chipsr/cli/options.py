@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import click
 
+from chipsr.api.common import DEVICE_HELP, THREADS_HELP
 from chipsr.cli.types import OutputPath
 
 
@@ -40,34 +43,38 @@ blacklist_option = click.option(
     help="BED of regions to exclude (e.g. ENCODE blacklist v2); their reads are dropped.",
 )
 torch_threads_option = click.option(
-    "-p", "--threads", type=click.IntRange(min=1), default=1, show_default=True,
-    help="CPU threads for torch. 1 is the measured-safe default: on small machines shared with other "
-         "jobs, 2 threads were erratic (up to 10x slower).",
+    "-p", "--threads", type=click.IntRange(min=1), default=1, show_default=True, help=THREADS_HELP,
 )
+
+
 def _check_device(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Validate ``--device`` once, where it is parsed: a known name, and available here."""
     if value is None:
         return None
-    import re
+    from chipsr.api import check_device
 
-    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", value):
-        raise click.BadParameter(f"unknown device {value!r}; expected cpu, cuda, cuda:N or mps")
-    if value != "cpu":
-        from chipsr.core.device import pick_device
-
-        try:
-            pick_device(value)
-        except (ValueError, RuntimeError) as exc:
-            raise click.BadParameter(str(exc)) from None
-        if value.startswith("cuda:"):
-            import torch
-
-            if int(value[5:]) >= torch.cuda.device_count():
-                raise click.BadParameter(f"{value}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    try:
+        check_device(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
     return value
 
 
 device_option = click.option(
     "--device", default=None, callback=_check_device,
-    help="cpu, cuda, cuda:N, mps [default: CUDA if present, else MPS, else CPU].",
+    help=DEVICE_HELP,
 )
+
+
+def setting_option(settings: type, name: str, *decls: str, **kwargs):
+    """``click.option`` for field ``name`` of an API settings dataclass: its default (a tuple
+    shown as a comma list) and help come from the field; ``decls`` default to ``--name-with-dashes``;
+    ``kwargs`` (type, callback, ...) pass through."""
+    f = next(f for f in fields(settings) if f.name == name)
+    default = f.default
+    if isinstance(default, tuple):
+        default = ",".join(map(str, default))
+    kwargs.setdefault("default", default)
+    kwargs.setdefault("help", f.metadata.get("help"))
+    kwargs.setdefault("show_default", default is not None)
+    return click.option(*(decls or ("--" + name.replace("_", "-"),)), name, **kwargs)

@@ -54,16 +54,14 @@ def peaks(track, output, broad, fold, cutoff, low_cutoff, min_length, max_gap, m
     narrowPeak / broadPeak (score 0-1000, signalValue = the track value at the summit, p and q -1).
     """
     from chipsr import api
-    from chipsr.io.tracks import nan_as_zero as non_finite_as_zero
 
     if gapped and not output:
         raise click.UsageError("--gapped-peak needs -o/--output")
-    with non_finite_as_zero(nan_as_zero):
-        result = api.peaks(track, output, cutoff=cutoff, fold=fold, broad=broad, low_cutoff=low_cutoff,
-                           min_length=min_length, max_gap=max_gap, max_link_gap=max_link_gap,
-                           regions=list(regions) or None, blacklist=blacklist, truth_peaks=truth_peaks,
-                           calibrate_region=calibrate_region, gapped=gapped, name=name,
-                           cutoff_analysis=cutoff_analysis, model=model)
+    result = api.peaks(track, output, cutoff=cutoff, fold=fold, broad=broad, low_cutoff=low_cutoff,
+                       min_length=min_length, max_gap=max_gap, max_link_gap=max_link_gap,
+                       regions=list(regions) or None, blacklist=blacklist, truth_peaks=truth_peaks,
+                       calibrate_region=calibrate_region, gapped=gapped, name=name,
+                       cutoff_analysis=cutoff_analysis, model=model, nan_as_zero=nan_as_zero)
     if result["analysis"] is not None:
         click.echo(result["analysis"].rstrip())
     else:

@@ -91,12 +91,10 @@ def train(marks, target, output, train_regions, valid_regions, test_regions, bla
     runs, OUTPUT.inprogress holds the resumable state (after every epoch), for --resume after a crash.
     """
     from chipsr import api
-    from chipsr.io.tracks import nan_as_zero
 
     minutes = options.pop("time_limit_min")
-    with nan_as_zero(options.pop("nan_as_zero")):
-        summary = api.train(list(marks), target, output, train_regions=train_regions, valid_regions=valid_regions,
-                            test_regions=test_regions, blacklist=blacklist,
-                            time_limit_s=None if minutes is None else minutes * 60, **options)
+    summary = api.train(list(marks), target, output, train_regions=train_regions, valid_regions=valid_regions,
+                        test_regions=test_regions, blacklist=blacklist,
+                        time_limit_s=None if minutes is None else minutes * 60, **options)
     click.echo(f"best epoch {summary['best_epoch']}: valid Pearson r {summary['best_valid_pearson']:.4f} "
                f"-> {output}", err=True)

@@ -195,7 +195,7 @@ def guard_outputs(ctx: click.Context) -> None:
                 raise click.ClickException(f"{_opt(param)} {value}: {exc}") from None
     if not outputs:
         return
-    from chipsr.io.atomic import same_file
+    from chipsr.api import same_file
 
     seen: dict[str, click.Parameter] = {}
     for param, out in outputs:  # two outputs on one file: the second would silently replace the first

@@ -1,0 +1,102 @@
+"""What every API module shares: settings fields, threads, ``NAME=PATH`` lists, device checks.
+
+Importing it imports nothing heavy (``chipsr --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import field, replace
+from pathlib import Path
+from typing import Any
+
+from chipsr.errors import ChipsrInputError
+
+
+def setting(default: Any, help: str) -> Any:
+    """A settings field: its ``default`` and the ``help`` the CLI shows for it."""
+    return field(default=default, metadata={"help": help})
+
+
+def command_settings(cls: type, settings: Any | None, overrides: dict) -> Any:
+    """``settings`` (default ``cls()``) with the keyword ``overrides`` applied; when it has a
+    ``threads`` field, torch's CPU threads are set to it (the one place the audio and imputation
+    commands set them).
+
+    Raises
+    ------
+    TypeError
+        An override that is not a field of ``cls``.
+    """
+    s = replace(settings if settings is not None else cls(), **overrides)
+    if hasattr(s, "threads"):
+        import torch
+
+        torch.set_num_threads(s.threads)
+    return s
+
+
+def named_paths(specs: Sequence[str | tuple[str, str]], option: str = "--model") -> list[tuple[str, str]]:
+    """``NAME=PATH`` (or ``PATH``, named by its file stem; or a ``(name, path)`` pair) -> (name, path).
+
+    The name ends at the first ``=``.
+
+    Raises
+    ------
+    ChipsrInputError
+        A name given twice (naming ``option``).
+    """
+    out: list[tuple[str, str]] = []
+    for spec in specs:
+        if isinstance(spec, tuple):
+            name, path = spec
+        else:
+            name, sep, path = str(spec).partition("=")
+            if not sep:
+                name, path = Path(spec).stem, str(spec)
+        if any(name == n for n, _ in out):
+            raise ChipsrInputError(f"{option}: model name {name!r} is used twice")
+        out.append((name, path))
+    return out
+
+
+#: help of the torch-threads and device settings
+THREADS_HELP = ("CPU threads for torch. 1 is the measured-safe default: on small machines shared with other jobs, "
+                 "2 threads were erratic (up to 10x slower).")
+DEVICE_HELP = "cpu, cuda, cuda:N, mps [default: CUDA if present, else MPS, else CPU]."
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one file (a link counts): the output guard's test
+    (:func:`chipsr.io.atomic.same_file`)."""
+    from chipsr.io.atomic import same_file as _same_file
+
+    return _same_file(a, b)
+
+
+def check_device(value: str) -> None:
+    """Check a ``--device`` value: a known name (cpu, cuda, cuda:N, mps) that this machine has.
+
+    Raises
+    ------
+    ValueError
+        An unknown name, or a device this machine lacks (the message says which).
+    """
+    import re
+
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", value):
+        raise ValueError(f"unknown device {value!r}; expected cpu, cuda, cuda:N or mps")
+    if value == "cpu":
+        return
+    from chipsr.core.device import pick_device
+
+    try:
+        pick_device(value)
+    except (ValueError, RuntimeError) as exc:
+        raise ValueError(str(exc)) from None
+    if value.startswith("cuda:"):
+        import torch
+
+        if int(value[5:]) >= torch.cuda.device_count():
+            raise ValueError(f"{value}: this machine has {torch.cuda.device_count()} CUDA device(s)")
