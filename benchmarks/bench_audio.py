@@ -63,7 +63,7 @@ def main() -> None:
 
     import torch
 
-    meta = torch.load(args.model, weights_only=True)["normalization"]
+    meta = torch.load(args.model, weights_only=True)["meta"]
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in args.minutes:
             inp = Path(tmp) / f"in_{minutes:g}min.wav"

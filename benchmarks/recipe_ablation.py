@@ -41,7 +41,7 @@ def region_r(model_path: Path, coverage: Path, target: str, region: str) -> floa
     from chipsr.tasks.chipseq.model import Scaling, load_bins
 
     ckpt = load_checkpoint(model_path)
-    norm = ckpt["normalization"]
+    norm = ckpt["meta"]
     scaling = Scaling(norm["transform"], list(norm["input_scale"]), float(norm["target_scale"]),
                       norm.get("input_transform", "scaled"))
     model = model_from_checkpoint(ckpt)

@@ -261,7 +261,7 @@ def test_train_cli_writes_checkpoint_tsv_splits_and_resumes(tmp_path, speech_dir
     splits = json.loads((tmp_path / "m.pt.splits.json").read_text())
     assert len(splits["valid_speakers"]) == 1 and not set(splits["train_speakers"]) & set(splits["valid_speakers"])
     ckpt = torch.load(out, weights_only=True)
-    assert ckpt["normalization"]["lowres"] == "decimate" and ckpt["normalization"]["resampler"] == aio.RESAMPLER
+    assert ckpt["meta"]["lowres"] == "decimate" and ckpt["meta"]["resampler"] == aio.RESAMPLER
     before = out.read_bytes()
     for option, value in (("--ratio", "2"), ("--width", "0.0625")):  # issue 13: these would train another model
         changed = list(args)
@@ -319,7 +319,7 @@ def test_train_with_the_lwvd_loss_records_it(tmp_path, speech_dir):
                      "--width", "0.03125", "--depth", "2", "--blocks", "8", "--epochs", "1", "--valid-fraction", "0.2",
                      "--tf-loss", "lwvd", "--tf-loss-weight", "0.05")
     assert result.exit_code == 0, result.output
-    norm = torch.load(out, weights_only=True)["normalization"]
+    norm = torch.load(out, weights_only=True)["meta"]
     assert norm["tf_loss"] == "lwvd" and norm["tf_loss_weight"] == 0.05
 
 
@@ -344,7 +344,7 @@ def test_export_drops_the_training_state_and_keeps_the_output(tmp_path, speech_d
     assert _invoke("audio", "export", out, "-o", small, "--half").exit_code == 0
     assert small.stat().st_size < out.stat().st_size / 3
     full, half = load_checkpoint(out), load_checkpoint(small)
-    assert "train_state" not in half and half["normalization"] == full["normalization"] and len(half["history"]) == 1
+    assert "train_state" not in half and half["meta"] == full["meta"] and len(half["history"]) == 1
     lr = _speechlike(1.0)[::4]
     a = SuperResolver(full).upsample_array(lr)
     b = SuperResolver(half).upsample_array(lr)

@@ -118,7 +118,7 @@ def test_checkpoint_and_tsv_files(tmp_path):
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
     assert list(rows[0]) == ["epoch", "train_loss", "valid_loss", "valid_metric", "seconds", "samples_per_s", "lr"]
     ckpt = load_checkpoint(tmp_path / "m.pt")
-    assert ckpt["normalization"] == {"scale": [1.0, 2.0]} and ckpt["chipsr_version"]
+    assert ckpt["meta"] == {"scale": [1.0, 2.0]} and ckpt["chipsr_version"]
     assert ckpt["train_config"]["epochs"] == 3
     with pytest.raises(ValueError, match="not a chipsr checkpoint|does not exist"):
         load_checkpoint(tmp_path / "nope.pt")

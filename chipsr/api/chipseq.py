@@ -442,7 +442,7 @@ def export(model: str | os.PathLike, output: str | os.PathLike, *, half: bool = 
     from chipsr.errors import ChipsrInputError
     from chipsr.io.checkpoint import export_checkpoint, load_checkpoint
 
-    if (load_checkpoint(model).get("normalization") or {}).get("in_progress"):
+    if (load_checkpoint(model).get("meta") or {}).get("in_progress"):
         raise ChipsrInputError(f"{model}: an unfinished training state; finish it with `chipsr train ... --resume`")
     return export_checkpoint(model, output, half=half)
 

@@ -5,7 +5,9 @@ A checkpoint is a plain dict (never a pickled module)::
     {"config": model.config,            # rebuilds the architecture: chipsr.core.models.build_model
      "state_dict": best weights,
      "chipsr_version": "0.1.0",
-     "normalization": {...} or None,    # per-task statistics (e.g. per-mark scaling)
+     "meta": {...} or None,             # what applying the model needs: task, marks, units, scaling,
+                                        # splits, metrics (older checkpoints call it
+                                        # "normalization"; load_checkpoint renames it)
      "train_config": {...},             # the TrainConfig used
      "train_state": {...} or None,      # what chipsr.core.train.fit(resume=...) needs
      "history": [per-epoch records]}
@@ -25,7 +27,7 @@ from chipsr.io.atomic import atomic_output, check_output_path
 TSV_COLUMNS = ("epoch", "train_loss", "valid_loss", "valid_metric", "seconds", "samples_per_s")
 
 
-def make_checkpoint(model, normalization: dict | None = None, train_state: dict | None = None,
+def make_checkpoint(model, meta: dict | None = None, train_state: dict | None = None,
                     state_dict: dict | None = None) -> dict:
     """Assemble a checkpoint dict for ``model`` (see the module docstring).
 
@@ -33,8 +35,9 @@ def make_checkpoint(model, normalization: dict | None = None, train_state: dict 
     ----------
     model : nn.Module
         A chipsr model with a ``config`` dict attribute.
-    normalization : dict or None
-        Statistics needed to use the model (tensors, numbers, strings, lists).
+    meta : dict or None
+        What applying the model needs (task, marks, units, scaling, splits, metrics): numbers,
+        strings, lists, tensors.
     train_state : dict or None
         :attr:`chipsr.core.train.FitResult.state`, for resuming.
     state_dict : dict or None
@@ -53,7 +56,7 @@ def make_checkpoint(model, normalization: dict | None = None, train_state: dict 
         "config": dict(config),
         "state_dict": {k: v.detach().cpu() for k, v in weights.items()},
         "chipsr_version": __version__,
-        "normalization": normalization,
+        "meta": meta,
         "train_config": (train_state or {}).get("config"),
         "train_state": train_state,
         "history": (train_state or {}).get("history", []),
@@ -95,6 +98,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         raise ChipsrInputError(f"{p}: not a readable chipsr checkpoint ({first[:120]})") from None
     if not isinstance(ckpt, dict) or "config" not in ckpt or "state_dict" not in ckpt:
         raise ChipsrInputError(f"{p}: not a chipsr checkpoint (no config/state_dict)")
+    if "meta" not in ckpt and "normalization" in ckpt:  # older checkpoints
+        ckpt["meta"] = ckpt.pop("normalization")
     return ckpt
 
 
@@ -164,11 +169,11 @@ class CheckpointWriter:
     (``train_state``), so training can resume after a crash and prediction uses the best epoch.
     """
 
-    def __init__(self, path: str | os.PathLike, model, normalization: dict | None = None):
+    def __init__(self, path: str | os.PathLike, model, meta: dict | None = None):
         self.path = Path(path)
         self.model = model
-        self.normalization = normalization
+        self.meta = meta
 
     def __call__(self, record: dict, state: dict, is_best: bool) -> None:
-        ckpt = make_checkpoint(self.model, self.normalization, train_state=state, state_dict=state["best_model"])
+        ckpt = make_checkpoint(self.model, self.meta, train_state=state, state_dict=state["best_model"])
         save_checkpoint(self.path, ckpt)

@@ -44,7 +44,7 @@ def train(data: Sequence[str], output: str | os.PathLike, *, ratio: int, arch: s
     """Train an audio super-resolution model; write the checkpoint, ``OUTPUT.epochs.tsv`` and
     ``OUTPUT.splits.json`` (train / validation speakers and files).
 
-    The checkpoint's metadata (key ``normalization``) records everything needed to use and report
+    The checkpoint's metadata (key ``meta``) records everything needed to use and report
     the model: task, ratio, high and low rates (Hz), low-res mode, resampler, patch and stride.
     Every setting is required here; the defaults are :class:`chipsr.api.audio.TrainSettings`.
 
@@ -100,7 +100,7 @@ def train(data: Sequence[str], output: str | os.PathLike, *, ratio: int, arch: s
              len(train_files), len(valid_set), len(valid_files), time.perf_counter() - t0)
     torch.manual_seed(seed)  # before the model is built: a seed makes the whole run reproducible
     model = build_audio_model(arch, width, depth, blocks, patch, backbone, dropout, ratio=ratio, lowres=lowres)
-    normalization = {
+    meta = {
         "task": TASK, "ratio": int(ratio), "high_rate": int(rate), "low_rate": rate / ratio,
         "lowres": lowres, "resampler": aio.RESAMPLER, "input": "cubic B-spline (scipy splrep/splev, k=3)",
         "patch": int(patch), "stride": int(stride), "arch": arch,
@@ -109,12 +109,12 @@ def train(data: Sequence[str], output: str | os.PathLike, *, ratio: int, arch: s
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, loss=loss, seed=seed,
                       device=device, samples_per_epoch=samples_per_epoch,
                       time_limit_s=None if time_limit_min is None else time_limit_min * 60)
-    state = resumed_state(output, model, normalization, cfg) if resume else None
+    state = resumed_state(output, model, meta, cfg) if resume else None
     loss_fn = _loss_function(loss, tf_loss, tf_loss_weight, rate)
     write_splits(output, train_files, valid_files)
     result = fit(model, train_set, valid_set, cfg, metric=audio_metrics, resume=state, loss_fn=loss_fn,
                  callbacks=[EpochTsv(output.with_name(output.name + ".epochs.tsv")),
-                            CheckpointWriter(output, model, normalization)])
+                            CheckpointWriter(output, model, meta)])
     best = result.history[result.best_epoch - 1] if result.best_epoch else {}
     return {
         "checkpoint": str(output), "best_epoch": result.best_epoch, "stop_reason": result.stop_reason,
@@ -124,7 +124,7 @@ def train(data: Sequence[str], output: str | os.PathLike, *, ratio: int, arch: s
     }
 
 
-def resumed_state(output: Path, model, normalization: dict, cfg) -> dict:
+def resumed_state(output: Path, model, meta: dict, cfg) -> dict:
     """The training state stored in ``output``, checked against the settings of this run.
 
     More ``epochs`` may be given (the learning rate is constant, so extending a run is allowed);
@@ -140,12 +140,12 @@ def resumed_state(output: Path, model, normalization: dict, cfg) -> dict:
 
     ckpt = load_checkpoint(output)
     state = ckpt.get("train_state")
-    if not state or (ckpt.get("normalization") or {}).get("task") != TASK:
+    if not state or (ckpt.get("meta") or {}).get("task") != TASK:
         raise ChipsrInputError(f"{output}: holds no audio training state to resume")
     before = {**{f"model.{k}": v for k, v in ckpt["config"].items()},
-              **{k: v for k, v in ckpt["normalization"].items()},
+              **{k: v for k, v in ckpt["meta"].items()},
               **{f"train.{k}": state["config"].get(k) for k in _RESUMED_TRAIN_KEYS}}
-    now = {**{f"model.{k}": v for k, v in model.config.items()}, **normalization,
+    now = {**{f"model.{k}": v for k, v in model.config.items()}, **meta,
            **{f"train.{k}": getattr(cfg, k) for k in _RESUMED_TRAIN_KEYS}}
     changed = [k for k in sorted(set(before) | set(now)) if before.get(k) != now.get(k)]
     if changed:

@@ -53,7 +53,7 @@ class SuperResolver:
                  overlap: int | None = None, windows_per_segment: int = 8, source: str | None = None) -> None:
         from chipsr.io.checkpoint import model_from_checkpoint
 
-        norm = checkpoint.get("normalization") or {}
+        norm = checkpoint.get("meta") or {}
         if norm.get("task") != TASK:
             where = f"{source}: " if source else "the checkpoint "
             raise ChipsrInputError(f"{where}not an audio super-resolution model (task {norm.get('task')!r}; train "

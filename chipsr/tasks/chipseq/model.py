@@ -582,7 +582,7 @@ def train(
                     "usable_windows": n_usable, "epochs": epochs, "batch_size": batch_size, "lr": lr,
                     "lr_schedule": lr_schedule, "select": select, "seed": seed, "samples_per_epoch": samples_per_epoch,
                     "reverse": reverse, "peak_fraction": peak_fraction}
-        normalization = {
+        meta = {
             "task": "chipseq", "marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window,
             "arch": arch, "transform": scaling.transform, "input_scale": scaling.input_scale,
             "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
@@ -606,7 +606,7 @@ def train(
             log.warning("%s: discarding the in-progress state of an earlier, interrupted run (pass --resume to "
                         "continue it instead)", partial)
         callbacks = [EpochTsv(str(out) + ".epochs.tsv"),
-                     CheckpointWriter(partial, model, {**normalization, "in_progress": True})]
+                     CheckpointWriter(partial, model, {**meta, "in_progress": True})]
         metric = lambda p, t: pearson_r(p, t)  # noqa: E731 (scale-free: same r as on the original scale for 'none')
         cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device,
                           lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
@@ -622,14 +622,14 @@ def train(
         if not distributed.is_main():  # under torchrun only rank 0 writes the model
             return summary
         if target_peaks is not None:  # the peak rule of the model card (issue 14), on the best weights
-            normalization["peaks"] = _peak_rule(model, result.state.get("best_model"), load_chunk, valid_regions[0],
+            meta["peaks"] = _peak_rule(model, result.state.get("best_model"), load_chunk, valid_regions[0],
                                                 len(sets) // 2, scaling, target_peaks, peak_type, sizes, bin_size,
                                                 window, blacklist, device)
-            log.info("peak rule: %s", normalization["peaks"]["rule"])
+            log.info("peak rule: %s", meta["peaks"]["rule"])
         from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
 
         # the final name appears only now, holding the best weights; the in-progress file goes
-        save_checkpoint(out, make_checkpoint(model, normalization, train_state=result.state,
+        save_checkpoint(out, make_checkpoint(model, meta, train_state=result.state,
                                              state_dict=result.state.get("best_model")))
         partial.unlink(missing_ok=True)
         splits_path = out.parent / "splits.json"
@@ -691,7 +691,7 @@ def _resume_state(partial: Path, settings: dict) -> dict:
     if not partial.exists():
         raise ChipsrInputError(f"--resume: no interrupted run to continue ({partial} does not exist)")
     ckpt = load_checkpoint(partial)
-    norm = ckpt.get("normalization") or {}
+    norm = ckpt.get("meta") or {}
     before = norm.get("settings")
     if not norm.get("in_progress") or before is None or ckpt.get("train_state") is None:
         raise ChipsrInputError(f"--resume: {partial} is not an in-progress `chipsr train` state")
@@ -771,7 +771,7 @@ def denoise(
     first = None
     for path in ckpt_paths:
         ckpt = load_checkpoint(path)
-        norm = ckpt.get("normalization") or {}
+        norm = ckpt.get("meta") or {}
         if norm.get("in_progress"):
             raise ChipsrInputError(f"{path}: an unfinished training state, not a model; finish it with "
                                    f"`chipsr train ... --resume` (same options)")
@@ -876,7 +876,7 @@ def model_card(path: str | os.PathLike) -> dict:
     from chipsr.io.tracks import FE_UNITS
 
     ckpt = load_checkpoint(path)
-    norm = ckpt.get("normalization") or {}
+    norm = ckpt.get("meta") or {}
     config = dict(ckpt.get("config") or {})
     n_params = int(sum(v.numel() for v in ckpt["state_dict"].values() if v.is_floating_point()))
     history = ckpt.get("history") or []

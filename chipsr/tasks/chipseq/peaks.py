@@ -441,7 +441,7 @@ def model_peak_rule(model) -> dict:
     """
     from chipsr.io.checkpoint import load_checkpoint
 
-    rule = (load_checkpoint(model).get("normalization") or {}).get("peaks")
+    rule = (load_checkpoint(model).get("meta") or {}).get("peaks")
     if not rule:
         raise ChipsrInputError(f"{model}: the model has no calibrated peak rule (train it with --target-peaks "
                                f"FULL.narrowPeak), or give --fold / --cutoff")

@@ -455,7 +455,7 @@ class Imputer:
         self._check_ready()
         meta = {"task": "impute", "imputer": _plain(asdict(self.config)), "scaler": self.scaler.to_dict(),
                 "feature_names": self.feature_names}
-        ckpt = make_checkpoint(self.model.net, normalization=meta, state_dict=self.model.state_dict())
+        ckpt = make_checkpoint(self.model.net, meta=meta, state_dict=self.model.state_dict())
         ckpt["history"] = _plain(self.history)
         save_checkpoint(path, ckpt)
 
@@ -472,7 +472,7 @@ class Imputer:
         from chipsr.io.checkpoint import load_checkpoint
 
         ckpt = load_checkpoint(path)
-        meta = ckpt.get("normalization") or {}
+        meta = ckpt.get("meta") or {}
         if meta.get("task") != "impute":
             raise ChipsrInputError(f"{path}: not an imputation checkpoint (train it with `chipsr impute train`)")
         settings = dict(meta["imputer"])
