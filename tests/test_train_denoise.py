@@ -65,7 +65,7 @@ def test_train_then_denoise(tmp_path, tracks, arch, lr, must_beat_input):
                                                 "--depth", "2"))
     assert result.exit_code == 0, result.output
     assert model.exists() and (tmp_path / f"{arch}.pt.epochs.tsv").exists()
-    splits = json.loads((tmp_path / "splits.json").read_text())
+    splits = json.loads((tmp_path / f"{arch}.pt.splits.json").read_text())
     assert splits["test"] == ["chrB"] and splits["marks"] == ["K27ac", "K4me1"]
     out = tmp_path / "denoised.bw"
     result = CliRunner().invoke(cli, ["denoise", "--marks", str(tracks["K27ac"]), "--marks", str(tracks["K4me1"]),

@@ -273,7 +273,7 @@ def train(
     target : path
         Full-depth bigWig of the target mark; ``NAME=path`` names it (default: the file name).
     output : path
-        Checkpoint; ``<output>.epochs.tsv`` and ``splits.json`` are written beside it.
+        Checkpoint; ``<output>.epochs.tsv`` and ``<output>.splits.json`` are written beside it.
     train_regions, valid_regions, test_regions : sequence of str
         ``CHR`` or ``CHR:START-END`` (1-based inclusive); must not overlap.
     blacklist : path or None

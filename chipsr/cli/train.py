@@ -21,7 +21,7 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
               help="Deep track of ANOTHER sample (individual, tissue, cell line), an extra input channel; "
                    "repeatable, order kept. Never the target itself: that is what the model must predict.")
 @click.option("--target", required=True, help="Full-depth bigWig of the target mark (NAME=path to name it).")
-@output_option(suffixes=(".epochs.tsv", ".inprogress"), siblings=("splits.json",))
+@output_option(suffixes=(".epochs.tsv", ".splits.json", ".inprogress"))
 @click.option("--arch", type=click.Choice(_ARCHS), default="tfilm", show_default=True,
               help="TFiLM U-Net, the same U-Net without TFiLM, the Coda CNN, or a multi-mark linear filter.")
 @bin_size_option
@@ -87,7 +87,7 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
 def train(marks, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
     """Train one model that maps low-depth MARKS to the full-depth TARGET mark.
 
-    Writes the checkpoint (-o) when training ends, OUTPUT.epochs.tsv and splits.json beside it; while it
+    Writes the checkpoint (-o) when training ends, OUTPUT.epochs.tsv and OUTPUT.splits.json beside it; while it
     runs, OUTPUT.inprogress holds the resumable state (after every epoch), for --resume after a crash.
     """
     from chipsr import api

@@ -9,6 +9,7 @@ rule train:
     output:
         model=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt",
         epochs=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt.epochs.tsv",
+        splits=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt.splits.json",
     wildcard_constraints:
         seed=r"\d+",
     params:

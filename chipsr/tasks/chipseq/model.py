@@ -14,7 +14,6 @@ any track (assembly gaps), are left out of training.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -351,7 +350,7 @@ def train(
     workers: int = 0,
 ) -> dict:
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
-    and ``splits.json`` beside it.
+    and ``<output>.splits.json`` beside it.
 
     Every track is read in depth-invariant units (issue 12): divided by its own genome-wide mean
     (:func:`track_means`, over the non-blacklisted bins of the chromosomes it covers), so the
@@ -632,11 +631,9 @@ def train(
         save_checkpoint(out, make_checkpoint(model, meta, train_state=result.state,
                                              state_dict=result.state.get("best_model")))
         partial.unlink(missing_ok=True)
-        splits_path = out.parent / "splits.json"
-        from chipsr.io.atomic import atomic_output
+        from chipsr.io.tables import write_json
 
-        with atomic_output(splits_path) as tmp:
-            tmp.write_text(json.dumps({**splits, "target": target_name, "marks": list(marks)}, indent=2) + "\n")
+        write_json(Path(f"{out}.splits.json"), {**splits, "target": target_name, "marks": list(marks)})
         summary["seconds"] = time.perf_counter() - t0
         log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
                  best["valid_metric"], summary["seconds"])
