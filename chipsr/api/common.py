@@ -11,7 +11,7 @@ from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
-from chipsr.errors import ChipsrInputError
+from chipsr.specs import split_item  # noqa: F401 (the CLI's NAME=PATH click type parses with it)
 
 
 def setting(default: Any, help: str) -> Any:
@@ -38,27 +38,18 @@ def command_settings(cls: type, settings: Any | None, overrides: dict) -> Any:
 
 
 def named_paths(specs: Sequence[str | tuple[str, str]], option: str = "--model") -> list[tuple[str, str]]:
-    """``NAME=PATH`` (or ``PATH``, named by its file stem; or a ``(name, path)`` pair) -> (name, path).
-
-    The name ends at the first ``=``.
+    """``NAME=PATH`` (or ``PATH``, named by its file stem; or a ``(name, path)`` pair) -> (name, path):
+    :func:`chipsr.specs.named_paths` without comma splitting (the name ends at the first ``=``).
 
     Raises
     ------
     ChipsrInputError
-        A name given twice (naming ``option``).
+        A name given twice, an empty name or path (naming ``option``).
     """
-    out: list[tuple[str, str]] = []
-    for spec in specs:
-        if isinstance(spec, tuple):
-            name, path = spec
-        else:
-            name, sep, path = str(spec).partition("=")
-            if not sep:
-                name, path = Path(spec).stem, str(spec)
-        if any(name == n for n, _ in out):
-            raise ChipsrInputError(f"{option}: model name {name!r} is used twice")
-        out.append((name, path))
-    return out
+    from chipsr.specs import named_paths as _named_paths
+
+    items = [f"{s[0]}={s[1]}" if isinstance(s, tuple) else str(s) for s in specs]
+    return list(_named_paths(items, option, commas=False, default_name=lambda p: Path(p).stem, what="model").items())
 
 
 #: help of the torch-threads and device settings

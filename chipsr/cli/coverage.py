@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.options import (
+    bin_size_option,
+    blacklist_option,
+    output_option,
+    region_option,
+    threads_option,
+)
 from chipsr.cli.types import GuardedCommand
-
-from chipsr.cli.options import bin_size_option, blacklist_option, output_option, region_option, threads_option
 
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})

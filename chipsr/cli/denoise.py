@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.options import (
+    device_option,
+    nan_as_zero_option,
+    output_option,
+    torch_threads_option,
+)
 from chipsr.cli.types import GuardedCommand
-
-from chipsr.cli.options import device_option, nan_as_zero_option, output_option, torch_threads_option
 
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import click
 
-from chipsr.cli.types import GuardedCommand
-
-from chipsr.cli.options import bin_size_option, nan_as_zero_option, output_option, torch_threads_option
+from chipsr.cli.options import (
+    bin_size_option,
+    nan_as_zero_option,
+    output_option,
+    torch_threads_option,
+)
+from chipsr.cli.types import GuardedCommand, NamedPath
 
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,7 +45,7 @@ from chipsr.cli.options import bin_size_option, nan_as_zero_option, output_optio
                    "--region (required with --smooth-input).")
 @click.option("--locus", metavar="CHR:START-END", default=None,
               help="Locus drawn in the figure. [default: the truth's highest-signal 100-kb window]")
-@click.option("--depth-series", "depth_series", multiple=True, metavar="K=PATH[,K=PATH...]",
+@click.option("--depth-series", "depth_series", multiple=True, type=NamedPath("K=PATH", key=float, commas=True),
               help="Raw coverage of the input sample at K x its reads (e.g. 1=low.bw,2=x2.bw,4=x4.bw,8=x8.bw): "
                    "scored as rows 'raw Kx', and every track gets its depth equivalence (the depth at which "
                    "the raw track would match its r).")
@@ -73,19 +77,7 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, bin_size, smooth_
     except ValueError:
         raise click.BadParameter(f"expected comma-separated numbers, got {smooth_sigmas!r}",
                                  param_hint="--smooth-sigmas") from None
-    series = {}
-    for spec in depth_series:
-        for item in spec.split(","):
-            if not item.strip():
-                continue
-            k, sep, path = item.partition("=")
-            try:
-                series[float(k)] = path.strip()
-            except ValueError:
-                raise click.BadParameter(f"expected K=PATH with a number K, got {item!r}",
-                                         param_hint="--depth-series") from None
-            if not sep or not path.strip():
-                raise click.BadParameter(f"expected K=PATH, got {item!r}", param_hint="--depth-series")
+    series = {k: path for spec in depth_series for k, path in spec}
     result = api.evaluate(
         truth, api.parse_tracks(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
         bin_size=bin_size, smooth_input=smooth_input, smooth_sigmas=sigmas,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from chipsr.cli.types import GuardedCommand
-
 from chipsr.cli.options import output_option, seed_option
+from chipsr.cli.types import GuardedCommand
 
 
 @click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import click
 
+from chipsr.cli.options import (
+    bin_size_option,
+    blacklist_option,
+    device_option,
+    nan_as_zero_option,
+    output_option,
+    seed_option,
+    torch_threads_option,
+)
 from chipsr.cli.types import GuardedCommand
-
-from chipsr.cli.options import (bin_size_option, blacklist_option, device_option, nan_as_zero_option, output_option,
-                                seed_option, torch_threads_option)
 
 _ARCHS = ["tfilm", "conv", "coda", "linear"]
 

@@ -234,6 +234,49 @@ def _opt_name(ctx: click.Context, name: str) -> str:
     return name
 
 
+class NamedPath(click.ParamType):
+    """A click type for ``NAME=PATH`` items, parsed by the one parser (:func:`chipsr.specs.split_item`):
+    the value becomes ``(name, path)``, or with ``commas`` a list of them (``A=x,B=y``).
+
+    Parameters
+    ----------
+    form : str
+        How the item is written, for help and errors (e.g. ``"MARK=EVAL.json"``).
+    key : callable or None
+        Converts (and checks) the name: ``key(name) -> value``, a ValueError meaning a bad name
+        (e.g. ``float`` for ``K=PATH``).
+    commas : bool
+        The value holds several comma-separated items.
+    """
+
+    name = "NAME=PATH"
+
+    def __init__(self, form: str = "NAME=PATH", key=None, commas: bool = False):
+        self.form, self.key, self.commas = form, key, commas
+        self.name = form
+
+    def _item(self, item: str, param):
+        from chipsr.api.common import split_item
+        from chipsr.errors import ChipsrInputError
+
+        option = param.opts[0] if param is not None and param.opts else "value"
+        try:
+            name, path = split_item(item, option, form=self.form)
+            return (self.key(name) if self.key else name), path
+        except (ChipsrInputError, ValueError):
+            raise ValueError(f"expected {self.form}, got {item!r}") from None
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (tuple, list)):
+            return value
+        try:
+            if self.commas:
+                return [self._item(i, param) for i in str(value).split(",") if i.strip()]
+            return self._item(value, param)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 class GuardedCommand(click.Command):
     """A click command that runs :func:`guard_outputs` after parsing and before its callback."""
 

@@ -40,14 +40,14 @@ from chipsr.tasks.chipseq.data import (  # noqa: F401 (some re-exported)
 log = logging.getLogger(__name__)
 
 ARCHS = ("tfilm", "conv", "coda", "linear")
-_BIGWIG_SUFFIXES = (".bw", ".bigwig", ".bigWig")
 
 
 # ----------------------------------------------------------------------------------- tracks
 
 
 def parse_named_tracks(specs, require_names: bool = False, option: str = "--marks") -> dict[str, Path]:
-    """``["A.bw,B.bw", "name=C.bw"]`` -> ``{"A": A.bw, "B": B.bw, "name": C.bw}`` (order kept).
+    """``["A.bw,B.bw", "name=C.bw"]`` -> ``{"A": A.bw, "B": B.bw, "name": C.bw}`` (order kept):
+    :func:`chipsr.specs.named_paths` with paths as :class:`~pathlib.Path`.
 
     A track's default name is its file name without the bigWig suffix (an error when
     ``require_names``). ``option`` names the command-line option in messages.
@@ -58,28 +58,9 @@ def parse_named_tracks(specs, require_names: bool = False, option: str = "--mark
         No tracks, an item without ``NAME=`` when names are required, an empty name or path, or
         two tracks with the same name.
     """
-    named: dict[str, Path] = {}
-    for spec in specs:
-        for item in str(spec).split(","):
-            item = item.strip()
-            if not item:
-                continue
-            name, sep, path = (part.strip() for part in item.partition("="))
-            if not sep:
-                if require_names:
-                    raise ChipsrInputError(f"{option} item {item!r}: expected NAME=PATH (e.g. noisy=low_depth.bw)")
-                path, name = item, Path(item).name
-                for suffix in _BIGWIG_SUFFIXES:
-                    if name.endswith(suffix):
-                        name = name[: -len(suffix)]
-            if not name or not path:
-                raise ChipsrInputError(f"{option} item {item!r}: expected NAME=PATH with both parts")
-            if name in named:
-                raise ChipsrInputError(f"{option}: track name {name!r} is used twice ({named[name]} and {path})")
-            named[name] = Path(path)
-    if not named:
-        raise ChipsrInputError(f"{option}: no tracks given")
-    return named
+    from chipsr.specs import named_paths
+
+    return {name: Path(path) for name, path in named_paths(specs, option, require_names).items()}
 
 
 def bigwig_sizes(path: Path) -> dict[str, int]:

@@ -1,0 +1,83 @@
+"""``NAME=PATH`` item lists, the one parser every layer uses (the CLI's click types, the API, the tasks).
+
+Forms: ``NAME=PATH`` (the name ends at the first ``=``), or a bare ``PATH`` named by its file name
+(when names are optional); a spec may hold several items separated by commas (paths with commas
+are then not supported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from chipsr.errors import ChipsrInputError
+
+#: suffixes dropped from a bare bigWig path to name it
+BIGWIG_SUFFIXES = (".bw", ".bigwig", ".bigWig")
+
+
+def bigwig_stem(path: str) -> str:
+    """The default name of a bare track path: its file name without a bigWig suffix."""
+    name = Path(path).name
+    for suffix in BIGWIG_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
+
+
+def split_item(item: str, option: str, require_names: bool = True,
+               default_name: Callable[[str], str] = bigwig_stem, form: str = "NAME=PATH") -> tuple[str, str]:
+    """One item -> ``(name, path)``, both stripped.
+
+    Raises
+    ------
+    ChipsrInputError
+        No ``=`` when names are required, or an empty name or path (naming ``option`` and ``form``).
+    """
+    item = str(item).strip()
+    name, sep, path = (part.strip() for part in item.partition("="))
+    if not sep:
+        if require_names:
+            raise ChipsrInputError(f"{option} item {item!r}: expected {form} (e.g. noisy=low_depth.bw)")
+        name, path = default_name(item), item
+    if not name or not path:
+        raise ChipsrInputError(f"{option} item {item!r}: expected {form} with both parts")
+    return name, path
+
+
+def named_paths(specs: Iterable[str], option: str, require_names: bool = False, commas: bool = True,
+                default_name: Callable[[str], str] = bigwig_stem, what: str = "track") -> dict[str, str]:
+    """Items of one option (repeated and/or comma-separated) -> ordered ``{name: path}``.
+
+    Parameters
+    ----------
+    specs : iterable of str
+        The option's values, e.g. ``["A.bw,B.bw", "name=C.bw"]``.
+    option : str
+        The option, for messages (e.g. ``"--marks"``).
+    require_names : bool
+        Every item must be ``NAME=PATH``; otherwise a bare path is named by ``default_name``.
+    commas : bool
+        Split each spec at commas.
+    default_name : callable
+        Name of a bare path (default: the file name without a bigWig suffix).
+    what : str
+        What a name names, for messages ("track", "model").
+
+    Raises
+    ------
+    ChipsrInputError
+        No items; an item without ``NAME=`` when names are required; an empty name or path; a name
+        used twice.
+    """
+    named: dict[str, str] = {}
+    for spec in specs:
+        for item in (str(spec).split(",") if commas else [str(spec)]):
+            if not item.strip():
+                continue
+            name, path = split_item(item, option, require_names, default_name)
+            if name in named:
+                raise ChipsrInputError(f"{option}: {what} name {name!r} is used twice ({named[name]} and {path})")
+            named[name] = path
+    if not named:
+        raise ChipsrInputError(f"{option}: no {what}s given")
+    return named
