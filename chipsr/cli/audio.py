@@ -18,14 +18,13 @@ from chipsr.cli.options import (
 )
 from chipsr.cli.types import GuardedGroup
 
-_CTX = {"help_option_names": ["-h", "--help"]}
 
 
 def _train_option(name: str, *decls: str, **kwargs):
     return setting_option(api.TrainSettings, name, *decls, **kwargs)
 
 
-@click.group(cls=GuardedGroup, context_settings=_CTX)
+@click.group(cls=GuardedGroup)
 def audio() -> None:
     """Audio super-resolution: train a model, upsample recordings, evaluate against baselines.
 
@@ -37,7 +36,7 @@ def audio() -> None:
     """
 
 
-@audio.command(context_settings=_CTX)
+@audio.command()
 @click.option("--data", multiple=True, required=True,
               help="Directory (searched recursively), audio file or list file (one path per line); repeatable.")
 @output_option(suffixes=(".epochs.tsv", ".splits.json"))
@@ -77,7 +76,7 @@ def train(data, output, **options) -> None:
                f"({s['train_patches']} patches, {s['parameters']:,} parameters) -> {output}", err=True)
 
 
-@audio.command(context_settings=_CTX)
+@audio.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
 @output_option()
 @click.option("--model", required=True, type=click.Path(dir_okay=False), help="Checkpoint from `chipsr audio train`.")
@@ -95,7 +94,7 @@ def upsample(input_path, output, model, **options) -> None:
                f"(real-time factor {s['real_time_factor']:.3f}) -> {output}", err=True)
 
 
-@audio.command(context_settings=_CTX)
+@audio.command()
 @click.option("--model", "models", multiple=True, required=True,
               help="Checkpoint, or NAME=checkpoint; repeatable (models of one ratio and rate).")
 @click.option("--data", multiple=True, required=True, help="Held-out high-res recordings (dir / file / list).")
@@ -115,7 +114,7 @@ def evaluate(models, data, prefix, **options) -> None:
                    f"{mean['lsd_ln_ref']:.3f} (ln, ref)", err=True)
 
 
-@audio.command(context_settings=_CTX)
+@audio.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
 @output_option()
 @setting_option(api.TfrSettings, "filters", type=click.IntRange(min=1))
@@ -126,7 +125,7 @@ def tfr(input_path, output, **options) -> None:
     click.echo(f"-> {output}", err=True)
 
 
-@audio.command(context_settings=_CTX)
+@audio.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @output_option()
 @click.option("--half", is_flag=True, help="Store the weights as float16 (half the size).")

@@ -14,7 +14,7 @@ from chipsr.cli.options import (
 from chipsr.cli.types import GuardedCommand
 
 
-@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand)
 @click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @output_option()
 @bin_size_option

@@ -13,7 +13,7 @@ from chipsr.cli.options import (
 from chipsr.cli.types import GuardedCommand
 
 
-@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand)
 @click.option("--marks", multiple=True, required=True,
               help="Low-depth bigWigs, the model's marks in its order (comma-separated or repeated; NAME=path).")
 @click.option("--model", "models", required=True, multiple=True, type=click.Path(dir_okay=False),

@@ -13,7 +13,7 @@ from chipsr.cli.options import (
 from chipsr.cli.types import GuardedCommand, NamedPath
 
 
-@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand)
 @click.option("--truth", required=True, type=click.Path(dir_okay=False),
               help="bigWig of the deep-sequencing (high-depth) track that the others are scored against.")
 @click.option("--tracks", "tracks", required=True, multiple=True, metavar="NAME=PATH[,NAME=PATH...]",

@@ -8,7 +8,7 @@ from chipsr.cli.options import output_option
 from chipsr.cli.types import GuardedCommand
 
 
-@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand)
 @click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @output_option()
 def gather(shards, output) -> None:

@@ -18,7 +18,6 @@ from chipsr.cli.options import (
 )
 from chipsr.cli.types import GuardedGroup
 
-_CTX = {"help_option_names": ["-h", "--help"]}
 
 
 def _pair_option(cast, valid, expected: str, rule: str):
@@ -68,7 +67,7 @@ _data_option = click.option("--data", "data_path", required=True, type=click.Pat
                             help="Beijing station directory, ETT directory or file, or a wide CSV.")
 
 
-@click.group(cls=GuardedGroup, context_settings=_CTX)
+@click.group(cls=GuardedGroup)
 def impute() -> None:
     """Fill missing values of multivariate time series (TFiLM U-Net, Conv U-Net, DNN, baselines).
 
@@ -77,7 +76,7 @@ def impute() -> None:
     """
 
 
-@impute.command(context_settings=_CTX)
+@impute.command()
 @_data_option
 @click.option("--dataset", type=click.Choice(["beijing", "ett", "csv"]), required=True,
               help="beijing: SAITS split (train = last 28 months); ett: Informer 12/4/4-month split; "
@@ -115,7 +114,7 @@ def train(data_path, dataset, output, **options) -> None:
                f"({summary['seconds']:.0f} s) -> {output}", err=True)
 
 
-@impute.command(context_settings=_CTX)
+@impute.command()
 @click.argument("input_csv", metavar="IN.csv", type=click.Path(dir_okay=False))
 @output_option()
 @click.option("--model", required=True, type=click.Path(dir_okay=False), help="Checkpoint of `chipsr impute train`.")
@@ -132,7 +131,7 @@ def fill(input_csv, output, model, **options) -> None:
                f"{stats.seconds:.1f} s -> {output}", err=True)
 
 
-@impute.command(context_settings=_CTX)
+@impute.command()
 @_data_option
 @click.option("--dataset", type=click.Choice(["beijing", "ett", "csv"]), required=True,
               help="Which loader and split (test = Beijing's first 10 months, ETT's last 4, a CSV whole).")

@@ -29,25 +29,11 @@ COMMANDS = {
     "audio": "chipsr.cli.audio:audio",
     "impute": "chipsr.cli.impute:impute",
 }
-#: one-line help shown by ``chipsr --help`` without importing the subcommand modules
-SHORT_HELP = {
-    "subsample": "Keep exactly N reads (or a fraction) of a BAM/BED, reproducibly.",
-    "coverage": "Reads of one mark -> binned coverage bigWig/bedGraph.",
-    "train": "Train a model: low-depth marks -> one full-depth mark.",
-    "denoise": "Denoise low-depth marks genome-wide into a bigWig.",
-    "gather": "Merge per-chromosome shards of a denoised track into one bigWig.",
-    "evaluate": "Score tracks against a deep-sequencing truth (Pearson/Spearman/MSE, in/out of peaks).",
-    "peaks": "Call peaks on a track (denoised, smoothed or raw) with MACS3: narrowPeak / broadPeak.",
-    "report": "Aggregate evaluations into one report, a UCSC track hub and an IGV session.",
-    "info": "Print a model's card: marks, references, bin size, units, depth range, metrics.",
-    "export": "Write a small (optionally float16) copy of a model for sharing.",
-    "audio": "Audio super-resolution: train, upsample, evaluate, tfr (run `chipsr audio --help`).",
-    "impute": "Time-series imputation: train, fill a CSV's gaps, evaluate (run `chipsr impute --help`).",
-}
-
-
 class LazyGroup(click.Group):
-    """A click group that imports a subcommand's module only when it runs (fast ``--help``).
+    """A click group that imports a subcommand's module only when it is named or listed; the modules
+    import click and the light :mod:`chipsr.api` modules only, so ``--help`` stays fast (torch,
+    numpy and pysam are imported inside the commands). Each command's short help is the first
+    sentence of its docstring.
 
     Bad input (:class:`chipsr.errors.ChipsrInputError`) and file-system errors become a
     one-line ``Error: ...`` message on stderr and exit code 1.
@@ -63,8 +49,9 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.get_command(ctx, name).get_short_help_str(limit=150)) for name in COMMANDS]
         with formatter.section("Commands"):
-            formatter.write_dl([(name, SHORT_HELP[name]) for name in COMMANDS])
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         from chipsr.errors import ChipsrInputError

@@ -8,7 +8,7 @@ from chipsr.cli.options import nan_as_zero_option, output_option
 from chipsr.cli.types import GuardedCommand, OutputPath
 
 
-@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand)
 @click.argument("track", type=click.Path(dir_okay=False))
 @output_option(required=False, metavar="PEAKS",
                help="narrowPeak (broadPeak with --broad) file, sorted, written atomically.")

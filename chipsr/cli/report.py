@@ -16,7 +16,7 @@ def _mark_depth(key: str) -> tuple[str, str]:
     return mark, label
 
 
-@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand)
 @click.option("--evaluation", "evaluations", multiple=True, required=True, type=NamedPath("MARK=EVAL.json"),
               help="A target mark and its `chipsr evaluate` JSON; repeatable, in row order.")
 @click.option("--depth-evaluation", "depth_evaluations", multiple=True,

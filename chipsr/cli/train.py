@@ -18,7 +18,7 @@ from chipsr.cli.types import GuardedCommand
 _ARCHS = ["tfilm", "conv", "coda", "linear"]
 
 
-@click.command(cls=GuardedCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(cls=GuardedCommand)
 @click.option("--marks", multiple=True, required=True,
               help="Low-depth coverage bigWigs (comma-separated or repeated; NAME=path to name one). Order matters. "
                    "Repeat it with the same NAMEs for depth sets (the marks subsampled to other depths): each crop "
