@@ -135,3 +135,23 @@ def test_training_streamed_in_small_chunks_gives_the_same_model(tmp_path, arch):
     with pytest.raises(ChipsrInputError, match="residual"):
         train(marks, Path(files["target"]), out, residual_mark="nope", **kw)
     assert list(out.parent.iterdir()) == []
+
+
+def test_empty_windows_are_not_run_but_get_the_empty_window_output():
+    """predict_tiled(skip_empty=True): all-zero windows (assembly gaps) take the one output of an
+    all-zero window instead of a forward pass each; the track equals a full run to float rounding."""
+    from chipsr.core.inference import predict_tiled
+    from chipsr.tasks.chipseq.model import build_chipseq_model
+
+    torch.manual_seed(0)
+    model = build_chipseq_model("tfilm", 3, 200, 2, 0.0625, 2, 0.1).eval()
+    seen = []
+    model.register_forward_hook(lambda mod, args, out: seen.append(len(args[0])))
+    x = np.random.default_rng(0).gamma(0.5, 1, (3, 5000)).astype(np.float32)
+    x[:, 1000:2600] = 0
+    full = predict_tiled(model, x, 200, 20, batch_size=8, skip_empty=False)
+    n_full = sum(seen)
+    seen.clear()
+    fast = predict_tiled(model, x, 200, 20, batch_size=8)
+    torch.testing.assert_close(fast, full, rtol=0, atol=1e-6)
+    assert sum(seen) == n_full - 9 + 1  # 9 windows lie inside the gap; one empty window runs once

@@ -69,6 +69,7 @@ def predict_tiled(
     batch_size: int = 64,
     device: str | torch.device | None = None,
     amp: bool = True,
+    skip_empty: bool = True,
 ) -> torch.Tensor:
     """Predict a long signal window by window and stitch the window interiors.
 
@@ -90,6 +91,11 @@ def predict_tiled(
         None = CUDA, then MPS, then CPU.
     amp : bool
         bf16 autocast on CUDA.
+    skip_empty : bool
+        Windows whose input is all zeros (assembly gaps, unplaced sequence, regions without reads)
+        are not run through the model: they get the output of one all-zero window, computed once
+        (the model is deterministic in eval mode, so this is the output they would get). About a
+        third of chr22 at 25 bp is such windows. Off: every window runs.
 
     Returns
     -------
@@ -107,16 +113,29 @@ def predict_tiled(
     was_training = model.training
     model.eval()
     length = x.shape[1]
-    out = None
+    out = empty = None
+
+    def run(batch: torch.Tensor) -> torch.Tensor:
+        batch = batch.to(dev)
+        if amp and dev.type == "cuda":
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                return model(batch).float().cpu()
+        return model(batch).float().cpu()
+
     try:
         for starts, batch in iter_windows(x, window, overlap, batch_size):
-            batch = batch.to(dev)
-            if amp and dev.type == "cuda":
-                with torch.autocast("cuda", dtype=torch.bfloat16):
-                    pred = model(batch)
+            if skip_empty:
+                signal = batch.reshape(len(batch), -1).ne(0).any(dim=1)
+                if not signal.all():
+                    if empty is None:
+                        empty = run(torch.zeros_like(batch[:1]))[0]
+                    pred = empty.expand(len(batch), *empty.shape).clone()
+                    if signal.any():
+                        pred[signal] = run(batch[signal])
+                else:
+                    pred = run(batch)
             else:
-                pred = model(batch)
-            pred = pred.float().cpu()
+                pred = run(batch)
             if out is None:
                 out = torch.zeros(pred.shape[1], length, dtype=torch.float32)
             for k, s in enumerate(starts):
