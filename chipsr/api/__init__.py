@@ -26,7 +26,6 @@ from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
     parse_tracks,
     peaks,
     report,
-    resolve_chrom_sizes,
     subsample,
     train,
 )

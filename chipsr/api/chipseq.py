@@ -68,62 +68,6 @@ def subsample(
     return _subsample(reads, output, n_reads=n_reads, fraction=fraction, seed=seed)
 
 
-def resolve_chrom_sizes(
-    chrom_sizes: str | os.PathLike | None,
-    genome_fasta: str | os.PathLike | None,
-    bam_headers: Sequence[tuple[Path, dict[str, int]]],
-    need_sizes_for: Sequence[Path] = (),
-) -> tuple[dict[str, int], str]:
-    """Chromosome sizes from a chrom sizes file, a FASTA, or the BAM headers, cross-checked.
-
-    Parameters
-    ----------
-    chrom_sizes, genome_fasta : path or None
-        At most one of them.
-    bam_headers : sequence of (Path, dict)
-        Each BAM input with its header's sizes (bp).
-    need_sizes_for : sequence of Path
-        BED inputs, which carry no sizes: without a sizes source this is an error.
-
-    Returns
-    -------
-    (dict of str to int, str)
-        Sizes in output order, and a description of their source for messages.
-
-    Raises
-    ------
-    ChipsrInputError
-        Both sources given; BED input without sizes; a BAM whose header gives a chromosome
-        another size than the sizes source (or another BAM).
-    """
-    from chipsr.io.genome import chrom_sizes_from_fasta, read_chrom_sizes
-
-    if chrom_sizes is not None and genome_fasta is not None:
-        raise ChipsrInputError("give --chrom-sizes or --genome-fasta, not both")
-    if chrom_sizes is not None:
-        sizes, source = read_chrom_sizes(chrom_sizes), str(chrom_sizes)
-    elif genome_fasta is not None:
-        sizes, source = chrom_sizes_from_fasta(genome_fasta), str(genome_fasta)
-    elif bam_headers:
-        sizes, source = dict(bam_headers[0][1]), f"the header of {bam_headers[0][0]}"
-    else:
-        raise ChipsrInputError(
-            f"{need_sizes_for[0]}: BED reads carry no chromosome sizes; give --chrom-sizes or --genome-fasta"
-        )
-    if need_sizes_for and chrom_sizes is None and genome_fasta is None:
-        raise ChipsrInputError(
-            f"{need_sizes_for[0]}: BED reads carry no chromosome sizes; give --chrom-sizes or --genome-fasta"
-        )
-    for path, header in bam_headers:
-        for chrom, length in header.items():
-            if chrom in sizes and sizes[chrom] != length:
-                raise ChipsrInputError(
-                    f"{path}: chromosome {chrom} is {length} bp in the BAM header but {sizes[chrom]} bp "
-                    f"in {source} (a different genome build?)"
-                )
-    return sizes, source
-
-
 def coverage(
     reads: Sequence[str | os.PathLike],
     output: str | os.PathLike,
@@ -189,14 +133,14 @@ def coverage(
         sizes that disagree with a BAM header, an unsorted BAM, a missing output directory,
         a non-positive bin size.
     """
-    from chipsr.io.atomic import check_output_path
     from chipsr.io.genome import parse_region, read_bed_intervals
-    from chipsr.io.reads import IndexedBam, ReadFilter, sniff_reads_format
-    from chipsr.io.tracks import infer_track_format
-    from chipsr.tasks.chipseq.coverage import CoverageOptions, compute_coverage
+    from chipsr.io.reads import ReadFilter
+    from chipsr.tasks.chipseq.coverage import CoverageOptions, coverage_from_reads
 
     if not reads:
         raise ChipsrInputError("no reads files given")
+    if extend_reads is not None and extend_reads < 0:
+        raise ChipsrInputError(f"--extend-reads must be >= 0 bp, got {extend_reads}")
     options = CoverageOptions(
         bin_size=bin_size,
         reads=ReadFilter(extend_reads=extend_reads, min_mapq=min_mapq, sam_flag_exclude=sam_flag_exclude,
@@ -208,37 +152,8 @@ def coverage(
         skip_unknown_chroms=skip_unknown_chroms,
         threads=threads,
     )
-    if extend_reads is not None and extend_reads < 0:
-        raise ChipsrInputError(f"--extend-reads must be >= 0 bp, got {extend_reads}")
-    check_output_path(output)
-    fmt = infer_track_format(output, out_format)
-    typed = [(Path(p), sniff_reads_format(p)) for p in reads]
-    bams: list[IndexedBam] = []
-    try:
-        for path, kind in typed:
-            if kind == "bam":
-                bams.append(IndexedBam(path))
-        sizes, source = resolve_chrom_sizes(
-            chrom_sizes, genome_fasta, [(b.path, b.chrom_sizes()) for b in bams],
-            [p for p, kind in typed if kind == "bed"],
-        )
-        skipped = 0
-        for b in bams:
-            unknown = [s for s in b.bam.get_index_statistics() if s.contig not in sizes and s.mapped]
-            if unknown and not skip_unknown_chroms:
-                raise ChipsrInputError(
-                    f"{b.path}: chromosome {unknown[0].contig} has reads but is not in {source}; "
-                    f"use --skip-unknown-chroms to drop them"
-                )
-            skipped += sum(s.mapped for s in unknown)
-        if skipped:
-            log.warning("skipped %d BAM reads on chromosomes absent from %s", skipped, source)
-        stats = compute_coverage(typed, output, sizes, options, out_format=fmt, bams=bams)
-        stats.skipped_unknown += skipped
-        return stats
-    finally:
-        for b in bams:
-            b.close()
+    return coverage_from_reads(reads, output, options, chrom_sizes=chrom_sizes, genome_fasta=genome_fasta,
+                               out_format=out_format)
 
 
 def _regions(texts) -> list:

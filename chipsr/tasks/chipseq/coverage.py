@@ -645,3 +645,122 @@ def compute_coverage(
                 s, e, values = merge_runs(s, e, (v * stats.scale).astype(np.float32))
                 writer.add(chrom, s * w, np.minimum(e * w, length), values)
     return stats
+
+
+def resolve_chrom_sizes(
+    chrom_sizes: str | os.PathLike | None,
+    genome_fasta: str | os.PathLike | None,
+    bam_headers: Sequence[tuple[Path, dict[str, int]]],
+    need_sizes_for: Sequence[Path] = (),
+) -> tuple[dict[str, int], str]:
+    """Chromosome sizes from a chrom sizes file, a FASTA, or the BAM headers, cross-checked.
+
+    Parameters
+    ----------
+    chrom_sizes, genome_fasta : path or None
+        At most one of them.
+    bam_headers : sequence of (Path, dict)
+        Each BAM input with its header's sizes (bp).
+    need_sizes_for : sequence of Path
+        BED inputs, which carry no sizes: without a sizes source this is an error.
+
+    Returns
+    -------
+    (dict of str to int, str)
+        Sizes in output order, and a description of their source for messages.
+
+    Raises
+    ------
+    ChipsrInputError
+        Both sources given; BED input without sizes; a BAM whose header gives a chromosome
+        another size than the sizes source (or another BAM).
+    """
+    from chipsr.io.genome import chrom_sizes_from_fasta, read_chrom_sizes
+
+    if chrom_sizes is not None and genome_fasta is not None:
+        raise ChipsrInputError("give --chrom-sizes or --genome-fasta, not both")
+    if chrom_sizes is not None:
+        sizes, source = read_chrom_sizes(chrom_sizes), str(chrom_sizes)
+    elif genome_fasta is not None:
+        sizes, source = chrom_sizes_from_fasta(genome_fasta), str(genome_fasta)
+    elif bam_headers:
+        sizes, source = dict(bam_headers[0][1]), f"the header of {bam_headers[0][0]}"
+    else:
+        raise ChipsrInputError(
+            f"{need_sizes_for[0]}: BED reads carry no chromosome sizes; give --chrom-sizes or --genome-fasta"
+        )
+    if need_sizes_for and chrom_sizes is None and genome_fasta is None:
+        raise ChipsrInputError(
+            f"{need_sizes_for[0]}: BED reads carry no chromosome sizes; give --chrom-sizes or --genome-fasta"
+        )
+    for path, header in bam_headers:
+        for chrom, length in header.items():
+            if chrom in sizes and sizes[chrom] != length:
+                raise ChipsrInputError(
+                    f"{path}: chromosome {chrom} is {length} bp in the BAM header but {sizes[chrom]} bp "
+                    f"in {source} (a different genome build?)"
+                )
+    return sizes, source
+
+
+def coverage_from_reads(reads: Sequence[str | os.PathLike], output: str | os.PathLike, options: CoverageOptions,
+                        chrom_sizes: str | os.PathLike | None = None, genome_fasta: str | os.PathLike | None = None,
+                        out_format: str | None = None) -> CoverageStats:
+    """One mark's read files (BAM and/or BED, sniffed by content, merged) -> a binned coverage track:
+    opens the BAMs, settles the chromosome sizes (:func:`resolve_chrom_sizes`), checks every BAM
+    chromosome with reads is known, then :func:`compute_coverage`.
+
+    Parameters
+    ----------
+    reads : sequence of path
+    output : path
+        bigWig or bedGraph (``out_format``, or from the suffix); atomic.
+    options : CoverageOptions
+    chrom_sizes, genome_fasta : path or None
+        Where chromosome sizes come from (BAM headers otherwise; required for BED input).
+    out_format : {"bigwig", "bedgraph"} or None
+
+    Returns
+    -------
+    CoverageStats
+
+    Raises
+    ------
+    ChipsrInputError
+        Missing/corrupt/empty files, unknown chromosomes (unless ``options.skip_unknown_chroms``),
+        sizes that disagree with a BAM header, an unsorted BAM, a missing output directory.
+    """
+    from chipsr.io.atomic import check_output_path
+    from chipsr.io.reads import sniff_reads_format
+    from chipsr.io.tracks import infer_track_format
+
+    skip_unknown_chroms = options.skip_unknown_chroms
+    check_output_path(output)
+    fmt = infer_track_format(output, out_format)
+    typed = [(Path(p), sniff_reads_format(p)) for p in reads]
+    bams: list[IndexedBam] = []
+    try:
+        for path, kind in typed:
+            if kind == "bam":
+                bams.append(IndexedBam(path))
+        sizes, source = resolve_chrom_sizes(
+            chrom_sizes, genome_fasta, [(b.path, b.chrom_sizes()) for b in bams],
+            [p for p, kind in typed if kind == "bed"],
+        )
+        skipped = 0
+        for b in bams:
+            unknown = [s for s in b.bam.get_index_statistics() if s.contig not in sizes and s.mapped]
+            if unknown and not skip_unknown_chroms:
+                raise ChipsrInputError(
+                    f"{b.path}: chromosome {unknown[0].contig} has reads but is not in {source}; "
+                    f"use --skip-unknown-chroms to drop them"
+                )
+            skipped += sum(s.mapped for s in unknown)
+        if skipped:
+            log.warning("skipped %d BAM reads on chromosomes absent from %s", skipped, source)
+        stats = compute_coverage(typed, output, sizes, options, out_format=fmt, bams=bams)
+        stats.skipped_unknown += skipped
+        return stats
+    finally:
+        for b in bams:
+            b.close()
