@@ -38,7 +38,7 @@ def region_r(model_path: Path, coverage: Path, target: str, region: str) -> floa
     from chipsr.core.metrics import pearson_r
     from chipsr.io.checkpoint import load_checkpoint, model_from_checkpoint
     from chipsr.io.genome import overlaps_intervals, parse_region, read_bed_intervals
-    from chipsr.tasks.chipseq.model import Scaling, load_bins
+    from chipsr.tasks.chipseq.data import Scaling, load_bins
 
     ckpt = load_checkpoint(model_path)
     norm = ckpt["meta"]

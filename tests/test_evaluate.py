@@ -315,7 +315,6 @@ def test_bad_input_gives_one_line_error_and_no_outputs(bad_case, case, monkeypat
     args = [a.format(d=d, t=t, x=x, y=y, z=z) for a in template] + ["-o", str(d / "out")]
     # through the real command group (registered here only for the test): one "Error:" line, exit 1
     monkeypatch.setitem(main.COMMANDS, "evaluate", "chipsr.cli.evaluate:evaluate")
-    monkeypatch.setitem(main.SHORT_HELP, "evaluate", "Score tracks against a deep-sequencing truth.")
     result = CliRunner().invoke(main.cli, ["evaluate", *args])
     assert result.exit_code == 1, result.output
     lines = result.output.strip().splitlines()

@@ -111,7 +111,7 @@ def test_training_streamed_in_small_chunks_gives_the_same_model(tmp_path, arch):
     """The bins streamed 700 at a time train exactly the model one read trains, and the cache
     folder is gone afterwards (also after an error raised once it exists)."""
     from chipsr.io.genome import parse_region
-    from chipsr.tasks.chipseq.model import train
+    from chipsr.tasks.chipseq.train import train
 
     files = make_tracks(tmp_path)
     marks = {"K27ac": files["K27ac"], "K4me1": files["K4me1"]}

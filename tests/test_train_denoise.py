@@ -84,7 +84,7 @@ def test_train_then_denoise(tmp_path, tracks, arch, lr, must_beat_input):
 
 
 def test_transforms_round_trip():
-    from chipsr.tasks.chipseq.model import Scaling
+    from chipsr.tasks.chipseq.data import Scaling
 
     x = np.abs(np.random.default_rng(1).normal(size=(2, 500))) * 5
     y = x[0] * 2

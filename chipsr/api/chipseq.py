@@ -196,7 +196,7 @@ def train(
     **options
         ``arch``, ``bin_size``, ``window``, ``blocks``, ``width``, ``depth``, ``dropout``,
         ``transform``, ``epochs``, ``batch_size``, ``lr``, ``patience``, ``seed``, ``device``:
-        see :func:`chipsr.tasks.chipseq.model.train`; ``threads``: torch CPU threads.
+        see :func:`chipsr.tasks.chipseq.train.train`; ``threads``: torch CPU threads.
 
     Returns
     -------
@@ -206,14 +206,14 @@ def train(
     Raises
     ------
     ChipsrInputError
-        See :func:`chipsr.tasks.chipseq.model.train`.
+        See :func:`chipsr.tasks.chipseq.train.train`.
     """
     import torch
 
     from chipsr.io.atomic import check_output_path
     from chipsr.io.genome import read_bed_intervals
-    from chipsr.tasks.chipseq.model import parse_named_tracks
-    from chipsr.tasks.chipseq.model import train as _train
+    from chipsr.tasks.chipseq.data import parse_named_tracks
+    from chipsr.tasks.chipseq.train import train as _train
 
     torch.set_num_threads(options.pop("threads", None) or torch.get_num_threads())
     check_output_path(output)
@@ -236,9 +236,9 @@ def parse_marks(specs: Sequence[str]):
     Raises
     ------
     ChipsrInputError
-        See :func:`chipsr.tasks.chipseq.model.parse_named_tracks`.
+        See :func:`chipsr.tasks.chipseq.data.parse_named_tracks`.
     """
-    from chipsr.tasks.chipseq.model import parse_named_tracks
+    from chipsr.tasks.chipseq.data import parse_named_tracks
 
     specs = list(specs)
     if len(specs) > 1:
@@ -296,8 +296,8 @@ def denoise(
     import torch
 
     from chipsr.io.atomic import check_output_path
-    from chipsr.tasks.chipseq.model import denoise as _denoise
-    from chipsr.tasks.chipseq.model import parse_named_tracks
+    from chipsr.tasks.chipseq.denoise import denoise as _denoise
+    from chipsr.tasks.chipseq.data import parse_named_tracks
 
     if threads:
         torch.set_num_threads(threads)

@@ -20,10 +20,13 @@ The training recipe (issue 11; measured in the README's ablation table):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from chipsr.errors import ChipsrInputError
+from chipsr.io.genome import Region
+from chipsr.io.tracks import BigWigFile, read_binned
 
 TRANSFORMS = ("none", "arcsinh", "log1p")
 INPUT_TRANSFORMS = ("scaled", "log1p")
@@ -34,7 +37,7 @@ class Scaling:
     """Signal transform and per-channel scaling, fitted on the training region.
 
     Since issue 12 the tracks reaching it are already in depth-invariant units (each divided by
-    its own genome-wide mean: :func:`chipsr.tasks.chipseq.model.track_means`), so the constants
+    its own genome-wide mean: :func:`track_means`), so the constants
     below are properties of the model, not of the training sample's depth.
 
     Target: y' = f(y) / target_scale with f in {identity, arcsinh, log1p}; the output is
@@ -519,3 +522,172 @@ def cache_regions(store, tag: str, lengths: list[int], load_chunk, window: int, 
         out.append(CachedRegion(store.open(f"{tag}{i}.x"), store.open(f"{tag}{i}.y"),
                                 usable_runs(nonzero, black, window)))
     return out
+
+
+# ----------------------------------------------------------------------------------- tracks
+
+
+def parse_named_tracks(specs, require_names: bool = False, option: str = "--marks") -> dict[str, Path]:
+    """``["A.bw,B.bw", "name=C.bw"]`` -> ``{"A": A.bw, "B": B.bw, "name": C.bw}`` (order kept):
+    :func:`chipsr.specs.named_paths` with paths as :class:`~pathlib.Path`.
+
+    A track's default name is its file name without the bigWig suffix (an error when
+    ``require_names``). ``option`` names the command-line option in messages.
+
+    Raises
+    ------
+    ChipsrInputError
+        No tracks, an item without ``NAME=`` when names are required, an empty name or path, or
+        two tracks with the same name.
+    """
+    from chipsr.specs import named_paths
+
+    return {name: Path(path) for name, path in named_paths(specs, option, require_names).items()}
+
+
+def bigwig_sizes(path: Path) -> dict[str, int]:
+    """Chromosome sizes (bp) of a bigWig, in file order.
+
+    Raises
+    ------
+    ChipsrInputError
+        Missing file or not a bigWig.
+    """
+    bw = BigWigFile(path)
+    try:
+        return dict(bw.chroms)
+    finally:
+        bw.close()
+
+
+def bigwig_bin_size(path: Path, chrom: str, span: int = 10_000_000) -> int:
+    """The resolution (bp) of a bigWig on ``chrom``: :meth:`chipsr.io.tracks.BigWigFile.resolution`."""
+    bw = BigWigFile(path)
+    try:
+        return bw.resolution(chrom, span)
+    finally:
+        bw.close()
+
+
+def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: int | None = None,
+                 chrom: str | None = None) -> dict[str, int]:
+    """Check that all tracks share chromosomes and sizes (and a resolution compatible with ``bin_size``,
+    checked on ``chrom``: a chromosome with signal, e.g. the training region's; default the largest).
+
+    Returns
+    -------
+    dict of str to int
+        The common chromosome sizes (bp), in the first track's order.
+
+    Raises
+    ------
+    ChipsrInputError
+        A missing file, different chromosome sets or sizes (naming both files and the
+        chromosome), or a track coarser than ``bin_size``.
+    """
+    paths = list(named.values()) + ([target] if target is not None else [])
+    reference = bigwig_sizes(paths[0])
+    for path in paths[1:]:
+        sizes = bigwig_sizes(path)
+        if set(sizes) != set(reference):
+            only = sorted(set(sizes) ^ set(reference))[:3]
+            raise ChipsrInputError(f"{path} and {paths[0]} have different chromosomes (e.g. {', '.join(only)})")
+        for chrom, size in sizes.items():
+            if reference[chrom] != size:
+                raise ChipsrInputError(
+                    f"{path}: {chrom} is {size} bp but {reference[chrom]} bp in {paths[0]}")
+    if bin_size is not None:
+        chrom = chrom if chrom in reference else max(reference, key=reference.get)
+        for path in paths:
+            resolution = bigwig_bin_size(path, chrom)
+            if resolution % bin_size != 0 and resolution < reference[chrom]:
+                raise ChipsrInputError(
+                    f"{path}: its intervals are on a {resolution}-bp grid, not a multiple of the bin size "
+                    f"{bin_size} bp; rebuild it with `chipsr coverage --bin-size {bin_size}`")
+    return reference
+
+
+def load_bins(paths, chrom: str, bin_size: int, start: int = 0, end: int | None = None) -> np.ndarray:
+    """Bin means of several bigWigs over ``[start, end)`` of one chromosome.
+
+    Returns
+    -------
+    ndarray of float32, shape (len(paths), n_bins)
+        n_bins = ceil((end - start) / bin_size); ``start`` must be a multiple of ``bin_size``.
+    """
+    return np.stack([read_binned(p, chrom, bin_size, start, end) for p in paths]).astype(np.float32)
+
+
+def mark_sets(marks) -> list[dict[str, Path]]:
+    """One or several sets of the same marks (depth sets): ``{name: path}`` or a list of them.
+
+    Raises
+    ------
+    ChipsrInputError
+        No set, or a set whose mark names or order differ from the first set's.
+    """
+    sets = [marks] if isinstance(marks, dict) else list(marks)
+    if not sets:
+        raise ChipsrInputError("--marks: no tracks given")
+    names = list(sets[0])
+    for i, other in enumerate(sets[1:], 2):
+        if list(other) != names:
+            raise ChipsrInputError(
+                f"--marks set {i} names {', '.join(other)}; every depth set must name the first set's marks "
+                f"in the same order ({', '.join(names)})")
+    return sets
+
+
+def track_means(paths, bin_size: int, blacklist: dict | None = None) -> list[float]:
+    """Each track's genome-wide mean bin value (:func:`chipsr.io.tracks.genome_mean`): the
+    denominators of chipsr's depth-invariant units (:data:`chipsr.io.tracks.FE_UNITS`), taken from
+    every track itself at train and at denoise time, never from another sample's statistics.
+
+    Raises
+    ------
+    ChipsrInputError
+        A track that is zero everywhere outside the blacklist (or not a bigWig).
+    """
+    from chipsr.io.tracks import genome_mean
+
+    cache: dict[str, float] = {}
+    out = []
+    for p in paths:
+        key = str(Path(p).resolve())
+        if key not in cache:
+            cache[key] = genome_mean(p, bin_size, blacklist)["mean"]
+        out.append(cache[key])
+    return out
+
+
+# ---------------------------------------------------------------------------------- windows
+
+
+def region_bins(region: Region, sizes: dict[str, int], bin_size: int) -> tuple[int, int]:
+    """``(start_bp, end_bp)`` of a region snapped outwards to the bin grid, clipped to the chromosome.
+
+    Raises
+    ------
+    ChipsrInputError
+        Unknown chromosome, or a region starting beyond the chromosome end.
+    """
+    if region.chrom not in sizes:
+        raise ChipsrInputError(f"region {region}: chromosome {region.chrom} is not in the tracks")
+    size = sizes[region.chrom]
+    if region.start is not None and (region.start >= size or region.end > size):
+        raise ChipsrInputError(f"region {region}: outside {region.chrom} (length {size} bp)")
+    start, end = region.bounds(size)
+    return (start // bin_size) * bin_size, min(size, -(-end // bin_size) * bin_size)
+
+
+def regions_overlap(a: list[Region], b: list[Region], sizes) -> tuple[Region, Region] | None:
+    """The first pair of overlapping regions between two lists, or None."""
+    for ra in a:
+        for rb in b:
+            if ra.chrom != rb.chrom:
+                continue
+            sa, ea = ra.bounds(sizes[ra.chrom])
+            sb, eb = rb.bounds(sizes[rb.chrom])
+            if sa < eb and sb < ea:
+                return ra, rb
+    return None

@@ -49,7 +49,12 @@ from pathlib import Path
 import numpy as np
 
 from chipsr.errors import ChipsrInputError
-from chipsr.io.genome import Region, overlaps_intervals, parse_region, read_bed_intervals
+from chipsr.io.genome import (
+    Region,
+    overlaps_intervals,
+    parse_region,
+    read_bed_intervals,
+)
 from chipsr.io.peaks import read_peak_intervals
 from chipsr.io.tracks import BigWigFile, bin_range, read_binned
 
@@ -179,7 +184,7 @@ def parse_tracks(specs: Sequence[str]) -> dict[str, str]:
     ChipsrInputError
         An item without ``NAME=``, an empty name or path, a name used twice, or no items at all.
     """
-    from chipsr.tasks.chipseq.model import parse_named_tracks
+    from chipsr.tasks.chipseq.data import parse_named_tracks
 
     return {name: str(path) for name, path in parse_named_tracks(specs, require_names=True, option="--tracks").items()}
 

@@ -20,7 +20,12 @@ from xml.sax.saxutils import quoteattr
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import atomic_output
-from chipsr.tasks.chipseq.evaluate import DEPTH_NAME, SEED_TRACK, equivalent_depth, format_depth
+from chipsr.tasks.chipseq.evaluate import (
+    DEPTH_NAME,
+    SEED_TRACK,
+    equivalent_depth,
+    format_depth,
+)
 
 SMOOTHED = "smoothed input"
 _SEED = SEED_TRACK

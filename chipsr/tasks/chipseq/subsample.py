@@ -25,7 +25,12 @@ import numpy as np
 from chipsr._version import __version__
 from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import atomic_output, check_output_path
-from chipsr.io.reads import is_header_line, iter_bed_reads, open_binary, sniff_reads_format
+from chipsr.io.reads import (
+    is_header_line,
+    iter_bed_reads,
+    open_binary,
+    sniff_reads_format,
+)
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,434 @@
+"""Training one ChIP-seq denoising model (``chipsr train``).
+
+Every track is first put in depth-invariant units, a fold enrichment over its own genome-wide mean
+(issue 12, :func:`chipsr.tasks.chipseq.data.track_means`), then transformed (``none``, ``arcsinh``
+or ``log1p``) and divided by a per-channel constant fitted on the training region (stored in the
+checkpoint, inverted on output), so the denoised track is a fold enrichment whatever the input's
+depth. Splits are by region, never overlapping; windows touching the blacklist, or with no coverage
+in any track (assembly gaps), are left out of training. The bins stream through memory-mapped
+arrays (issue 15), so a genome trains in bounded memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from chipsr.errors import ChipsrInputError
+from chipsr.io.atomic import same_file
+from chipsr.io.genome import Region, overlaps_intervals
+from chipsr.tasks.chipseq.data import (
+    RandomCrops,
+    ScalingSums,
+    TiledWindows,
+    cache_regions,
+    check_tracks,
+    load_bins,
+    mark_sets,
+    parse_named_tracks,
+    region_bins,
+    regions_overlap,
+    runs_to_starts,
+    track_means,
+)
+from chipsr.tasks.chipseq.model import ARCHS, build_chipseq_model, least_squares_filter
+
+log = logging.getLogger(__name__)
+
+
+def train(
+    marks: dict[str, Path],
+    target: Path,
+    output: str | os.PathLike,
+    train_regions: list[Region],
+    valid_regions: list[Region],
+    test_regions: list[Region] = (),
+    arch: str = "tfilm",
+    bin_size: int = 25,
+    window: int = 1000,
+    blocks: int = 2,
+    width: float = 0.125,
+    depth: int = 3,
+    dropout: float = 0.1,
+    transform: str = "none",
+    epochs: int = 40,
+    batch_size: int = 16,
+    lr: float = 2e-3,
+    patience: int | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    blacklist: dict | None = None,
+    target_name: str | None = None,
+    residual_mark: str | None = None,
+    gamma_offset: float = 1.0,
+    samples_per_epoch: int = 800,
+    reverse: bool = True,
+    peak_fraction: float = 0.0,
+    lr_schedule: str = "cosine",
+    select: str = "pearson",
+    time_limit_s: float | None = None,
+    input_transform: str = "scaled",
+    target_peaks: str | os.PathLike | None = None,
+    peak_type: str = "narrow",
+    affine: bool = True,
+    bidirectional: bool = False,
+    backbone: str = "pool",
+    resume: bool = False,
+    references: dict | None = None,
+    chunk_bins: int = 4_000_000,
+    workers: int = 0,
+) -> dict:
+    """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
+    and ``<output>.splits.json`` beside it.
+
+    Every track is read in depth-invariant units (issue 12): divided by its own genome-wide mean
+    (:func:`track_means`, over the non-blacklisted bins of the chromosomes it covers), so the
+    model maps fold enrichments to a fold enrichment and applies to samples of any depth.
+
+    Parameters
+    ----------
+    marks : dict of str to Path, or list of them
+        Low-depth coverage bigWigs, by mark name; their order is the model's input channel order.
+        A list gives depth sets (the same marks subsampled to several depths, e.g. 0.25x-4x):
+        every training crop draws its input set at random and the validation windows rotate over the sets; the
+        checkpoint records each mark's depth range (its mean per bin over the sets).
+    references : dict of str to Path or None
+        Deep tracks of related samples (another individual, tissue or cell line), appended as
+        input channels after the marks, in this order; never the target's own file.
+    target : Path
+        Full-depth coverage bigWig of the target mark.
+    output : path
+        Checkpoint path (written atomically after every epoch: best weights + resumable state).
+    train_regions, valid_regions, test_regions : list of Region
+        Non-overlapping splits (the test regions are only recorded, for ``chipsr evaluate``).
+    arch : {"tfilm", "conv", "coda", "linear"}
+    bin_size : int
+        bp per bin; the bigWigs must be on this grid.
+    window : int
+        Bins per training window (1000 in the paper).
+    blocks : int
+        TFiLM blocks per layer (B = 2 in the paper's ChIP-seq experiment).
+    width, depth, dropout : float, int, float
+        U-Net width multiplier, number of down blocks and dropout.
+    transform : {"none", "arcsinh", "log1p"}
+        Target transform (inverted on output).
+    epochs, batch_size, lr, patience, seed, device :
+        Training settings (:class:`chipsr.core.train.TrainConfig`); ``patience`` None = no early
+        stopping.
+    samples_per_epoch : int
+        Random crops drawn afresh every epoch (:class:`chipsr.tasks.chipseq.data.RandomCrops`).
+    reverse : bool
+        Reverse each crop with probability 0.5 (coverage has no strand).
+    peak_fraction : float
+        Share of crops centred on the target's top-1 % bins (Coda's peak-enriched sampling).
+    lr_schedule : {"cosine", "constant"}
+        Cosine decay of the learning rate over all epochs, or constant.
+    select : {"pearson", "loss"}
+        The checkpoint kept: the epoch with the best validation Pearson r, or the lowest loss.
+    time_limit_s : float or None
+        Wall-clock budget (s): no new epoch starts after it (the cosine schedule still spans
+        ``epochs``, so set both).
+    affine, bidirectional : bool
+        TFiLM variants: gamma and beta (True) or gamma only; uni- or bidirectional LSTMs.
+    backbone : {"pool", "stride"}
+        U-Nets: dilated convolutions + max-pool (the paper) or stride-2 convolutions.
+    resume : bool
+        Continue the interrupted run whose state is in ``OUTPUT.inprogress`` (written after every
+        epoch; ``output`` itself appears only when training ends). Settings that change the model
+        or its training (marks, splits, architecture, recipe, seed, the tracks' scale) are refused.
+    input_transform : {"scaled", "log1p"}
+        Per mark: the target's transform of x over its training mean (``none``: x / mean), or
+        log1p(x / mean).
+    blacklist : dict or None
+        Merged blacklist intervals (:func:`chipsr.io.genome.read_bed_intervals`).
+    target_name : str or None
+        Name of the target mark (default: the target's file name).
+    gamma_offset : float
+        TFiLM: added to every gamma (1 = identity-centred modulation; 0 = the paper's form).
+    residual_mark : str or None
+        U-Nets: a mark name whose (scaled) input is added to the output, so the network learns the
+        difference (typically the target mark's own low-depth track).
+    target_peaks : path or None
+        Full-depth peaks of the target (e.g. ``macs3 callpeak`` on the deep reads): the model card
+        then stores the peak rule calibrated on the first validation region
+        (:func:`chipsr.tasks.chipseq.peaks.calibrate_prediction`), which ``chipsr peaks --model``
+        applies to the model's denoised tracks of new samples.
+    peak_type : {"narrow", "broad"}
+        The target mark's peaks (MACS3 ``bdgpeakcall`` or ``bdgbroadcall``).
+    chunk_bins : int
+        Bins read from the bigWigs at a time. The training and validation regions' bins are
+        streamed (issue 15) into memory-mapped arrays in ``OUTPUT.cache/`` (removed when training
+        ends; a killed run's is replaced by the next run), so memory does not grow with the
+        regions: a genome at 25-bp bins trains within 3 GiB.
+    workers : int
+        ``DataLoader`` worker processes reading the crops (:class:`chipsr.core.train.TrainConfig`).
+
+    Returns
+    -------
+    dict
+        Summary: best epoch, best validation loss and Pearson r, windows used, seconds.
+
+    Raises
+    ------
+    ChipsrInputError
+        Inconsistent tracks, overlapping splits, regions outside chromosomes, a target or mark
+        that is all zeros in the training region.
+    """
+    import torch
+
+    from chipsr.core.metrics import pearson_r
+    from chipsr.core.train import TrainConfig, fit
+    from chipsr.io.checkpoint import CheckpointWriter, EpochTsv
+
+    t0 = time.perf_counter()
+    if arch not in ARCHS:
+        raise ChipsrInputError(f"--arch {arch!r}: expected one of {', '.join(ARCHS)}")
+    if window < 2 or bin_size < 1:
+        raise ChipsrInputError(f"--window must be >= 2 bins and --bin-size >= 1 bp; got {window}, {bin_size}")
+    target_name = target_name or parse_named_tracks([str(target)]).popitem()[0]
+    from chipsr.core import distributed
+
+    if batch_size % distributed.world_size():
+        raise ChipsrInputError(f"--batch-size {batch_size} must be a multiple of the {distributed.world_size()} DDP "
+                               f"processes (each takes --batch-size / processes: the total batch stays --batch-size)")
+    if peak_type not in ("narrow", "broad"):
+        raise ChipsrInputError(f"--peak-type must be narrow or broad, got {peak_type!r}")
+    if target_peaks is not None:
+        from chipsr.io.peaks import read_peak_intervals
+
+        read_peak_intervals(target_peaks)  # a bad peak file fails before training
+    if not train_regions or not valid_regions:
+        raise ChipsrInputError("give at least one --train-region and one --valid-region")
+    sets = mark_sets(marks)
+    marks = sets[0]
+    references = dict(references or {})
+    for name, ref in references.items():
+        if name in marks:
+            raise ChipsrInputError(f"--reference {name}={ref}: the name {name!r} is also a mark; name it apart")
+        if same_file(ref, target):
+            raise ChipsrInputError(
+                f"--reference {name}={ref} is the target file itself; a reference must be a deep track of "
+                f"another sample (another individual, tissue or cell line)")
+    channels = list(marks) + list(references)
+    every = {f"{n}@{i}": p for i, st in enumerate(sets, 1) for n, p in st.items()}
+    every.update({f"reference {n}": p for n, p in references.items()})
+    sizes = check_tracks(every, target, bin_size, chrom=train_regions[0].chrom)
+    for a, b, what in ((train_regions, valid_regions, "train/valid"), (train_regions, test_regions, "train/test"),
+                       (valid_regions, test_regions, "valid/test")):
+        hit = regions_overlap(list(a), list(b), sizes) if b else None
+        if hit:
+            raise ChipsrInputError(f"{what} regions overlap: {hit[0]} and {hit[1]}")
+    for r in [*train_regions, *valid_regions, *test_regions]:
+        region_bins(r, sizes, bin_size)
+    if select not in ("pearson", "loss"):
+        raise ChipsrInputError(f"--select {select!r}: expected pearson or loss")
+    # depth-invariant units: every track over its own genome-wide mean (issue 12)
+    set_paths = [list(st.values()) + list(references.values()) for st in sets]
+    set_means = [track_means(ps, bin_size, blacklist) for ps in set_paths]
+    target_mean = track_means([target], bin_size, blacklist)[0]
+    depth_range = {n: [min(m[i] for m in set_means), max(m[i] for m in set_means)] for i, n in enumerate(marks)}
+    log.info("units: fold enrichment over each track's genome-wide mean; %d depth set(s), mean per bin of %s: %s",
+             len(sets), ", ".join(marks), "; ".join(", ".join(f"{v:.4g}" for v in m[:len(marks)]) for m in set_means))
+
+    def load_chunk(region, a=0, b=None):
+        """Fold-enrichment bins [a, b) of one region: x (D, channels, m), y (1, m), blacklisted (m,)."""
+        start, end = region_bins(region, sizes, bin_size)
+        lo, hi = start + a * bin_size, end if b is None else min(end, start + b * bin_size)
+        x = np.stack([load_bins(ps, region.chrom, bin_size, lo, hi) / np.asarray(m, np.float32)[:, None]
+                      for ps, m in zip(set_paths, set_means)])
+        y = load_bins([target], region.chrom, bin_size, lo, hi) / np.float32(target_mean)
+        edges = lo + np.arange(x.shape[-1] + 1, dtype=np.int64) * bin_size
+        bl = blacklist.get(region.chrom) if blacklist else None
+        black = overlaps_intervals(edges[:-1], edges[1:], bl) if bl is not None else np.zeros(x.shape[-1], bool)
+        return x, y, black
+
+    def lengths(regions):
+        out = []
+        for region in regions:
+            start, end = region_bins(region, sizes, bin_size)
+            out.append(-(-(end - start) // bin_size))
+            if out[-1] < window:
+                raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
+        return out
+
+    train_lengths, valid_lengths = lengths(train_regions), lengths(valid_regions)
+    # streaming training data (issue 15): the regions' bins go to memory-mapped arrays beside the
+    # output, chunk by chunk; crops and validation windows read only their own bins
+    from chipsr.io.arrays import ArrayStore
+
+    store = ArrayStore(cache_path(output))
+    try:
+        sums = ScalingSums(transform, input_transform, len(channels))
+        cached = cache_regions(store, "train", train_lengths, lambda i, a, b: load_chunk(train_regions[i], a, b),
+                               window, sums=sums, chunk_bins=chunk_bins)
+        n_usable = sum(int((c.runs[:, 1] - c.runs[:, 0]).sum()) for c in cached)
+        if n_usable == 0:
+            raise ChipsrInputError(f"no usable windows in {', '.join(map(str, train_regions))}")
+        scaling = sums.scaling(channels, target_name)
+        xs, ys = [c.x for c in cached], [c.y for c in cached]
+        crops = RandomCrops(xs, ys, [c.runs for c in cached], window, samples_per_epoch, seed=seed, reverse=reverse,
+                            peak_fraction=peak_fraction, inputs=scaling.inputs, target=scaling.target)
+        # validation windows (tiled) rotate over the depth sets, window i from set i mod D: every depth is
+        # scored, and validation costs what it costs with one set
+        valid = cache_regions(store, "valid", valid_lengths, lambda i, a, b: load_chunk(valid_regions[i], a, b),
+                              window, chunk_bins=chunk_bins)
+        items, drop_va = [], 0
+        for r, (c, n) in enumerate(zip(valid, valid_lengths)):
+            tiles = np.arange(0, n - window + 1, window)
+            ok = RandomCrops.usable_in(c.runs, tiles)
+            drop_va += int((~ok).sum())
+            items += [(r, (len(items) + j) % len(sets), int(o)) for j, o in enumerate(tiles[ok])]
+        if not items:
+            raise ChipsrInputError(f"no usable windows in {', '.join(map(str, valid_regions))}")
+        va = TiledWindows([c.x for c in valid], [c.y for c in valid], items, window, inputs=scaling.inputs,
+                          target=scaling.target)
+        log.info("%d usable training window starts, %d random crops per epoch%s%s%s; %d validation windows "
+                 "(%d left out)", n_usable, samples_per_epoch, ", reversed at p=0.5" if reverse else "",
+                 f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "",
+                 f", each from one of {len(sets)} depth sets" if len(sets) > 1 else "", len(items), drop_va)
+        residual_channel = None
+        if residual_mark is not None:
+            if residual_mark not in marks:
+                raise ChipsrInputError(f"--residual-mark {residual_mark!r} is not one of the marks: {', '.join(marks)}")
+            residual_channel = list(marks).index(residual_mark)
+        torch.manual_seed(seed)
+        model = build_chipseq_model(arch, len(channels), window, blocks, width, depth, dropout, residual_channel,
+                                    gamma_offset, affine=affine, bidirectional=bidirectional, backbone=backbone)
+        if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2;
+            # with depth sets, window i from set i mod D: every depth, at the cost of one set)
+            step = window // 2 or 1
+            tiled = [(r, int(s)) for r, c in enumerate(cached) for s in runs_to_starts(c.runs) if s % step == 0]
+            least_squares_filter(model, TiledWindows(xs, ys, [(r, i % len(sets), s) for i, (r, s) in enumerate(tiled)],
+                                                     window, inputs=scaling.inputs, target=scaling.target))
+        splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
+                  "test": [str(r) for r in test_regions]}
+        # what a resumed run must share with the interrupted one (anything else would train another model)
+        settings = {"marks": list(marks), "references": list(references), "target": target_name,
+                    "track_means": set_means, "target_mean": target_mean, "bin_size": bin_size, "window": window, "arch": arch,
+                    "model": dict(model.config), "transform": transform, "input_transform": input_transform,
+                    "input_scale": scaling.input_scale, "target_scale": scaling.target_scale, "splits": splits,
+                    "usable_windows": n_usable, "epochs": epochs, "batch_size": batch_size, "lr": lr,
+                    "lr_schedule": lr_schedule, "select": select, "seed": seed, "samples_per_epoch": samples_per_epoch,
+                    "reverse": reverse, "peak_fraction": peak_fraction}
+        meta = {
+            "task": "chipseq", "marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window,
+            "arch": arch, "transform": scaling.transform, "input_scale": scaling.input_scale,
+            "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
+            "seed": seed, "settings": settings,
+            "units": "fold_enrichment", "references": list(references), "depth_range": depth_range,
+            "depth_sets": len(sets), "track_means": {"marks": [m[:len(marks)] for m in set_means],
+                                                      "references": set_means[0][len(marks):], "target": target_mean},
+            # the genome annotation the units were computed without (denoise reuses it by default)
+            "blacklist": {c: [iv[0].tolist(), iv[1].tolist()] for c, iv in (blacklist or {}).items()},
+            "data": {"marks": [{n: str(p) for n, p in st.items()} for st in sets],
+                     "references": {n: str(p) for n, p in references.items()}, "target": str(target),
+                     "bin_size": bin_size},
+        }
+        out = Path(output)
+        partial = in_progress_path(out)
+        resume_state = None
+        if resume:
+            resume_state = _resume_state(partial, settings)
+            log.info("resuming %s from epoch %d", partial, int(resume_state["epoch"]))
+        elif partial.exists():
+            log.warning("%s: discarding the in-progress state of an earlier, interrupted run (pass --resume to "
+                        "continue it instead)", partial)
+        callbacks = [EpochTsv(str(out) + ".epochs.tsv"),
+                     CheckpointWriter(partial, model, {**meta, "in_progress": True})]
+        metric = lambda p, t: pearson_r(p, t)  # noqa: E731 (scale-free: same r as on the original scale for 'none')
+        cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device,
+                          lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
+                          time_limit_s=time_limit_s, workers=workers)
+        result = fit(model, crops, va, cfg, metric=metric, callbacks=callbacks, resume=resume_state)
+        from chipsr.core import distributed
+
+        best = next(h for h in result.history if h["epoch"] == result.best_epoch)
+        summary = {"best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
+                   "best_valid_pearson": best["valid_metric"], "train_windows": n_usable,
+                   "valid_windows": len(items), "epochs_run": len(result.history), "stop_reason": result.stop_reason,
+                   "seconds": time.perf_counter() - t0, "processes": distributed.world_size()}
+        if not distributed.is_main():  # under torchrun only rank 0 writes the model
+            return summary
+        if target_peaks is not None:  # the peak rule of the model card (issue 14), on the best weights
+            meta["peaks"] = _peak_rule(model, result.state.get("best_model"), load_chunk, valid_regions[0],
+                                                len(sets) // 2, scaling, target_peaks, peak_type, sizes, bin_size,
+                                                window, blacklist, device)
+            log.info("peak rule: %s", meta["peaks"]["rule"])
+        from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
+
+        # the final name appears only now, holding the best weights; the in-progress file goes
+        save_checkpoint(out, make_checkpoint(model, meta, train_state=result.state,
+                                             state_dict=result.state.get("best_model")))
+        partial.unlink(missing_ok=True)
+        from chipsr.io.tables import write_json
+
+        write_json(Path(f"{out}.splits.json"), {**splits, "target": target_name, "marks": list(marks)})
+        summary["seconds"] = time.perf_counter() - t0
+        log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
+                 best["valid_metric"], summary["seconds"])
+        return summary
+    finally:
+        store.remove()
+
+
+def _peak_rule(model, best_state, load_region, region: Region, depth_set: int, scaling, target_peaks, peak_type: str,
+               sizes: dict, bin_size: int, window: int, blacklist, device) -> dict:
+    """Calibrate the model's peak rule: predict the validation region from one depth set (the middle
+    one: the workflow's 1x) with the best weights, then :func:`chipsr.tasks.chipseq.peaks.calibrate_prediction`
+    against the full-depth peaks there."""
+    import torch
+
+    from chipsr.core.inference import predict_tiled
+    from chipsr.io.peaks import read_peak_intervals
+    from chipsr.tasks.chipseq import peaks as pk
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    x, _, _ = load_region(region)
+    with torch.no_grad():
+        pred = predict_tiled(model, scaling.inputs(x[depth_set]), window=window, overlap=min(50, window // 4),
+                             device=device)
+    prediction = scaling.invert(pred[0].float().cpu().numpy())
+    first_bin = region_bins(region, sizes, bin_size)[0] // bin_size  # region_bins gives bp on the bin grid
+    truth = pk.restrict(read_peak_intervals(target_peaks), [region], sizes, blacklist)
+    rule = pk.calibrate_prediction(prediction, first_bin, bin_size, region.chrom, sizes[region.chrom], truth,
+                                   broad=peak_type == "broad")
+    return {**rule, "truth": str(target_peaks), "region": str(region)}
+
+
+def cache_path(output: str | os.PathLike) -> Path:
+    """``OUTPUT.cache``: the folder of a training run's memory-mapped bins (per process under torchrun)."""
+    from chipsr.core import distributed
+
+    rank = f".rank{distributed.rank()}" if distributed.world_size() > 1 else ""
+    return Path(f"{output}.cache{rank}")
+
+
+def in_progress_path(output: str | os.PathLike) -> Path:
+    """Where ``chipsr train -o OUTPUT`` keeps its resumable state while it runs: ``OUTPUT.inprogress``
+    (renamed to nothing: OUTPUT itself is written only when training ends)."""
+    return Path(str(output) + ".inprogress")
+
+
+def _resume_state(partial: Path, settings: dict) -> dict:
+    """The training state to resume from ``partial``; refuses changed settings, naming them."""
+    from chipsr.io.checkpoint import load_checkpoint
+
+    if not partial.exists():
+        raise ChipsrInputError(f"--resume: no interrupted run to continue ({partial} does not exist)")
+    ckpt = load_checkpoint(partial)
+    norm = ckpt.get("meta") or {}
+    before = norm.get("settings")
+    if not norm.get("in_progress") or before is None or ckpt.get("train_state") is None:
+        raise ChipsrInputError(f"--resume: {partial} is not an in-progress `chipsr train` state")
+    changed = [k for k in sorted(set(before) | set(settings)) if before.get(k) != settings.get(k)]
+    if changed:
+        detail = "; ".join(f"{k}: {before.get(k)!r} -> {settings.get(k)!r}" for k in changed[:4])
+        raise ChipsrInputError(
+            f"--resume: settings differ from the interrupted run's ({detail}); they would train another model. "
+            f"Rerun with the same options, or without --resume to start over")
+    return ckpt["train_state"]
