@@ -13,7 +13,11 @@ import torch
 
 from chipsr.core import metrics as M
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"  # the repo is /work/main, shared is /work/shared
+# Optional data, not shipped: one VCTK 0.92 utterance (CC BY 4.0) and the published outputs of sinc, TFiLM,
+# AFiLM, NVSR and AP-BWE for 2 kHz -> 16 kHz, from the AP-BWE demo page: GitHub yxlu-0102/AP-BWE (MIT),
+# docs/samples/BWE_16k/2kto16k/{wideband,sinc,tfilm,afilm,nvsr,ap-bwe}.wav at commit 751710f2. Put those six
+# files in ANCHOR (a folder "shared" beside the repository) to run the anchor test; it is skipped otherwise.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 ANCHOR = SHARED / "data" / "audio" / "metric_anchor" / "ap-bwe_2kto16k"
 SQRT_27_28 = math.sqrt(27 / 28)  # pearson([1, 2, 3], [1, 2, 4]); derivation in test_pearson_hand
 
@@ -328,7 +332,9 @@ def test_lsd_audio_super_res_port():
 # ---------------------------------------------------------------------------------------------
 # LSD anchor: published AP-BWE outputs for VCTK 2 kHz -> 16 kHz (r = 8)
 
-# AP-BWE (TASLP 2024) Table, VCTK, log10 LSD at r = 8 (DOMAIN.md section 2).
+# AP-BWE (Y.-X. Lu, Y. Ai, H.-P. Du, Z.-H. Ling, "Towards High-Quality and Efficient Speech Bandwidth Extension
+# with Parallel Amplitude and Phase Prediction", IEEE/ACM TASLP 2024, arXiv:2401.06387), VCTK, log10 LSD at
+# r = 8 (its table of 2 kHz -> 16 kHz results).
 PUBLISHED_R8 = {"sinc": 3.15, "tfilm": 1.97, "afilm": 1.79, "nvsr": 1.10, "ap-bwe": 0.99}
 # What lsd() measures on this one utterance (float64, PCM / 32768, trimmed to the common length).
 MEASURED_R8 = {"sinc": 4.2466, "tfilm": 2.7859, "afilm": 2.5850, "nvsr": 1.1018, "ap-bwe": 0.9588}
