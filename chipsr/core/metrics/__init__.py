@@ -36,10 +36,17 @@ Self-Attention-based Imputation for Time Series", 2023 (doi:10.1016/j.eswa.2023.
 
 from __future__ import annotations
 
-from chipsr.core.metrics._inputs import ArrayLike
-from chipsr.core.metrics.audio import LSD_FLOOR, lsd, lsd_audio_super_res, mean_snr_db, snr_db
+from chipsr.core.metrics._inputs import ArrayLike as ArrayLike
+from chipsr.core.metrics.audio import LSD_FLOOR as LSD_FLOOR
+from chipsr.core.metrics.audio import lsd, lsd_audio_super_res, mean_snr_db, snr_db
 from chipsr.core.metrics.correlation import mse, pearson_r, spearman_r
-from chipsr.core.metrics.masked import l2_distance, masked_mae, masked_mre, masked_mse, masked_rmse
+from chipsr.core.metrics.masked import (
+    l2_distance,
+    masked_mae,
+    masked_mre,
+    masked_mse,
+    masked_rmse,
+)
 
 __all__ = [
     "pearson_r",

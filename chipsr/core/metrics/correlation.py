@@ -12,7 +12,13 @@ import math
 
 import torch
 
-from chipsr.core.metrics._inputs import ArrayLike, _as_rows, _finish, _pair, _valid_pairs
+from chipsr.core.metrics._inputs import (
+    ArrayLike,
+    _as_rows,
+    _finish,
+    _pair,
+    _valid_pairs,
+)
 
 __all__ = ["pearson_r", "spearman_r", "mse"]
 
