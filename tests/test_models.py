@@ -21,8 +21,10 @@ from chipsr.core.models import (
     TFiLMUNet,
     build_model,
     count_parameters,
+    register_model,
     unet_schedule,
 )
+from chipsr.tasks.impute import model as impute_model  # registers "impute_dnn" in MODELS
 
 TINY = {"width": 1 / 16}
 
@@ -37,6 +39,7 @@ SMALL = [
     ({"name": "linear_filter", "in_channels": 3, "width": 7}, (2, 3, 40)),
     ({"name": "dnn_baseline", "n_fft": 32, "hop_length": 8, "hidden": 16}, (2, 1, 100)),
     ({"name": "identity", "channel": 1}, (2, 3, 40)),
+    ({"name": "impute_dnn", "in_channels": 3, "out_channels": 2, "n_steps": 16, "hidden": 8}, (2, 3, 16)),
 ]
 
 
@@ -84,6 +87,31 @@ def test_build_model_errors():
     config = {"name": "conv_unet", "depth": 2}
     build_model(config)
     assert config == {"name": "conv_unet", "depth": 2}  # not modified
+
+
+def test_register_model_is_open_and_guarded():
+    assert MODELS["impute_dnn"] is impute_model.ImputationDNN  # a task's network, registered on import
+    assert register_model("impute_dnn", impute_model.ImputationDNN) is impute_model.ImputationDNN  # idempotent
+    with pytest.raises(ValueError, match="already registered"):
+        register_model("tfilm_unet", ConvUNet)
+    with pytest.raises(ValueError, match="non-empty string"):
+        register_model("", ConvUNet)
+    with pytest.raises(ValueError, match="callable"):
+        register_model("x_not_callable", 3)
+
+    def tiny(channels: int = 1) -> nn.Module:
+        m = nn.Conv1d(channels, 1, 1)
+        m.config = {"name": "test_tiny_conv", "channels": channels}
+        return m
+
+    register_model("test_tiny_conv", tiny)
+    try:
+        model = build_model({"name": "test_tiny_conv", "channels": 2})
+        assert model.config == {"name": "test_tiny_conv", "channels": 2}
+        with pytest.raises(ValueError, match="colour"):
+            build_model({"name": "test_tiny_conv", "colour": "red"})
+    finally:
+        del MODELS["test_tiny_conv"]
 
 
 def test_default_tfilm_unet_config():

@@ -18,6 +18,9 @@ the ``state_dict``). Models never read or write files.
 ``"identity"``             :class:`~chipsr.core.baselines.Identity`         the noisy input
 ========================  ==============================  ==========================================
 
+The registry is open: :func:`register_model` adds a name (a task's own network, e.g. the
+imputation task's ``"impute_dnn"``) that :func:`build_model` and checkpoint loading then rebuild.
+
 U-Net lengths
 -------------
 The U-Nets halve the length ``depth + 1`` times (K down blocks and the bottleneck) and every TFiLM
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -59,6 +63,7 @@ __all__ = [
     "DNNBaseline",
     "unet_schedule",
     "build_model",
+    "register_model",
     "count_parameters",
     "MODELS",
 ]
@@ -807,10 +812,53 @@ class DNNBaseline(nn.Module):
         return y.unsqueeze(1)
 
 
-MODELS: dict[str, type[nn.Module]] = {
-    cls.name: cls
-    for cls in (TFiLMUNet, ConvUNet, AudioUNet, CodaCNN, LinearFilter, DNNBaseline, SplineUpsampler, Identity)
-}
+#: The registry: ``build_model`` name -> builder (a model class or any callable taking the config's
+#: keyword arguments and returning an ``nn.Module``). Open: tasks add their own networks with
+#: :func:`register_model` (e.g. ``chipsr.tasks.impute.model`` registers ``"impute_dnn"`` when imported).
+MODELS: dict[str, Callable[..., nn.Module]] = {}
+
+
+def register_model(name: str, builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    """Make ``build_model({"name": name, **kwargs})`` call ``builder(**kwargs)``.
+
+    The model it builds must store a JSON-serialisable ``config`` dict with ``"name": name`` and its
+    constructor arguments (as every model here does), so that a checkpoint of it can be rebuilt by
+    :func:`build_model` -- in any process that has registered ``name`` first (importing the module
+    that registers it is enough).
+
+    Parameters
+    ----------
+    name : str
+        The config's ``"name"``; a non-empty string.
+    builder : callable
+        A model class or a function; its signature lists the keys a config may hold (unknown keys
+        are rejected by :func:`build_model`).
+
+    Returns
+    -------
+    callable
+        ``builder``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is empty or not a string, ``builder`` is not callable, or ``name`` is already
+        registered to a different builder (registering the same builder again is a no-op).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"model name must be a non-empty string; got {name!r}")
+    if not callable(builder):
+        raise ValueError(f"builder for model {name!r} must be callable; got {builder!r}")
+    known = MODELS.get(name)
+    if known is not None and known is not builder:
+        raise ValueError(f"model name {name!r} is already registered to {known!r}")
+    MODELS[name] = builder
+    return builder
+
+
+for _cls in (TFiLMUNet, ConvUNet, AudioUNet, CodaCNN, LinearFilter, DNNBaseline, SplineUpsampler, Identity):
+    register_model(_cls.name, _cls)
+del _cls
 
 
 def build_model(config: dict) -> nn.Module:
@@ -820,7 +868,8 @@ def build_model(config: dict) -> nn.Module:
     ----------
     config : dict
         ``{"name": <one of MODELS>, **constructor arguments}``; missing arguments take their
-        defaults. The dict is not modified.
+        defaults. The dict is not modified. ``MODELS`` holds the built-in models and whatever was
+        added with :func:`register_model`.
 
     Returns
     -------
@@ -839,9 +888,9 @@ def build_model(config: dict) -> nn.Module:
     name = kwargs.pop("name")
     if name not in MODELS:
         raise ValueError(f"unknown model name {name!r}; known: {', '.join(sorted(MODELS))}")
-    cls = MODELS[name]
-    allowed = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    builder = MODELS[name]
+    allowed = set(inspect.signature(builder).parameters) - {"self"}
     unknown = sorted(set(kwargs) - allowed)
     if unknown:
         raise ValueError(f"unknown key(s) {unknown} for model {name!r}; allowed: {sorted(allowed)}")
-    return cls(**kwargs)
+    return builder(**kwargs)

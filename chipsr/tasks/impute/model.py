@@ -27,7 +27,9 @@ Networks (``arch``): ``"tfilm"`` :class:`chipsr.core.models.TFiLMUNet`, ``"conv"
 :class:`chipsr.core.models.ConvUNet`, ``"dnn"`` :class:`ImputationDNN` (the paper's DNN row: the
 core ``DNNBaseline`` is an STFT network for audio that needs windows longer than its FFT and
 predicts one channel, so it does not fit multivariate imputation windows; this is a plain dense
-network with the same 3 x 2048 hidden layers).
+network with the same 3 x 2048 hidden layers). ``ImputationDNN`` is registered in the core model
+registry (:func:`chipsr.core.models.register_model`, name ``"impute_dnn"``), so every network here,
+saved or fresh, is rebuilt by :func:`chipsr.core.models.build_model`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from chipsr.core.models import ConvUNet, TFiLMUNet, build_model, register_model
 from chipsr.tasks.impute.baselines import linear_fill
 from chipsr.tasks.impute.config import ARCHS, ImputerConfig
 from chipsr.tasks.impute.data import Standardizer, as_3d
@@ -98,14 +101,7 @@ class ImputationDNN(nn.Module):
         return self.net(x.flatten(1)).view(x.shape[0], self.out_channels, self.n_steps)
 
 
-def build_net(config: dict) -> nn.Module:
-    """Rebuild a network from its config: :class:`ImputationDNN` or any ``chipsr.core`` model."""
-    if config.get("name") == ImputationDNN.name:
-        kwargs = {k: v for k, v in config.items() if k != "name"}
-        return ImputationDNN(**kwargs)
-    from chipsr.core.models import build_model
-
-    return build_model(config)
+register_model(ImputationDNN.name, ImputationDNN)  # checkpoints of it load through build_model
 
 
 class ImputationNet(nn.Module):
@@ -279,12 +275,8 @@ class Imputer:
         if c.arch == "dnn":
             net = ImputationDNN(cin, f, c.n_steps, hidden=c.hidden, n_layers=c.n_layers, dropout=c.dropout)
         elif c.arch == "conv":
-            from chipsr.core.models import ConvUNet
-
             net = ConvUNet(cin, f, depth=c.depth, width=c.width, dropout=c.dropout, dilation=c.dilation)
         else:
-            from chipsr.core.models import TFiLMUNet
-
             bs = c.block_size if c.block_size is not None else 2 ** (c.depth + 1)
             net = TFiLMUNet(cin, f, depth=c.depth, block_size=bs, width=c.width, dropout=c.dropout,
                             dilation=c.dilation, gamma_offset=c.gamma_offset)
@@ -480,7 +472,7 @@ class Imputer:
         settings["block_len"] = tuple(settings["block_len"])
         self = cls(feature_names=meta.get("feature_names"), device=device, **settings)
         self.scaler = Standardizer.from_dict(meta["scaler"])
-        net = build_net(ckpt["config"])
+        net = build_model(ckpt["config"])
         f = len(self.scaler.mean)
         self.model = ImputationNet(net, f, residual=self.config.linear_channel, local_skip=self.config.local_skip,
                                    in_channels=self._in_channels(f))
@@ -515,7 +507,6 @@ __all__ = [
     "ImputationNet",
     "Imputer",
     "ImputerConfig",
-    "build_net",
     "make_inputs",
     "masked_loss",
 ]
