@@ -24,7 +24,9 @@ from chipsr.core.models import (
     register_model,
     unet_schedule,
 )
-from chipsr.tasks.impute import model as impute_model  # registers "impute_dnn" in MODELS
+from chipsr.tasks.impute import (
+    model as impute_model,  # registers "impute_dnn" in MODELS
+)
 
 TINY = {"width": 1 / 16}
 
@@ -94,9 +96,9 @@ def test_register_model_is_open_and_guarded():
     assert register_model("impute_dnn", impute_model.ImputationDNN) is impute_model.ImputationDNN  # idempotent
     with pytest.raises(ValueError, match="already registered"):
         register_model("tfilm_unet", ConvUNet)
-    with pytest.raises(ValueError, match="non-empty string"):
+    with pytest.raises(TypeError, match="non-empty string"):
         register_model("", ConvUNet)
-    with pytest.raises(ValueError, match="callable"):
+    with pytest.raises(TypeError, match="callable"):
         register_model("x_not_callable", 3)
 
     def tiny(channels: int = 1) -> nn.Module:

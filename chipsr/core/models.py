@@ -841,14 +841,16 @@ def register_model(name: str, builder: Callable[..., nn.Module]) -> Callable[...
 
     Raises
     ------
+    TypeError
+        If ``name`` is not a non-empty string or ``builder`` is not callable.
     ValueError
-        If ``name`` is empty or not a string, ``builder`` is not callable, or ``name`` is already
-        registered to a different builder (registering the same builder again is a no-op).
+        If ``name`` is already registered to a different builder (registering the same builder
+        again is a no-op).
     """
     if not isinstance(name, str) or not name:
-        raise ValueError(f"model name must be a non-empty string; got {name!r}")
+        raise TypeError(f"model name must be a non-empty string; got {name!r}")
     if not callable(builder):
-        raise ValueError(f"builder for model {name!r} must be callable; got {builder!r}")
+        raise TypeError(f"builder for model {name!r} must be callable; got {builder!r}")
     known = MODELS.get(name)
     if known is not None and known is not builder:
         raise ValueError(f"model name {name!r} is already registered to {known!r}")
