@@ -19,5 +19,6 @@ upsample
 evaluate
     ``chipsr audio evaluate``: models vs spline, sinc and noise fill (SNR, LSD); the reports.
 tfr
-    The figures: spectrograms and learnable Wigner-Ville maps (``chipsr audio tfr``).
+    ``chipsr audio tfr``: read a file, draw its learnable Wigner-Ville map. The audio figures
+    (spectrograms, WVD maps) are drawn by :mod:`chipsr.plots`, like every figure.
 """

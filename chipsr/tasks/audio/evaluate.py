@@ -220,7 +220,7 @@ def write_report(report: dict, rows: list[dict], keep: tuple | None, rate: int, 
     file, .png (spectrograms) and .tfr.png (STFT and learnable WVD maps)."""
     from chipsr.io.atomic import atomic_output
     from chipsr.io.tables import write_json, write_tsv
-    from chipsr.tasks.audio.tfr import spectrogram_figure, tf_comparison_figure
+    from chipsr.plots import spectrogram_figure, tf_comparison_figure
 
     write_json(Path(f"{prefix}.json"), report)
     write_tsv(Path(f"{prefix}.tsv"), rows, float_format="%.5g")

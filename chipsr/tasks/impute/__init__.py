@@ -28,7 +28,8 @@ train
     its splits JSON.
 evaluate
     The benchmark (masked MAE / RMSE / MRE and the paper's L2 distance, mean +- std over seeds)
-    and its TSV / JSON / Markdown / PNG writers.
+    and its TSV / JSON / Markdown / PNG writers (the PNG is drawn by
+    :func:`chipsr.plots.imputation_example`).
 fill
     ``chipsr impute fill``: fill the blank cells of a wide CSV with a trained model, keeping every
     observed value.

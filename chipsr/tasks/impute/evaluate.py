@@ -36,6 +36,7 @@ import numpy as np
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import atomic_output, check_output_path
+from chipsr.plots import imputation_example
 from chipsr.tasks.impute import baselines as B
 from chipsr.tasks.impute import data as D
 
@@ -320,44 +321,6 @@ def to_markdown(result: dict, metrics=("mae", "rmse", "mre", "l2", "mae_orig", "
     return "\n".join(out)
 
 
-def plot_example(result: dict, path: str | os.PathLike) -> None:
-    """PNG of one series: truth, hidden points and each method's imputation at them (Agg canvas).
-
-    Shows the ``series`` context when it was run (else ``window``); ZeroFill and Mean are left
-    out (off the scale)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    ex = result["example"]
-    if ex is None:
-        return
-    fig = Figure(figsize=(11, 4.5), dpi=110)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    t = np.arange(ex["start"], ex["stop"])
-    truth = np.array([np.nan if v is None else v for v in ex["truth"]])
-    hidden = np.array(ex["hidden"], bool)
-    ax.plot(t, truth, color="black", lw=1.2, label="truth (observed)", zorder=3)
-    ax.scatter(t[hidden], truth[hidden], s=28, facecolors="none", edgecolors="red", zorder=4,
-               label="hidden (truth)")
-    names = list(ex["imputations"])
-    ctx = "@series" if any(n.endswith("@series") for n in names) else "@window"
-    shown = [n for n in names if n.endswith(ctx) and not n.startswith(("ZeroFill", "Mean"))]
-    markers = "osD^vP*Xh<>p"
-    for k, name in enumerate(shown):
-        v = np.array(ex["imputations"][name])
-        ax.plot(t[hidden], v[hidden], marker=markers[k % len(markers)], ls="none", ms=4.5, alpha=0.85,
-                color=f"C{k % 10}", label=name)
-    ax.set_xlabel("test step")
-    ax.set_ylabel(f"{ex['feature']} (original units)")
-    ax.set_title(f"{result['protocol']['dataset']}: {ex['feature']}, {setting_label(ex['setting'])}, "
-                 f"seed {ex['seed']}: imputations at the hidden steps")
-    ax.legend(fontsize=7, ncol=3, loc="best")
-    fig.tight_layout()
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png")
-
-
 def output_paths(output: str | os.PathLike) -> dict:
     """``results.tsv`` -> the four sibling paths (tsv, json, md, png) sharing its stem."""
     p = Path(output)
@@ -376,5 +339,6 @@ def write_results(result: dict, output: str | os.PathLike) -> dict:
     write_json(paths["json"], result, trailing_newline=False)
     with atomic_output(paths["md"]) as tmp:
         tmp.write_text(to_markdown(result))
-    plot_example(result, paths["png"])
+    if result["example"] is not None:
+        imputation_example(result, paths["png"], setting_label(result["example"]["setting"]))
     return paths
