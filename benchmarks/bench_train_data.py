@@ -40,7 +40,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--coverage", default=str(ROOT / "results" / "coverage"),
                         help="Folder with MARK.lowdepth.bw and H3K27ac.fulldepth.bw (the example's coverage).")
-    parser.add_argument("--chipsr", default=None, help="Directory of another chipsr checkout to run (PYTHONPATH).")
+    parser.add_argument("--chipsr", default=None,
+                        help="Directory of another chipsr checkout to run instead (e.g. an older commit's worktree).")
+    parser.add_argument("--tracks", default=None,
+                        help="Folder to build the tiled tracks in and reuse on the next call [default: a temporary one].")
     args = parser.parse_args()
     hg19 = read_sizes(ROOT / "examples" / "data" / "hg19.chrom.sizes")
     chroms = args.chroms.split(",")
@@ -51,10 +54,18 @@ def main() -> None:
         train, valid = [f"{chroms[0]}:1-40000000"], [f"{chroms[0]}:40000001-{sizes[chroms[0]]}"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        t0 = time.perf_counter()
         names = [f"{m}.lowdepth" for m in MARKS] + ["H3K27ac.fulldepth"]
-        tracks = build_tracks(work, sizes, Path(args.coverage), names)
-        print(f"built {len(tracks)} tracks over {sum(sizes.values()) / 1e6:.0f} Mbp in {time.perf_counter() - t0:.0f} s")
+        built = Path(args.tracks) if args.tracks else work
+        built.mkdir(parents=True, exist_ok=True)
+        stamp = built / f"built.{'_'.join(chroms)}"
+        if stamp.exists():
+            tracks = [built / f"{n}.bw" for n in names]
+        else:
+            t0 = time.perf_counter()
+            tracks = build_tracks(built, sizes, Path(args.coverage), names)
+            stamp.touch()
+            print(f"built {len(tracks)} tracks over {sum(sizes.values()) / 1e6:.0f} Mbp in "
+                  f"{time.perf_counter() - t0:.0f} s", flush=True)
         model = work / "model.pt"
         cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "chipsr", "train", "--marks",
                ",".join(str(p) for p in tracks[:-1]), "--target", str(tracks[-1]), "-o", str(model),
@@ -67,12 +78,12 @@ def main() -> None:
         for r in valid:
             cmd += ["--valid-region", r]
         env = None
-        if args.chipsr:
+        if args.chipsr:  # run from that checkout, so `-m chipsr` finds its package first
             import os
 
-            env = {**os.environ, "PYTHONPATH": args.chipsr}
+            env = {**os.environ, "PYTHONPATH": str(Path(args.chipsr).resolve())}
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=args.chipsr or None)
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
             sys.exit(proc.stderr[-3000:])
