@@ -1,7 +1,8 @@
 """How much the low-depth draw alone moves the example's baselines (issue 11 calibration).
 
 Issue 11's goal of r 0.900 on H3K27ac (and 0.745 on H3K4me1) came from a prototype measured on its own
-16,600-read subsample and its own least-squares baseline (0.870 / 0.711, `DOMAIN.md` section 1). This
+16,600-read subsample and its own least-squares baseline (0.870 / 0.711; an unpublished prototype, so
+these numbers cannot be checked from here). This
 script rebuilds the low-depth tracks with several subsample seeds through `chipsr subsample` and
 `chipsr coverage` (the workflow's options) and scores, on the held-out test region (non-blacklisted
 25-bp bins), the three things any setup can compute without training: the noisy track, its best

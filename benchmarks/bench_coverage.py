@@ -6,10 +6,15 @@ Not a test: it prints timings. Usage (from the repo root, with chipsr installed)
     python benchmarks/bench_coverage.py [--bamcoverage PATH] [--repeat 3] [--scale 20]
 
 bamCoverage is looked up on PATH, then in /tmp/refvenv/bin (where `pip install deeptools` into a
-separate virtual environment puts it); without it only chipsr is timed. The BAM is the real
-GM12878 control of ../shared/data (85,165 reads on chr22) and, for throughput, a BAM of the same
-reads repeated --scale times (read names made unique, re-sorted). Both tools run with the same
-options: 25-bp bins, reads extended to 200 bp, no normalisation, 1 then 2 threads.
+separate virtual environment puts it); without it only chipsr is timed. The BAM is a real input
+(control) BAM, ENCODE Broad Histone ``wgEncodeBroadHistoneGm12878ControlStdAlnRep1`` (GM12878, hg19),
+chr22 only: 85,165 single-end 36-bp reads, sorted and indexed, as shipped by the Bioconductor
+package mosaicsExample 1.45.0 (GitHub ``bioc/mosaicsExample``, ``inst/extdata/``); for throughput,
+a BAM of the same reads repeated --scale times (read names made unique, re-sorted). The BED input
+is the MOLM-13 H3K27ac fragments on chr22 of GEO GSE80779 (GSM2136938; 200-bp fragments), and the
+sizes are UCSC hg19's. The script looks for them in a folder ``shared/data/chipseq`` beside the
+repository (``BAM``, ``BED``, ``SIZES`` below). Both tools run with the same options: 25-bp bins,
+reads extended to 200 bp, no normalisation, 1 then 2 threads.
 """
 
 from __future__ import annotations

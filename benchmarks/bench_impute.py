@@ -9,8 +9,12 @@
 
 Not a test: it prints a table. Uses 1 torch thread unless told otherwise.
 
-    python benchmarks/bench_impute.py [--data ../shared/data/imputation/beijing_air_quality]
-        [--model tfilm.pt] [--steps 20] [--threads 1]
+    python benchmarks/bench_impute.py [--data BEIJING_DIR] [--model tfilm.pt] [--steps 20] [--threads 1]
+
+BEIJING_DIR holds the 12 station files ``PRSA_Data_<Station>_20130301-20170228.csv`` (or ``.csv.gz``)
+of the UCI Beijing Multi-Site Air-Quality data set (UCI ML Repository dataset 501, CC BY 4.0,
+doi:10.24432/C5RK5G; https://archive.ics.uci.edu/dataset/501). Default: a folder
+``shared/data/imputation/beijing_air_quality`` beside the repository.
 
 Without --model, ``fill`` uses an untrained TFiLM imputer of the same architecture (the time
 does not depend on the weights).

@@ -7,8 +7,9 @@ audio patch (1 channel x 8192 samples at 16 kHz). Runs on the CPU, and on CUDA w
 
     python benchmarks/bench_models.py [--steps 10] [--batch-chip 32] [--batch-audio 8] [--threads 2]
 
-The TFiLM paper (002_*.txt, Table 5) reports TFiLM training faster per epoch than an LSTM of
-similar size; the last column lets you check that here.
+The TFiLM paper (Birnbaum et al., "Temporal FiLM: Capturing Long-Range Sequence Dependencies with
+Feature-Wise Modulations", NeurIPS 2019, arXiv:1909.06628, Table 5) reports TFiLM training faster
+per epoch than an LSTM of similar size; the last column lets you check that here.
 """
 
 from __future__ import annotations

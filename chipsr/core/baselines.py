@@ -7,7 +7,8 @@ model, and it carries a ``config`` that :func:`chipsr.core.models.build_model` r
 
 - :class:`SplineUpsampler` -- cubic B-spline interpolation of a low-rate signal onto the
   high-rate grid: the "Spline" baseline and the input pre-processing of the audio SR papers
-  (audio SR paper 003 Section 4; TFiLM paper Section 4.1; DOMAIN.md section 2).
+  (Kuleshov, Enam & Ermon, "Audio Super-Resolution Using Neural Nets", 2017, arXiv:1708.00853,
+  Section 4; the TFiLM paper, Birnbaum et al., NeurIPS 2019, arXiv:1909.06628, Section 4.1).
 - :class:`Identity` -- the noisy / low-depth input itself (TFiLM paper Table 2, "input").
 """
 
