@@ -12,14 +12,21 @@ TESTS = Path(__file__).parent
 DATA = TESTS / "data"
 GOLDEN = DATA / "golden"
 HG19_SIZES = DATA / "hg19.chrom.sizes"
+# Optional full-size real ChIP-seq sets, not shipped, in a folder shared/data/chipseq beside the repository
+# (tests that use them are skipped without it). Each is public: the MOLM-13 histone marks of GEO GSE80779
+# (Wan et al. 2017) on hg19 chr22, as bedGraph pileups (molm13_hg19_chr22/pileup/, from GitHub
+# ycl6/EnrichedHeatmap-Demo @ 3119325f, data/) and the 200-bp fragments recovered from them
+# (molm13_hg19_chr22/fragments/; see tests/data/golden/README.md, section (d)); and ENCODE GM12878 CTCF reads on
+# hg38 chr21 (gm12878_hg38_chr21/GM12878_hg38_CTCF_r1.chr21.bam, from GitHub compgenomr/compGenomRData
+# @ 24484cb7, inst/extdata/chip-seq/).
 SHARED = TESTS.parent.parent / "shared" / "data" / "chipseq"
 
 
 @pytest.fixture
 def shared_chipseq() -> Path:
-    """The full real data sets of ../shared (present on developer machines and in CI)."""
+    """The optional full-size real data sets (see SHARED above); skips the test without them."""
     if not SHARED.is_dir():
-        pytest.skip("../shared/data/chipseq is not available")
+        pytest.skip(f"the full-size ChIP-seq data ({SHARED}) is not available")
     return SHARED
 
 

@@ -64,7 +64,8 @@ def test_molm13_published_pileup_slice(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("mark", ["GSM2136938_MOLM13.H3K27ac", "GSM2136939_MOLM13.H3K4me1", "GSM2136940_MOLM13.H3K4me3"])
 def test_molm13_published_pileup_whole_chr22(tmp_path, shared_chipseq, mark):
-    """The full chromosome, for all three marks (uses ../shared/data; about 2 s per mark)."""
+    """The full chromosome, for all three marks (the optional GSE80779 chr22 data of conftest's SHARED;
+    about 2 s per mark)."""
     frags = shared_chipseq / "molm13_hg19_chr22" / "fragments" / f"{mark}.chr22.frag200.bed.gz"
     pileup = shared_chipseq / "molm13_hg19_chr22" / "pileup" / f"{mark}.chr22.bdg.gz"
     out = tmp_path / "full.bw"

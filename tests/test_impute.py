@@ -1,6 +1,6 @@
 """Time-series imputation (chipsr impute): loaders, masks, baselines, the learned imputer, fill,
 evaluate and the CLI. Small synthetic data with hand-computed expectations; two quick tests
-read the real Beijing / ETT files of ../shared when present."""
+read the real Beijing Air-Quality and ETT-small files when present (see SHARED_IMP)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ from chipsr.errors import ChipsrInputError
 from chipsr.tasks.impute import baselines as B
 from chipsr.tasks.impute import data as D
 
+# Optional real data, not shipped (the tests that need it are skipped without it), in a folder
+# shared/data/imputation beside the repository:
+#   beijing_air_quality/PRSA_Data_<Station>_20130301-20170228.csv.gz -- the 12 station files of the UCI
+#     Beijing Multi-Site Air-Quality data (UCI ML Repository dataset 501, doi:10.24432/C5RK5G, CC BY 4.0);
+#   ett_small/ETTh1.csv.gz, ETTh2.csv.gz -- ETT-small of GitHub zhouhaoyi/ETDataset (CC BY-ND 4.0), gzipped.
 SHARED_IMP = Path(__file__).parent.parent.parent / "shared" / "data" / "imputation"
 nan = np.nan
 
@@ -387,7 +392,7 @@ def test_favorita_loader_on_a_tiny_train_csv(tmp_path):
         D.load_favorita(p, n_steps=50)
 
 
-@pytest.mark.skipif(not SHARED_IMP.is_dir(), reason="../shared/data/imputation is not available")
+@pytest.mark.skipif(not SHARED_IMP.is_dir(), reason="the Beijing / ETT data (see SHARED_IMP) is not available")
 def test_real_beijing_loader():
     df = D.load_beijing(SHARED_IMP / "beijing_air_quality")
     assert df.shape == (35064, 132) and df.columns[0] == "Aotizhongxin.PM2.5"
@@ -403,7 +408,7 @@ def test_real_beijing_loader():
     assert masked_mae(B.Linear().impute(Zh), Z, ind) == pytest.approx(0.1249, abs=1e-3)
 
 
-@pytest.mark.skipif(not SHARED_IMP.is_dir(), reason="../shared/data/imputation is not available")
+@pytest.mark.skipif(not SHARED_IMP.is_dir(), reason="the Beijing / ETT data (see SHARED_IMP) is not available")
 def test_real_ett_loader_and_splits():
     df = D.load_ett(SHARED_IMP / "ett_small", "ETTh1")
     assert df.shape == (17420, 7) and not df.isna().any().any()
