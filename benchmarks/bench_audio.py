@@ -1,8 +1,9 @@
 """Benchmark `chipsr audio upsample`: real-time factor and peak memory vs file length.
 
-Builds low-res test inputs from real held-out LibriSpeech speech (examples/audio/speech_test.txt,
-concatenated and looped, resampled with soxr to the model's low rate), then super-resolves
-each in a fresh process (so peak RSS is that file's alone) and reports
+Builds low-res test inputs from real held-out LibriSpeech speech (examples/audio/speech_test.txt: 25
+LibriSpeech train-clean-100 utterances, not shipped; examples/audio/README.md says where to download
+them and where to put them), concatenated and looped and resampled with soxr to the model's low rate,
+then super-resolves each in a fresh process (so peak RSS is that file's alone) and reports
 
 - real-time factor = wall seconds of the whole command (model load, decode, resample, model,
   encode) / seconds of audio;
