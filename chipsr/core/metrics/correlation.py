@@ -23,6 +23,14 @@ from chipsr.core.metrics._inputs import (
 __all__ = ["pearson_r", "spearman_r", "mse"]
 
 
+def _valid_rows(x: ArrayLike, y: ArrayLike, mask: ArrayLike | None, dim: int | None):
+    """The pair rule of every metric here: ``(x, y, valid, out_shape)`` with x, y as float64 (R, L)
+    rows (one row when ``dim`` is None) and ``valid`` False where either side is NaN or ``mask`` is
+    False; ``out_shape`` is the result's shape (None for one value)."""
+    xt, yt = _pair(x, y)
+    return _as_rows(xt, yt, _valid_pairs(xt, yt, mask), dim)
+
+
 def _pearson_rows(x: torch.Tensor, y: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     """Pearson r of each row of (R, L) float64 arrays over the ``valid`` entries; NaN when a row
     has < 2 valid pairs or a side is constant on them."""
@@ -98,9 +106,7 @@ def pearson_r(
         If ``x`` and ``y`` differ in shape (both shapes are named), ``mask`` does not broadcast or
         holds values other than 0/1, or ``dim`` is out of range.
     """
-    xt, yt = _pair(x, y)
-    valid = _valid_pairs(xt, yt, mask)
-    xr, yr, vr, out_shape = _as_rows(xt, yt, valid, dim)
+    xr, yr, vr, out_shape = _valid_rows(x, y, mask, dim)
     return _finish(_pearson_rows(xr, yr, vr), out_shape)
 
 
@@ -137,9 +143,7 @@ def spearman_r(
         If ``x`` and ``y`` differ in shape (both named), ``mask`` is malformed, or ``dim`` is out
         of range.
     """
-    xt, yt = _pair(x, y)
-    valid = _valid_pairs(xt, yt, mask)
-    xr, yr, vr, out_shape = _as_rows(xt, yt, valid, dim)
+    xr, yr, vr, out_shape = _valid_rows(x, y, mask, dim)
     rx, ry = _average_ranks_rows(xr, vr), _average_ranks_rows(yr, vr)
     return _finish(_pearson_rows(rx, ry, vr), out_shape)
 
@@ -174,8 +178,6 @@ def mse(
         If ``x`` and ``y`` differ in shape (both named), ``mask`` is malformed, or ``dim`` is out
         of range.
     """
-    xt, yt = _pair(x, y)
-    valid = _valid_pairs(xt, yt, mask)
-    xr, yr, vr, out_shape = _as_rows(xt, yt, valid, dim)
+    xr, yr, vr, out_shape = _valid_rows(x, y, mask, dim)
     sq = torch.where(vr, (xr - yr) ** 2, torch.zeros((), dtype=xr.dtype, device=xr.device))
     return _finish(sq.sum(-1) / vr.sum(-1).to(xr.dtype), out_shape)
