@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -178,12 +179,6 @@ def train(
         Inconsistent tracks, overlapping splits, regions outside chromosomes, a target or mark
         that is all zeros in the training region.
     """
-    import torch
-
-    from chipsr.core.metrics import pearson_r
-    from chipsr.core.train import TrainConfig, fit
-    from chipsr.io.checkpoint import CheckpointWriter, EpochTsv
-
     t0 = time.perf_counter()
     if arch not in ARCHS:
         raise ChipsrInputError(f"--arch {arch!r}: expected one of {', '.join(ARCHS)}")
@@ -201,178 +196,258 @@ def train(
         from chipsr.io.peaks import read_peak_intervals
 
         read_peak_intervals(target_peaks)  # a bad peak file fails before training
-    if not train_regions or not valid_regions:
-        raise ChipsrInputError("give at least one --train-region and one --valid-region")
-    sets = mark_sets(marks)
-    marks = sets[0]
-    references = dict(references or {})
-    for name, ref in references.items():
-        if name in marks:
-            raise ChipsrInputError(f"--reference {name}={ref}: the name {name!r} is also a mark; name it apart")
-        if same_file(ref, target):
-            raise ChipsrInputError(
-                f"--reference {name}={ref} is the target file itself; a reference must be a deep track of "
-                f"another sample (another individual, tissue or cell line)")
-    channels = list(marks) + list(references)
-    every = {f"{n}@{i}": p for i, st in enumerate(sets, 1) for n, p in st.items()}
-    every.update({f"reference {n}": p for n, p in references.items()})
-    sizes = check_tracks(every, target, bin_size, chrom=train_regions[0].chrom)
-    for a, b, what in ((train_regions, valid_regions, "train/valid"), (train_regions, test_regions, "train/test"),
-                       (valid_regions, test_regions, "valid/test")):
-        hit = regions_overlap(list(a), list(b), sizes) if b else None
-        if hit:
-            raise ChipsrInputError(f"{what} regions overlap: {hit[0]} and {hit[1]}")
-    for r in [*train_regions, *valid_regions, *test_regions]:
-        region_bins(r, sizes, bin_size)
     if select not in ("pearson", "loss"):
         raise ChipsrInputError(f"--select {select!r}: expected pearson or loss")
-    # depth-invariant units: every track over its own genome-wide mean (issue 12)
-    set_paths = [list(st.values()) + list(references.values()) for st in sets]
-    set_means = [track_means(ps, bin_size, blacklist) for ps in set_paths]
-    target_mean = track_means([target], bin_size, blacklist)[0]
-    depth_range = {n: [min(m[i] for m in set_means), max(m[i] for m in set_means)] for i, n in enumerate(marks)}
-    log.info("units: fold enrichment over each track's genome-wide mean; %d depth set(s), mean per bin of %s: %s",
-             len(sets), ", ".join(marks), "; ".join(", ".join(f"{v:.4g}" for v in m[:len(marks)]) for m in set_means))
-
-    def load_chunk(region, a=0, b=None):
-        """Fold-enrichment bins [a, b) of one region: x (D, channels, m), y (1, m), blacklisted (m,)."""
-        start, end = region_bins(region, sizes, bin_size)
-        lo, hi = start + a * bin_size, end if b is None else min(end, start + b * bin_size)
-        x = np.stack([load_bins(ps, region.chrom, bin_size, lo, hi) / np.asarray(m, np.float32)[:, None]
-                      for ps, m in zip(set_paths, set_means)])
-        y = load_bins([target], region.chrom, bin_size, lo, hi) / np.float32(target_mean)
-        edges = lo + np.arange(x.shape[-1] + 1, dtype=np.int64) * bin_size
-        bl = blacklist.get(region.chrom) if blacklist else None
-        black = overlaps_intervals(edges[:-1], edges[1:], bl) if bl is not None else np.zeros(x.shape[-1], bool)
-        return x, y, black
-
-    def lengths(regions):
-        out = []
-        for region in regions:
-            start, end = region_bins(region, sizes, bin_size)
-            out.append(-(-(end - start) // bin_size))
-            if out[-1] < window:
-                raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of {bin_size} bp)")
-        return out
-
-    train_lengths, valid_lengths = lengths(train_regions), lengths(valid_regions)
+    inp = TrainingInputs.check(marks, target, references, train_regions, valid_regions, test_regions, bin_size,
+                               blacklist)
+    if residual_mark is not None and residual_mark not in inp.marks:
+        raise ChipsrInputError(f"--residual-mark {residual_mark!r} is not one of the marks: {', '.join(inp.marks)}")
+    train_lengths, valid_lengths = inp.lengths(train_regions, window), inp.lengths(valid_regions, window)
     # streaming training data (issue 15): the regions' bins go to memory-mapped arrays beside the
     # output, chunk by chunk; crops and validation windows read only their own bins
     from chipsr.io.arrays import ArrayStore
 
     store = ArrayStore(cache_path(output))
     try:
-        sums = ScalingSums(transform, input_transform, len(channels))
-        cached = cache_regions(store, "train", train_lengths, lambda i, a, b: load_chunk(train_regions[i], a, b),
+        sums = ScalingSums(transform, input_transform, len(inp.channels))
+        cached = cache_regions(store, "train", train_lengths, lambda i, a, b: inp.load_chunk(train_regions[i], a, b),
                                window, sums=sums, chunk_bins=chunk_bins)
         n_usable = sum(int((c.runs[:, 1] - c.runs[:, 0]).sum()) for c in cached)
         if n_usable == 0:
             raise ChipsrInputError(f"no usable windows in {', '.join(map(str, train_regions))}")
-        scaling = sums.scaling(channels, target_name)
-        xs, ys = [c.x for c in cached], [c.y for c in cached]
-        crops = RandomCrops(xs, ys, [c.runs for c in cached], window, samples_per_epoch, seed=seed, reverse=reverse,
-                            peak_fraction=peak_fraction, inputs=scaling.inputs, target=scaling.target)
-        # validation windows (tiled) rotate over the depth sets, window i from set i mod D: every depth is
-        # scored, and validation costs what it costs with one set
-        valid = cache_regions(store, "valid", valid_lengths, lambda i, a, b: load_chunk(valid_regions[i], a, b),
+        scaling = sums.scaling(inp.channels, target_name)
+        crops = RandomCrops([c.x for c in cached], [c.y for c in cached], [c.runs for c in cached], window,
+                            samples_per_epoch, seed=seed, reverse=reverse, peak_fraction=peak_fraction,
+                            inputs=scaling.inputs, target=scaling.target)
+        valid = cache_regions(store, "valid", valid_lengths, lambda i, a, b: inp.load_chunk(valid_regions[i], a, b),
                               window, chunk_bins=chunk_bins)
-        items, drop_va = [], 0
-        for r, (c, n) in enumerate(zip(valid, valid_lengths)):
-            tiles = np.arange(0, n - window + 1, window)
-            ok = RandomCrops.usable_in(c.runs, tiles)
-            drop_va += int((~ok).sum())
-            items += [(r, (len(items) + j) % len(sets), int(o)) for j, o in enumerate(tiles[ok])]
-        if not items:
-            raise ChipsrInputError(f"no usable windows in {', '.join(map(str, valid_regions))}")
-        va = TiledWindows([c.x for c in valid], [c.y for c in valid], items, window, inputs=scaling.inputs,
-                          target=scaling.target)
+        va, drop_va = _validation_windows(valid, valid_lengths, window, len(inp.sets), scaling, valid_regions)
         log.info("%d usable training window starts, %d random crops per epoch%s%s%s; %d validation windows "
                  "(%d left out)", n_usable, samples_per_epoch, ", reversed at p=0.5" if reverse else "",
                  f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "",
-                 f", each from one of {len(sets)} depth sets" if len(sets) > 1 else "", len(items), drop_va)
-        residual_channel = None
-        if residual_mark is not None:
-            if residual_mark not in marks:
-                raise ChipsrInputError(f"--residual-mark {residual_mark!r} is not one of the marks: {', '.join(marks)}")
-            residual_channel = list(marks).index(residual_mark)
+                 f", each from one of {len(inp.sets)} depth sets" if len(inp.sets) > 1 else "", len(va), drop_va)
+        import torch
+
         torch.manual_seed(seed)
-        model = build_chipseq_model(arch, len(channels), window, blocks, width, depth, dropout, residual_channel,
+        model = build_chipseq_model(arch, len(inp.channels), window, blocks, width, depth, dropout,
+                                    None if residual_mark is None else list(inp.marks).index(residual_mark),
                                     gamma_offset, affine=affine, bidirectional=bidirectional, backbone=backbone)
         if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2;
             # with depth sets, window i from set i mod D: every depth, at the cost of one set)
             step = window // 2 or 1
             tiled = [(r, int(s)) for r, c in enumerate(cached) for s in runs_to_starts(c.runs) if s % step == 0]
-            least_squares_filter(model, TiledWindows(xs, ys, [(r, i % len(sets), s) for i, (r, s) in enumerate(tiled)],
+            least_squares_filter(model, TiledWindows(crops.xs, crops.ys,
+                                                     [(r, i % len(inp.sets), s) for i, (r, s) in enumerate(tiled)],
                                                      window, inputs=scaling.inputs, target=scaling.target))
         splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
                   "test": [str(r) for r in test_regions]}
         # what a resumed run must share with the interrupted one (anything else would train another model)
-        settings = {"marks": list(marks), "references": list(references), "target": target_name,
-                    "track_means": set_means, "target_mean": target_mean, "bin_size": bin_size, "window": window, "arch": arch,
-                    "model": dict(model.config), "transform": transform, "input_transform": input_transform,
-                    "input_scale": scaling.input_scale, "target_scale": scaling.target_scale, "splits": splits,
-                    "usable_windows": n_usable, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-                    "lr_schedule": lr_schedule, "select": select, "seed": seed, "samples_per_epoch": samples_per_epoch,
-                    "reverse": reverse, "peak_fraction": peak_fraction}
-        meta = {
-            "task": "chipseq", "marks": list(marks), "target": target_name, "bin_size": bin_size, "window": window,
-            "arch": arch, "transform": scaling.transform, "input_scale": scaling.input_scale,
-            "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
-            "seed": seed, "settings": settings,
-            "units": "fold_enrichment", "references": list(references), "depth_range": depth_range,
-            "depth_sets": len(sets), "track_means": {"marks": [m[:len(marks)] for m in set_means],
-                                                      "references": set_means[0][len(marks):], "target": target_mean},
-            # the genome annotation the units were computed without (denoise reuses it by default)
-            "blacklist": {c: [iv[0].tolist(), iv[1].tolist()] for c, iv in (blacklist or {}).items()},
-            "data": {"marks": [{n: str(p) for n, p in st.items()} for st in sets],
-                     "references": {n: str(p) for n, p in references.items()}, "target": str(target),
-                     "bin_size": bin_size},
-        }
-        out = Path(output)
-        partial = in_progress_path(out)
-        resume_state = None
-        if resume:
-            resume_state = _resume_state(partial, settings)
-            log.info("resuming %s from epoch %d", partial, int(resume_state["epoch"]))
-        elif partial.exists():
-            log.warning("%s: discarding the in-progress state of an earlier, interrupted run (pass --resume to "
-                        "continue it instead)", partial)
-        callbacks = [EpochTsv(str(out) + ".epochs.tsv"),
-                     CheckpointWriter(partial, model, {**meta, "in_progress": True})]
-        metric = lambda p, t: pearson_r(p, t)  # noqa: E731 (scale-free: same r as on the original scale for 'none')
+        settings = {"marks": list(inp.marks), "references": list(inp.references), "target": target_name,
+                    "track_means": inp.set_means, "target_mean": inp.target_mean, "bin_size": bin_size,
+                    "window": window, "arch": arch, "model": dict(model.config), "transform": transform,
+                    "input_transform": input_transform, "input_scale": scaling.input_scale,
+                    "target_scale": scaling.target_scale, "splits": splits, "usable_windows": n_usable,
+                    "epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_schedule": lr_schedule, "select": select,
+                    "seed": seed, "samples_per_epoch": samples_per_epoch, "reverse": reverse,
+                    "peak_fraction": peak_fraction}
+        meta = {"task": "chipseq", "target": target_name, "window": window, "arch": arch,
+                "transform": scaling.transform, "input_scale": scaling.input_scale,
+                "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
+                "seed": seed, "settings": settings, **inp.meta()}
+        from chipsr.core.train import TrainConfig
+
         cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device,
                           lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
                           time_limit_s=time_limit_s, workers=workers)
-        result = fit(model, crops, va, cfg, metric=metric, callbacks=callbacks, resume=resume_state)
-        from chipsr.core import distributed
-
-        best = next(h for h in result.history if h["epoch"] == result.best_epoch)
-        summary = {"best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
-                   "best_valid_pearson": best["valid_metric"], "train_windows": n_usable,
-                   "valid_windows": len(items), "epochs_run": len(result.history), "stop_reason": result.stop_reason,
-                   "seconds": time.perf_counter() - t0, "processes": distributed.world_size()}
+        summary = _fit(model, crops, va, cfg, output, meta, resume)
+        summary.update(train_windows=n_usable, valid_windows=len(va), seconds=time.perf_counter() - t0)
+        state, best_state = summary.pop("state"), summary.pop("best_state")
         if not distributed.is_main():  # under torchrun only rank 0 writes the model
             return summary
         if target_peaks is not None:  # the peak rule of the model card (issue 14), on the best weights
-            meta["peaks"] = _peak_rule(model, result.state.get("best_model"), load_chunk, valid_regions[0],
-                                                len(sets) // 2, scaling, target_peaks, peak_type, sizes, bin_size,
-                                                window, blacklist, device)
+            meta["peaks"] = _peak_rule(model, best_state, inp.load_chunk, valid_regions[0],
+                                       len(inp.sets) // 2, scaling, target_peaks, peak_type, inp.sizes, bin_size,
+                                       window, blacklist, device)
             log.info("peak rule: %s", meta["peaks"]["rule"])
-        from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
-
-        # the final name appears only now, holding the best weights; the in-progress file goes
-        save_checkpoint(out, make_checkpoint(model, meta, train_state=result.state,
-                                             state_dict=result.state.get("best_model")))
-        partial.unlink(missing_ok=True)
-        from chipsr.io.tables import write_json
-
-        write_json(Path(f"{out}.splits.json"), {**splits, "target": target_name, "marks": list(marks)})
+        _save(model, meta, state, output)
         summary["seconds"] = time.perf_counter() - t0
-        log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, result.best_epoch,
-                 best["valid_metric"], summary["seconds"])
+        log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, summary["best_epoch"],
+                 summary["best_valid_pearson"], summary["seconds"])
         return summary
     finally:
         store.remove()
+
+
+@dataclass
+class TrainingInputs:
+    """The checked tracks of one training run, in depth-invariant units (issue 12).
+
+    Attributes
+    ----------
+    sets : list of dict
+        Depth sets: the same marks at several depths (name -> low-depth bigWig).
+    references : dict
+        Deep tracks of related samples (name -> bigWig), channels after the marks.
+    target : Path
+        Full-depth bigWig of the target mark.
+    sizes : dict
+        Chromosome sizes (bp).
+    bin_size : int
+    blacklist : dict or None
+    set_means, target_mean : list of list of float, float
+        Each track's genome-wide mean per bin (:func:`chipsr.tasks.chipseq.data.track_means`).
+    """
+
+    sets: list
+    references: dict
+    target: Path
+    sizes: dict
+    bin_size: int
+    blacklist: dict | None
+    set_means: list
+    target_mean: float
+
+    @property
+    def marks(self) -> dict:
+        return self.sets[0]
+
+    @property
+    def channels(self) -> list[str]:
+        return list(self.marks) + list(self.references)
+
+    @classmethod
+    def check(cls, marks, target, references, train_regions, valid_regions, test_regions, bin_size: int,
+              blacklist) -> TrainingInputs:
+        """Check the tracks (one grid, the references apart from the marks and the target) and the
+        splits (present, inside chromosomes, not overlapping); compute every track's genome-wide mean.
+
+        Raises
+        ------
+        ChipsrInputError
+            Naming the track, region or option at fault.
+        """
+        if not train_regions or not valid_regions:
+            raise ChipsrInputError("give at least one --train-region and one --valid-region")
+        sets = mark_sets(marks)
+        references = dict(references or {})
+        for name, ref in references.items():
+            if name in sets[0]:
+                raise ChipsrInputError(f"--reference {name}={ref}: the name {name!r} is also a mark; name it apart")
+            if same_file(ref, target):
+                raise ChipsrInputError(
+                    f"--reference {name}={ref} is the target file itself; a reference must be a deep track of "
+                    f"another sample (another individual, tissue or cell line)")
+        every = {f"{n}@{i}": p for i, st in enumerate(sets, 1) for n, p in st.items()}
+        every.update({f"reference {n}": p for n, p in references.items()})
+        sizes = check_tracks(every, target, bin_size, chrom=train_regions[0].chrom)
+        for a, b, what in ((train_regions, valid_regions, "train/valid"), (train_regions, test_regions, "train/test"),
+                           (valid_regions, test_regions, "valid/test")):
+            hit = regions_overlap(list(a), list(b), sizes) if b else None
+            if hit:
+                raise ChipsrInputError(f"{what} regions overlap: {hit[0]} and {hit[1]}")
+        for r in [*train_regions, *valid_regions, *test_regions]:
+            region_bins(r, sizes, bin_size)
+        # depth-invariant units: every track over its own genome-wide mean (issue 12)
+        set_means = [track_means(list(st.values()) + list(references.values()), bin_size, blacklist) for st in sets]
+        target_mean = track_means([target], bin_size, blacklist)[0]
+        log.info("units: fold enrichment over each track's genome-wide mean; %d depth set(s), mean per bin of %s: %s",
+                 len(sets), ", ".join(sets[0]),
+                 "; ".join(", ".join(f"{v:.4g}" for v in m[:len(sets[0])]) for m in set_means))
+        return cls(sets, references, Path(target), sizes, bin_size, blacklist, set_means, target_mean)
+
+    def lengths(self, regions, window: int) -> list[int]:
+        """Bins of each region. Raises ChipsrInputError for a region shorter than one window."""
+        out = []
+        for region in regions:
+            start, end = region_bins(region, self.sizes, self.bin_size)
+            out.append(-(-(end - start) // self.bin_size))
+            if out[-1] < window:
+                raise ChipsrInputError(f"region {region} is shorter than one window ({window} bins of "
+                                       f"{self.bin_size} bp)")
+        return out
+
+    def load_chunk(self, region: Region, a: int = 0, b: int | None = None):
+        """Fold-enrichment bins [a, b) of one region: x (D, channels, m), y (1, m), blacklisted (m,) bool."""
+        start, end = region_bins(region, self.sizes, self.bin_size)
+        lo, hi = start + a * self.bin_size, end if b is None else min(end, start + b * self.bin_size)
+        x = np.stack([load_bins(list(st.values()) + list(self.references.values()), region.chrom, self.bin_size,
+                                lo, hi) / np.asarray(m, np.float32)[:, None] for st, m in zip(self.sets, self.set_means)])
+        y = load_bins([self.target], region.chrom, self.bin_size, lo, hi) / np.float32(self.target_mean)
+        edges = lo + np.arange(x.shape[-1] + 1, dtype=np.int64) * self.bin_size
+        bl = self.blacklist.get(region.chrom) if self.blacklist else None
+        black = overlaps_intervals(edges[:-1], edges[1:], bl) if bl is not None else np.zeros(x.shape[-1], bool)
+        return x, y, black
+
+    def meta(self) -> dict:
+        """The checkpoint metadata these inputs fix: marks, references, units, depth range, means, data."""
+        n = len(self.marks)
+        return {
+            "marks": list(self.marks), "bin_size": self.bin_size, "units": "fold_enrichment",
+            "references": list(self.references),
+            "depth_range": {name: [min(m[i] for m in self.set_means), max(m[i] for m in self.set_means)]
+                            for i, name in enumerate(self.marks)},
+            "depth_sets": len(self.sets),
+            "track_means": {"marks": [m[:n] for m in self.set_means], "references": self.set_means[0][n:],
+                            "target": self.target_mean},
+            # the genome annotation the units were computed without (denoise reuses it by default)
+            "blacklist": {c: [iv[0].tolist(), iv[1].tolist()] for c, iv in (self.blacklist or {}).items()},
+            "data": {"marks": [{k: str(p) for k, p in st.items()} for st in self.sets],
+                     "references": {k: str(p) for k, p in self.references.items()}, "target": str(self.target),
+                     "bin_size": self.bin_size},
+        }
+
+
+def _validation_windows(valid, lengths: list[int], window: int, n_sets: int, scaling, regions):
+    """Tiled validation windows of the cached regions (usable ones only), rotating over the depth sets
+    (window i from set i mod D: every depth is scored, at the cost of one set). Returns the
+    :class:`TiledWindows` and the number of windows left out; ChipsrInputError when none is usable."""
+    items, dropped = [], 0
+    for r, (c, n) in enumerate(zip(valid, lengths)):
+        tiles = np.arange(0, n - window + 1, window)
+        ok = RandomCrops.usable_in(c.runs, tiles)
+        dropped += int((~ok).sum())
+        items += [(r, (len(items) + j) % n_sets, int(o)) for j, o in enumerate(tiles[ok])]
+    if not items:
+        raise ChipsrInputError(f"no usable windows in {', '.join(map(str, regions))}")
+    return TiledWindows([c.x for c in valid], [c.y for c in valid], items, window, inputs=scaling.inputs,
+                        target=scaling.target), dropped
+
+
+def _fit(model, crops, va, cfg, output, meta: dict, resume: bool) -> dict:
+    """Run :func:`chipsr.core.train.fit` with the per-epoch TSV and the resumable ``OUTPUT.inprogress``
+    state; returns the summary (with the final ``state`` and ``best_state`` for the caller)."""
+    from chipsr.core import distributed
+    from chipsr.core.metrics import pearson_r
+    from chipsr.core.train import fit
+    from chipsr.io.checkpoint import CheckpointWriter, EpochTsv
+
+    partial = in_progress_path(output)
+    resume_state = None
+    if resume:
+        resume_state = _resume_state(partial, meta["settings"])
+        log.info("resuming %s from epoch %d", partial, int(resume_state["epoch"]))
+    elif partial.exists():
+        log.warning("%s: discarding the in-progress state of an earlier, interrupted run (pass --resume to "
+                    "continue it instead)", partial)
+    callbacks = [EpochTsv(str(output) + ".epochs.tsv"), CheckpointWriter(partial, model, {**meta, "in_progress": True})]
+    # Pearson r is scale-free: the same r as on the original scale for transform 'none'
+    result = fit(model, crops, va, cfg, metric=pearson_r, callbacks=callbacks, resume=resume_state)
+    best = next(h for h in result.history if h["epoch"] == result.best_epoch)
+    return {"best_epoch": result.best_epoch, "best_valid_loss": result.best_valid_loss,
+            "best_valid_pearson": best["valid_metric"], "epochs_run": len(result.history),
+            "stop_reason": result.stop_reason, "processes": distributed.world_size(), "state": result.state,
+            "best_state": result.state.get("best_model")}
+
+
+def _save(model, meta: dict, state: dict, output) -> None:
+    """Write the model (best weights, the final name appears only now), drop ``OUTPUT.inprogress``,
+    and write ``OUTPUT.splits.json``."""
+    from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
+    from chipsr.io.tables import write_json
+
+    save_checkpoint(Path(output), make_checkpoint(model, meta, train_state=state, state_dict=state.get("best_model")))
+    in_progress_path(output).unlink(missing_ok=True)
+    write_json(Path(f"{output}.splits.json"), {**meta["splits"], "target": meta["target"], "marks": meta["marks"]})
 
 
 def _peak_rule(model, best_state, load_region, region: Region, depth_set: int, scaling, target_peaks, peak_type: str,
