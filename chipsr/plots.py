@@ -484,3 +484,68 @@ def imputation_example(result: dict, path: str | os.PathLike, setting: str) -> N
     fig.tight_layout()
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png")
+
+
+def evaluation_figure(path, locus, locus_tracks: Mapping[str, np.ndarray], truth_locus: np.ndarray,
+                      bin_size: int, scatter_name: str, x: np.ndarray, y: np.ndarray, r_label: str,
+                      hexbin_min: int = 5_000) -> None:
+    """The ``chipsr evaluate`` PNG: locus panels (one per track, then the truth) above a scatter, or a
+    hexbin beyond ``hexbin_min`` points, of one track against the truth.
+
+    Parameters
+    ----------
+    path : path or file
+        Where the PNG goes.
+    locus : chipsr.io.genome.Region
+        The locus shown (its bins stay on the genome grid of ``bin_size`` bp).
+    locus_tracks : mapping of str to ndarray, each (n,)
+        Each track's bin values over the locus.
+    truth_locus : ndarray, shape (n,)
+    bin_size : int
+        bp per bin.
+    scatter_name : str
+        The track scattered against the truth.
+    x, y : ndarray, shape (m,)
+        That track's and the truth's values over every evaluated bin.
+    r_label : str
+        Their Pearson r, as printed in the title.
+    hexbin_min : int
+        Points above which a log-scaled hexbin replaces the scatter.
+    """
+    from matplotlib.figure import Figure
+
+    names = [*locus_tracks, "truth"]
+    series = [*locus_tracks.values(), truth_locus]
+    n = len(names)
+    fig = Figure(figsize=(10, 1.3 * n + 4.5), layout="constrained")
+    grid = fig.add_gridspec(n + 1, 1, height_ratios=[1.0] * n + [3.5])
+    first_bp = (locus.start // bin_size) * bin_size  # bins stay on the genome grid
+    centres = (first_bp + (np.arange(len(truth_locus)) + 0.5) * bin_size) / 1e6
+    top = None
+    for i, (name, values) in enumerate(zip(names, series)):
+        ax = fig.add_subplot(grid[i], sharex=top)
+        top = top or ax
+        color = "black" if name == "truth" else f"C{i}"
+        ax.fill_between(centres, values, step="mid", color=color, alpha=0.35, linewidth=0)
+        ax.plot(centres, values, drawstyle="steps-mid", color=color, linewidth=0.6)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if i < n - 1:
+            ax.tick_params(labelbottom=False)
+    top.set_title(f"{locus} ({bin_size}-bp bins)", fontsize=9)
+    fig.axes[-1].set_xlabel(f"{locus.chrom} position (Mb)", fontsize=8)
+    ax = fig.add_subplot(grid[n])
+    if len(x) > hexbin_min:
+        hb = ax.hexbin(y, x, gridsize=80, bins="log", mincnt=1, cmap="viridis")
+        bar = fig.colorbar(hb, ax=ax)
+        bar.set_label("bins (log scale)", fontsize=8)
+        bar.ax.tick_params(labelsize=7)
+    else:
+        ax.scatter(y, x, s=4, alpha=0.5, linewidths=0)
+    hi = float(max(x.max(initial=0.0), y.max(initial=0.0)))
+    ax.plot([0, hi], [0, hi], color="grey", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("truth (bin mean)", fontsize=8)
+    ax.set_ylabel(f"{scatter_name} (bin mean)", fontsize=8)
+    ax.set_title(f"{scatter_name} vs truth, all evaluated bins: Pearson r = {r_label}", fontsize=9)
+    ax.tick_params(labelsize=7)
+    fig.savefig(path, format="png", dpi=110)

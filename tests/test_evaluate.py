@@ -331,7 +331,9 @@ def test_failure_while_writing_leaves_no_outputs(hand_case, tmp_path, monkeypatc
     def broken_plot(*args, **kwargs):
         raise RuntimeError("plotting failed")
 
-    monkeypatch.setattr(ev, "_plot", broken_plot)
+    import chipsr.plots
+
+    monkeypatch.setattr(chipsr.plots, "evaluation_figure", broken_plot)
     with pytest.raises(RuntimeError, match="plotting failed"):
         evaluate(truth_path, {"x": track_path}, tmp_path / "out", bin_size=10)
     assert not list(tmp_path.glob("out*")) and not list(tmp_path.glob(".out*"))

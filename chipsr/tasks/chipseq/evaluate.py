@@ -401,48 +401,6 @@ def format_depth(d: dict | None) -> str:
     return f"{bound}{d['multiple']:.1f}x"
 
 
-def _plot(path: Path, locus: Region, locus_tracks: dict[str, np.ndarray], truth_locus: np.ndarray,
-          bin_size: int, scatter_name: str, x: np.ndarray, y: np.ndarray, r: float) -> None:
-    """Locus panels (one per track, then the truth) above a scatter / hexbin of one track vs truth."""
-    from matplotlib.figure import Figure
-
-    names = [*locus_tracks, "truth"]
-    series = [*locus_tracks.values(), truth_locus]
-    n = len(names)
-    fig = Figure(figsize=(10, 1.3 * n + 4.5), layout="constrained")
-    grid = fig.add_gridspec(n + 1, 1, height_ratios=[1.0] * n + [3.5])
-    first_bp = (locus.start // bin_size) * bin_size  # bins stay on the genome grid
-    centres = (first_bp + (np.arange(len(truth_locus)) + 0.5) * bin_size) / 1e6
-    top = None
-    for i, (name, values) in enumerate(zip(names, series)):
-        ax = fig.add_subplot(grid[i], sharex=top)
-        top = top or ax
-        color = "black" if name == "truth" else f"C{i}"
-        ax.fill_between(centres, values, step="mid", color=color, alpha=0.35, linewidth=0)
-        ax.plot(centres, values, drawstyle="steps-mid", color=color, linewidth=0.6)
-        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-        ax.tick_params(labelsize=7)
-        if i < n - 1:
-            ax.tick_params(labelbottom=False)
-    top.set_title(f"{locus} ({bin_size}-bp bins)", fontsize=9)
-    fig.axes[-1].set_xlabel(f"{locus.chrom} position (Mb)", fontsize=8)
-    ax = fig.add_subplot(grid[n])
-    if len(x) > HEXBIN_MIN_POINTS:
-        hb = ax.hexbin(y, x, gridsize=80, bins="log", mincnt=1, cmap="viridis")
-        bar = fig.colorbar(hb, ax=ax)
-        bar.set_label("bins (log scale)", fontsize=8)
-        bar.ax.tick_params(labelsize=7)
-    else:
-        ax.scatter(y, x, s=4, alpha=0.5, linewidths=0)
-    hi = float(max(x.max(initial=0.0), y.max(initial=0.0)))
-    ax.plot([0, hi], [0, hi], color="grey", linewidth=0.8, linestyle="--")
-    ax.set_xlabel("truth (bin mean)", fontsize=8)
-    ax.set_ylabel(f"{scatter_name} (bin mean)", fontsize=8)
-    ax.set_title(f"{scatter_name} vs truth, all evaluated bins: Pearson r = {_fmt(r)}", fontsize=9)
-    ax.tick_params(labelsize=7)
-    fig.savefig(path, format="png", dpi=110)
-
-
 def _best_window(truth: np.ndarray, valid: np.ndarray, width: int) -> int:
     """Start index of the ``width``-bin window with the highest summed truth (blacklist as 0)."""
     if len(truth) <= width:
@@ -961,7 +919,9 @@ def evaluate(
             _write_tsv(tmp["tsv"], rows)
             tmp["json"].write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
             tmp["md"].write_text(_markdown(result))
-            _plot(tmp["png"], locus_region, locus_tracks, truth_locus, bin_size, last,
-                  x_last, all_truth[all_valid], r_last)
+            from chipsr.plots import evaluation_figure
+
+            evaluation_figure(tmp["png"], locus_region, locus_tracks, truth_locus, bin_size, last,
+                              x_last, all_truth[all_valid], _fmt(r_last), hexbin_min=HEXBIN_MIN_POINTS)
         log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
     return result
