@@ -240,6 +240,72 @@ def evaluate(
     return total / max(count, 1), value
 
 
+def _restore(resume: dict, model: nn.Module, optimizer, schedule, result: FitResult):
+    """Load a saved training state into the model, optimizer, schedule, RNG and ``result``; returns
+    (first epoch to run, epochs without improvement, best weights so far)."""
+    model.load_state_dict(resume["model"])
+    optimizer.load_state_dict(resume["optimizer"])
+    if "schedule" in resume:
+        schedule.load_state_dict(resume["schedule"])
+    torch.set_rng_state(resume["rng"])
+    result.best_epoch = int(resume["best_epoch"])
+    result.best_valid_loss = float(resume["best_valid_loss"])
+    result.best_score = float(resume.get("best_score", -result.best_valid_loss))
+    result.history = [dict(r) for r in resume["history"]]
+    return int(resume["epoch"]) + 1, int(resume["bad_epochs"]), resume.get("best_model")
+
+
+def _train_epoch(net: nn.Module, model: nn.Module, batches, optimizer, schedule, loss_fn, cfg: TrainConfig,
+                 dev: torch.device, epoch: int) -> tuple[float, int]:
+    """One pass over ``batches`` (a progress bar over a DataLoader of (x, y)): forward (bf16 autocast
+    on CUDA), loss, backward, gradient clipping, Adam and schedule steps. Returns (sum of the loss
+    over examples, examples) of this process.
+
+    Raises
+    ------
+    FloatingPointError
+        The loss became NaN or infinite.
+    """
+    total, count = 0.0, 0
+    for x, y in batches:
+        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+        optimizer.zero_grad(set_to_none=True)
+        with _autocast(dev, cfg.amp):
+            pred = net(x)
+        loss = loss_fn(pred.float(), y)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"training loss became {float(loss)} at epoch {epoch}")
+        loss.backward()
+        if cfg.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        schedule.step()
+        total += float(loss.detach()) * len(x)
+        count += len(x)
+        batches.set_postfix(loss=f"{total / count:.4g}")
+    batches.close()
+    return total, count
+
+
+def _snapshot(model: nn.Module, best_state, optimizer, schedule, epoch: int, bad_epochs: int, result: FitResult,
+              cfg: TrainConfig) -> dict:
+    """The resumable training state after ``epoch`` (see :func:`fit`'s ``resume``)."""
+    return {
+        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "best_model": best_state,
+        "optimizer": copy.deepcopy(optimizer.state_dict()),
+        "schedule": schedule.state_dict(),
+        "rng": torch.get_rng_state(),
+        "epoch": epoch,
+        "bad_epochs": bad_epochs,
+        "best_epoch": result.best_epoch,
+        "best_valid_loss": result.best_valid_loss,
+        "best_score": result.best_score,
+        "history": [dict(r) for r in result.history],
+        "config": asdict(cfg),
+    }
+
+
 def fit(
     model: nn.Module,
     train_data,
@@ -332,22 +398,9 @@ def fit(
         optimizer, (lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
         if cfg.lr_schedule == "cosine" else (lambda step: 1.0))
     result = FitResult()
-    start_epoch = 1
-    best_state = None
-    bad_epochs = 0
+    start_epoch, bad_epochs, best_state = 1, 0, None
     if resume is not None:
-        model.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
-        if "schedule" in resume:
-            schedule.load_state_dict(resume["schedule"])
-        torch.set_rng_state(resume["rng"])
-        start_epoch = int(resume["epoch"]) + 1
-        bad_epochs = int(resume["bad_epochs"])
-        result.best_epoch = int(resume["best_epoch"])
-        result.best_valid_loss = float(resume["best_valid_loss"])
-        result.best_score = float(resume.get("best_score", -result.best_valid_loss))
-        result.history = [dict(r) for r in resume["history"]]
-        best_state = resume.get("best_model")
+        start_epoch, bad_epochs, best_state = _restore(resume, model, optimizer, schedule, result)
     else:
         torch.manual_seed(cfg.seed)
     previous_det = torch.are_deterministic_algorithms_enabled()
@@ -383,26 +436,9 @@ def fit(
             loader = DataLoader(train_set, batch_size=rank_batch, sampler=sampler, drop_last=False,
                                 num_workers=cfg.workers, pin_memory=dev.type == "cuda")
             t0 = time.perf_counter()
-            total, count = 0.0, 0
             bar = tqdm(loader, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
                        disable=None if progress and main else True)
-            for x, y in bar:
-                x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-                optimizer.zero_grad(set_to_none=True)
-                with _autocast(dev, cfg.amp):
-                    pred = net(x)
-                loss = loss_fn(pred.float(), y)
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(f"training loss became {float(loss)} at epoch {epoch}")
-                loss.backward()
-                if cfg.grad_clip is not None:
-                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                optimizer.step()
-                schedule.step()
-                total += float(loss.detach()) * len(x)
-                count += len(x)
-                bar.set_postfix(loss=f"{total / count:.4g}")
-            bar.close()
+            total, count = _train_epoch(net, model, bar, optimizer, schedule, loss_fn, cfg, dev, epoch)
             total, count = distributed.all_sum([total, count], dev)
             train_seconds = time.perf_counter() - t0
             valid_loss, valid_metric = evaluate(model, valid_set, loss_fn, cfg.batch_size, dev, metric, cfg.amp)
@@ -433,20 +469,7 @@ def fit(
                 log.info("epoch %d: train %.5g valid %.5g metric %.4g%s (%.1f s)", epoch, record["train_loss"],
                          valid_loss, valid_metric, "".join(f" {k} {v:.4g}" for k, v in extra.items()),
                          record["seconds"])
-            result.state = {
-                "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                "best_model": best_state,
-                "optimizer": copy.deepcopy(optimizer.state_dict()),
-                "schedule": schedule.state_dict(),
-                "rng": torch.get_rng_state(),
-                "epoch": epoch,
-                "bad_epochs": bad_epochs,
-                "best_epoch": result.best_epoch,
-                "best_valid_loss": result.best_valid_loss,
-                "best_score": result.best_score,
-                "history": [dict(r) for r in result.history],
-                "config": asdict(cfg),
-            }
+            result.state = _snapshot(model, best_state, optimizer, schedule, epoch, bad_epochs, result, cfg)
             for callback in callbacks if main else ():  # only rank 0 writes checkpoints and logs
                 callback(record, result.state, is_best)
         distributed.teardown(own_group)
