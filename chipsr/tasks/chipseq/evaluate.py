@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from chipsr.errors import ChipsrInputError
+from chipsr.io.atomic import check_output_path
 from chipsr.io.genome import (
     Region,
     overlaps_intervals,
@@ -531,6 +532,119 @@ def _choose_sigma(bw_in: BigWigFile, truth_bw: BigWigFile, select: Region, bins:
     return max(finite, key=lambda s: (finite[s], -sigmas.index(s))), by_sigma
 
 
+def _checked_options(bin_size, tracks, depth_series, smooth_input, smooth_sigmas, smooth_select_region,
+                     smooth_reference, differential_reference, call_peaks_mode, called_peaks, peaks, prefix):
+    """The cheap checks of :func:`evaluate`'s options, before any track is read; reads the given peak
+    sets (a bad file fails here). Returns (bin size, tracks, depth-series tracks, their multiples,
+    given peak sets {name: (path, intervals)}, output paths {ext: Path}).
+
+    Raises
+    ------
+    ChipsrInputError
+        Naming the option and value at fault.
+    """
+    if isinstance(bin_size, bool) or int(bin_size) != bin_size or bin_size < 1:
+        raise ChipsrInputError(f"--bin-size must be a positive number of bp, got {bin_size}")
+    bin_size = int(bin_size)
+    tracks = {str(k): v for k, v in tracks.items()}
+    if not tracks:
+        raise ChipsrInputError("--tracks: no NAME=PATH given")
+    depth_tracks: dict[str, str | os.PathLike] = {}
+    multiples: dict[str, float] = {}
+    for k, path in (depth_series or {}).items():
+        if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
+            raise ChipsrInputError(f"--depth-series: depth multiple {k!r} must be a positive number")
+        name = DEPTH_NAME.format(k)
+        if name in tracks or name in depth_tracks:
+            raise ChipsrInputError(f"--depth-series: the track name {name!r} is used twice")
+        depth_tracks[name], multiples[name] = path, float(k)
+    if depth_tracks and len(depth_tracks) < 2:
+        raise ChipsrInputError("--depth-series needs at least two depths (e.g. 1=low.bw,2=x2.bw)")
+    for name in tracks:
+        if not name.strip() or any(c in name for c in "\t\n\r|"):
+            raise ChipsrInputError(f"--tracks: track name {name!r} must be non-empty, without tabs, newlines or '|'")
+    for option, name in (("--smooth-reference", smooth_reference), ("--differential-reference", differential_reference)):
+        if name is not None and name not in tracks:
+            raise ChipsrInputError(f"{option} {name!r} is not one of the --tracks names ({', '.join(tracks)})")
+    if smooth_reference is not None and smooth_select_region is None:
+        raise ChipsrInputError("--smooth-reference needs --smooth-select-region (a validation region)")
+    if SMOOTHED_REFERENCE_NAME in tracks:
+        raise ChipsrInputError(f"--tracks: the name {SMOOTHED_REFERENCE_NAME!r} is reserved for the smoothed reference")
+    if smooth_input is not None:
+        if smooth_input not in tracks:
+            raise ChipsrInputError(
+                f"--smooth-input {smooth_input!r} is not one of the --tracks names ({', '.join(tracks)})"
+            )
+        if SMOOTHED_NAME in tracks:
+            raise ChipsrInputError(f"--tracks: the name {SMOOTHED_NAME!r} is reserved for the smoothed input row")
+        if smooth_select_region is None:
+            raise ChipsrInputError("--smooth-input needs --smooth-select-region (a validation region)")
+        sigmas = [float(s) for s in smooth_sigmas]
+        if not sigmas or not all(math.isfinite(s) and s > 0 for s in sigmas):
+            raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
+    if call_peaks_mode not in (None, "narrow", "broad"):
+        raise ChipsrInputError(f"--call-peaks must be narrow or broad, got {call_peaks_mode!r}")
+    if (call_peaks_mode or called_peaks) and peaks is None:
+        raise ChipsrInputError("--call-peaks and --called need --peaks (the truth peak file)")
+    if call_peaks_mode and smooth_select_region is None:
+        raise ChipsrInputError("--call-peaks needs --smooth-select-region (the validation region where each "
+                               "track's peak cutoff is calibrated)")
+    called_peaks = {str(k): v for k, v in (called_peaks or {}).items()}
+    called_ivs = {}  # read once, here: a bad peak file fails before any work
+    for name, path in called_peaks.items():
+        if name in tracks:
+            raise ChipsrInputError(f"--called: the name {name!r} is also a track name")
+        called_ivs[name] = (path, read_peak_intervals(path))
+    prefix = str(prefix)
+    outputs = {ext: Path(f"{prefix}.{ext}") for ext in ("tsv", "json", "md", "png")}
+    for p in outputs.values():
+        check_output_path(p)
+
+    return bin_size, tracks, depth_tracks, multiples, called_ivs, outputs
+
+
+def _metric_rows(chroms, order: list[str], all_truth: np.ndarray, all_valid: np.ndarray) -> list[dict]:
+    """Every track's metric rows (:func:`_metrics`), per chromosome and over all of them ("all"), for
+    all bins, in-peak bins and background bins."""
+    rows: list[dict] = []
+    all_peaks = np.concatenate([c.peaks for c in chroms])
+    truth_mean = float(all_truth[all_valid].mean()) if all_valid.any() else 1.0
+    for name in order:
+        x = np.concatenate([c.tracks[name] for c in chroms])
+        scale = (float(x[all_valid].mean()) if all_valid.any() else 1.0, truth_mean)
+        for c in chroms:
+            rows += _metrics(name, c.name, c.tracks[name], c.truth,
+                             {"all": c.valid, "peaks": c.peaks, "background": c.valid & ~c.peaks}, scale)
+        if len(chroms) == 1:  # "all" is that chromosome: copy its rows
+            rows += [{**r, "chrom": "all"} for r in rows[-len(SUBSETS):]]
+            continue
+        rows += _metrics(name, "all", x, all_truth,
+                         {"all": all_valid, "peaks": all_peaks, "background": all_valid & ~all_peaks}, scale)
+    return rows
+
+
+def _depth_equivalence(rows: list[dict], order: list[str], depth_tracks: dict, multiples: dict) -> dict:
+    """Each track's equivalent depth (:func:`equivalent_depth`) against the raw depth series' overall r.
+
+    Raises
+    ------
+    ChipsrInputError
+        The series cannot be interpolated (``--depth-series``).
+    """
+    overall = {r["track"]: r["pearson"] for r in rows if r["chrom"] == "all" and r["subset"] == "all"}
+    series = {multiples[n]: overall[n] for n in depth_tracks}
+    by_track = {}
+    for name in order:
+        if name in depth_tracks or overall.get(name) is None:
+            continue
+        try:
+            m, bound = equivalent_depth(list(series), list(series.values()), overall[name])
+        except ValueError as exc:
+            raise ChipsrInputError(f"--depth-series: {exc}") from None
+        by_track[name] = {"multiple": m, "bound": bound}
+    return {"series": {f"{k:g}": _nan_to_none(v) for k, v in series.items()}, "by_track": by_track}
+
+
 def evaluate(
     truth: str | os.PathLike,
     tracks: Mapping[str, str | os.PathLike],
@@ -647,65 +761,12 @@ def evaluate(
         output directory. Nothing is written then.
     """
     from chipsr import __version__
-    from chipsr.io.atomic import atomic_output, check_output_path
+    from chipsr.io.atomic import atomic_output
 
     # ---- options and paths (cheap checks first)
-    if isinstance(bin_size, bool) or int(bin_size) != bin_size or bin_size < 1:
-        raise ChipsrInputError(f"--bin-size must be a positive number of bp, got {bin_size}")
-    bin_size = int(bin_size)
-    tracks = {str(k): v for k, v in tracks.items()}
-    if not tracks:
-        raise ChipsrInputError("--tracks: no NAME=PATH given")
-    depth_tracks: dict[str, str | os.PathLike] = {}
-    multiples: dict[str, float] = {}
-    for k, path in (depth_series or {}).items():
-        if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
-            raise ChipsrInputError(f"--depth-series: depth multiple {k!r} must be a positive number")
-        name = DEPTH_NAME.format(k)
-        if name in tracks or name in depth_tracks:
-            raise ChipsrInputError(f"--depth-series: the track name {name!r} is used twice")
-        depth_tracks[name], multiples[name] = path, float(k)
-    if depth_tracks and len(depth_tracks) < 2:
-        raise ChipsrInputError("--depth-series needs at least two depths (e.g. 1=low.bw,2=x2.bw)")
-    for name in tracks:
-        if not name.strip() or any(c in name for c in "\t\n\r|"):
-            raise ChipsrInputError(f"--tracks: track name {name!r} must be non-empty, without tabs, newlines or '|'")
-    for option, name in (("--smooth-reference", smooth_reference), ("--differential-reference", differential_reference)):
-        if name is not None and name not in tracks:
-            raise ChipsrInputError(f"{option} {name!r} is not one of the --tracks names ({', '.join(tracks)})")
-    if smooth_reference is not None and smooth_select_region is None:
-        raise ChipsrInputError("--smooth-reference needs --smooth-select-region (a validation region)")
-    if SMOOTHED_REFERENCE_NAME in tracks:
-        raise ChipsrInputError(f"--tracks: the name {SMOOTHED_REFERENCE_NAME!r} is reserved for the smoothed reference")
-    if smooth_input is not None:
-        if smooth_input not in tracks:
-            raise ChipsrInputError(
-                f"--smooth-input {smooth_input!r} is not one of the --tracks names ({', '.join(tracks)})"
-            )
-        if SMOOTHED_NAME in tracks:
-            raise ChipsrInputError(f"--tracks: the name {SMOOTHED_NAME!r} is reserved for the smoothed input row")
-        if smooth_select_region is None:
-            raise ChipsrInputError("--smooth-input needs --smooth-select-region (a validation region)")
-        sigmas = [float(s) for s in smooth_sigmas]
-        if not sigmas or not all(math.isfinite(s) and s > 0 for s in sigmas):
-            raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
-    if call_peaks_mode not in (None, "narrow", "broad"):
-        raise ChipsrInputError(f"--call-peaks must be narrow or broad, got {call_peaks_mode!r}")
-    if (call_peaks_mode or called_peaks) and peaks is None:
-        raise ChipsrInputError("--call-peaks and --called need --peaks (the truth peak file)")
-    if call_peaks_mode and smooth_select_region is None:
-        raise ChipsrInputError("--call-peaks needs --smooth-select-region (the validation region where each "
-                               "track's peak cutoff is calibrated)")
-    called_peaks = {str(k): v for k, v in (called_peaks or {}).items()}
-    called_ivs = {}  # read once, here: a bad peak file fails before any work
-    for name, path in called_peaks.items():
-        if name in tracks:
-            raise ChipsrInputError(f"--called: the name {name!r} is also a track name")
-        called_ivs[name] = (path, read_peak_intervals(path))
-    prefix = str(prefix)
-    outputs = {ext: Path(f"{prefix}.{ext}") for ext in ("tsv", "json", "md", "png")}
-    for p in outputs.values():
-        check_output_path(p)
+    bin_size, tracks, depth_tracks, multiples, called_ivs, outputs = _checked_options(
+        bin_size, tracks, depth_series, smooth_input, smooth_sigmas, smooth_select_region, smooth_reference,
+        differential_reference, call_peaks_mode, called_peaks, peaks, prefix)
 
     with contextlib.ExitStack() as stack:
         truth_bw = BigWigFile(truth, "truth bigWig")
@@ -827,20 +888,7 @@ def evaluate(
                                                   truth_valid, ref_all)) for name in order}}
 
         # ---- metrics
-        rows: list[dict] = []
-        all_peaks = np.concatenate([c.peaks for c in chroms])
-        truth_mean = float(all_truth[all_valid].mean()) if all_valid.any() else 1.0
-        for name in order:
-            x = np.concatenate([c.tracks[name] for c in chroms])
-            scale = (float(x[all_valid].mean()) if all_valid.any() else 1.0, truth_mean)
-            for c in chroms:
-                rows += _metrics(name, c.name, c.tracks[name], c.truth,
-                                 {"all": c.valid, "peaks": c.peaks, "background": c.valid & ~c.peaks}, scale)
-            if len(chroms) == 1:  # "all" is that chromosome: copy its rows
-                rows += [{**r, "chrom": "all"} for r in rows[-len(SUBSETS):]]
-                continue
-            rows += _metrics(name, "all", x, all_truth,
-                             {"all": all_valid, "peaks": all_peaks, "background": all_valid & ~all_peaks}, scale)
+        rows = _metric_rows(chroms, order, all_truth, all_valid)
 
         # ---- peaks: AUPRC / AUROC of every track's bins, peak sets called on the tracks or given
         peak_scores = None
@@ -873,21 +921,7 @@ def evaluate(
         x_last = np.concatenate([c.tracks[last] for c in chroms])[all_valid]
         r_last = next(r["pearson"] for r in rows if (r["track"], r["chrom"], r["subset"]) == (last, "all", "all"))
 
-        depth_equivalence = None
-        if depth_tracks:
-            overall = {r["track"]: r["pearson"] for r in rows if r["chrom"] == "all" and r["subset"] == "all"}
-            series = {multiples[n]: overall[n] for n in depth_tracks}
-            by_track = {}
-            for name in order:
-                if name in depth_tracks or overall.get(name) is None:
-                    continue
-                try:
-                    m, bound = equivalent_depth(list(series), list(series.values()), overall[name])
-                except ValueError as exc:
-                    raise ChipsrInputError(f"--depth-series: {exc}") from None
-                by_track[name] = {"multiple": m, "bound": bound}
-            depth_equivalence = {"series": {f"{k:g}": _nan_to_none(v) for k, v in series.items()},
-                                 "by_track": by_track}
+        depth_equivalence = _depth_equivalence(rows, order, depth_tracks, multiples) if depth_tracks else None
 
         result = {
             "chipsr_version": __version__,
