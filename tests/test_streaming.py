@@ -155,3 +155,39 @@ def test_empty_windows_are_not_run_but_get_the_empty_window_output():
     fast = predict_tiled(model, x, 200, 20, batch_size=8)
     torch.testing.assert_close(fast, full, rtol=0, atol=1e-6)
     assert sum(seen) == n_full - 9 + 1  # 9 windows lie inside the gap; one empty window runs once
+
+
+@pytest.mark.parametrize("bin_size", [1, 7, 25])
+def test_binned_reads_the_same_through_values_and_through_intervals(tmp_path, bin_size):
+    """BigWigFile.binned's fast path (per-base numpy values, issue 15) gives the bins of the interval
+    path: gaps as 0, intervals across bin and chunk edges, the chromosome's short last bin; a NaN
+    value sends the chromosome to the interval path (which names it)."""
+    import pyBigWig
+
+    from chipsr.errors import ChipsrInputError
+    from chipsr.io import tracks
+    from chipsr.io.tracks import BigWigFile
+
+    size = 5_000_003
+    rng = np.random.default_rng(bin_size)
+    starts = np.sort(rng.choice(size - 1000, 3000, replace=False))
+    ends = np.minimum(starts + rng.integers(1, 900, len(starts)), np.append(starts[1:], size))
+    path = tmp_path / "irregular.bw"
+    with pyBigWig.open(str(path), "w") as bw:
+        bw.addHeader([("chrA", size), ("chrB", 1000)])
+        bw.addEntries(["chrA"] * len(starts), starts.tolist(), ends=ends.tolist(), values=rng.random(len(starts)).tolist())
+        bw.addEntries(["chrB"], [10], ends=[20], values=[float("nan")])
+    f = BigWigFile(path)
+    n = -(-size // bin_size)
+    assert f.finite("chrA") and not f.finite("chrB")
+    old_chunk = tracks._CHUNK_BP
+    tracks._CHUNK_BP = 100_003  # many chunks, edges inside intervals
+    try:
+        fast = f.binned("chrA", bin_size, 3, n)
+        f._finite["chrA"] = False
+        slow = f.binned("chrA", bin_size, 3, n)
+    finally:
+        tracks._CHUNK_BP = old_chunk
+    np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ChipsrInputError, match="non-finite"):
+        f.binned("chrB", bin_size, 0, -(-1000 // bin_size))

@@ -353,6 +353,17 @@ class BigWigFile:
         if self.bw is None:
             raise ChipsrInputError(f"{self.path}: cannot open the {what} file as a bigWig")
         self.chroms: dict[str, int] = dict(self.bw.chroms())
+        self._finite: dict[str, bool] = {}
+
+    def finite(self, chrom: str) -> bool:
+        """Whether ``chrom`` holds data and only finite values, from the file's zoom-level summary of
+        the whole chromosome (a NaN or infinite value makes its sum non-finite, which pyBigWig gives
+        as None; so does a chromosome without data). Cached per chromosome. (pyBigWig's ``header()``
+        is not used: it crashes on a file holding NaN.)"""
+        if chrom not in self._finite:
+            total = self.bw.stats(chrom, 0, self.chroms[chrom], type="sum", exact=False)[0]
+            self._finite[chrom] = total is not None and bool(np.isfinite(total))
+        return self._finite[chrom]
 
     def close(self) -> None:
         """Close the file (idempotent)."""
@@ -462,6 +473,10 @@ class BigWigFile:
     def binned(self, chrom: str, bin_size: int, first_bin: int, last_bin: int) -> np.ndarray:
         """Bin means of bins ``[first_bin, last_bin)`` (already validated) of ``chrom``.
 
+        Bases without data count as 0. A chromosome whose summary is finite (:meth:`finite`) is read
+        as per-base numpy values (pyBigWig ``values``) in chunks of about 2 Mb and summed per bin;
+        otherwise its intervals are read, so that a non-finite value can be named or replaced.
+
         Raises ChipsrInputError naming the first position of a non-finite value, unless inside
         :func:`nan_as_zero` (then those bases read as 0 and the bins are recorded for its warning).
         """
@@ -472,7 +487,15 @@ class BigWigFile:
         edges = np.minimum(np.arange(first_bin, last_bin + 1, dtype=np.int64) * bin_size, size)
         sums = np.zeros(n)
         step = max(1, _CHUNK_BP // bin_size)
-        for c0 in range(0, n, step):
+        if self.finite(chrom):  # per-base values straight into numpy (about 2x faster than interval tuples)
+            for c0 in range(0, n, step):
+                c1 = min(c0 + step, n)
+                lo, hi = int(edges[c0]), int(edges[c1])
+                values = self.bw.values(chrom, lo, hi, numpy=True)
+                np.copyto(values, 0.0, where=np.isnan(values))  # NaN here means: no data
+                sums[c0:c1] = np.add.reduceat(values, edges[c0:c1] - lo, dtype=np.float64)
+            return sums / np.diff(edges)
+        for c0 in range(0, n, step):  # a non-finite value somewhere: intervals, to name or replace it
             c1 = min(c0 + step, n)
             lo, hi = int(edges[c0]), int(edges[c1])
             ivs = self.bw.intervals(chrom, lo, hi)
