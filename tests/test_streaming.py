@@ -159,9 +159,9 @@ def test_empty_windows_are_not_run_but_get_the_empty_window_output():
 
 @pytest.mark.parametrize("bin_size", [1, 7, 25])
 def test_binned_reads_the_same_through_values_and_through_intervals(tmp_path, bin_size):
-    """BigWigFile.binned's fast path (per-base numpy values, issue 15) gives the bins of the interval
-    path: gaps as 0, intervals across bin and chunk edges, the chromosome's short last bin; a NaN
-    value sends the chromosome to the interval path (which names it)."""
+    """BigWigFile.binned's path for dense tracks (per-base numpy values, issue 15) gives the bins of
+    the interval path: gaps as 0, intervals across bin and chunk edges, the chromosome's short last
+    bin; a chromosome holding NaN stays on the interval path (which names it)."""
     import pyBigWig
 
     from chipsr.errors import ChipsrInputError
@@ -180,14 +180,14 @@ def test_binned_reads_the_same_through_values_and_through_intervals(tmp_path, bi
     f = BigWigFile(path)
     n = -(-size // bin_size)
     assert f.finite("chrA") and not f.finite("chrB")
-    old_chunk = tracks._CHUNK_BP
-    tracks._CHUNK_BP = 100_003  # many chunks, edges inside intervals
+    old = tracks._CHUNK_BP, tracks._DENSE_BP
+    tracks._CHUNK_BP, tracks._DENSE_BP = 100_003, 10**9  # many chunks, edges inside intervals; all "dense"
     try:
         fast = f.binned("chrA", bin_size, 3, n)
         f._finite["chrA"] = False
         slow = f.binned("chrA", bin_size, 3, n)
+        with pytest.raises(ChipsrInputError, match="non-finite"):
+            f.binned("chrB", bin_size, 0, -(-1000 // bin_size))
     finally:
-        tracks._CHUNK_BP = old_chunk
+        tracks._CHUNK_BP, tracks._DENSE_BP = old
     np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
-    with pytest.raises(ChipsrInputError, match="non-finite"):
-        f.binned("chrB", bin_size, 0, -(-1000 // bin_size))

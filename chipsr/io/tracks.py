@@ -21,6 +21,8 @@ _BEDGRAPH_SUFFIXES = (".bg", ".bdg", ".bedgraph", ".bg.gz", ".bdg.gz", ".bedgrap
 _BIGWIG_MAGIC = (b"\x26\xfc\x8f\x88", b"\x88\x8f\xfc\x26")
 #: bigWig intervals are fetched in chunks of about this many bp (bounds the Python tuples held).
 _CHUNK_BP = 2_000_000
+#: more than one interval per this many bp: per-base numpy values read faster than interval tuples
+_DENSE_BP = 100
 
 log = logging.getLogger(__name__)
 
@@ -473,9 +475,12 @@ class BigWigFile:
     def binned(self, chrom: str, bin_size: int, first_bin: int, last_bin: int) -> np.ndarray:
         """Bin means of bins ``[first_bin, last_bin)`` (already validated) of ``chrom``.
 
-        Bases without data count as 0. A chromosome whose summary is finite (:meth:`finite`) is read
-        as per-base numpy values (pyBigWig ``values``) in chunks of about 2 Mb and summed per bin;
-        otherwise its intervals are read, so that a non-finite value can be named or replaced.
+        Bases without data count as 0. Read in chunks of about 2 Mb as intervals (fast for sparse
+        tracks); once a chunk holds more than one interval per 100 bp and the chromosome's summary is
+        finite (:meth:`finite`), the rest of the chromosome is read as per-base numpy values
+        (pyBigWig ``values``) and summed per bin, which is faster for dense tracks (chr1 of a 25-bp
+        track: 1.5 s instead of 4.9 s). A non-finite value is always met on the interval path, which
+        names or replaces it.
 
         Raises ChipsrInputError naming the first position of a non-finite value, unless inside
         :func:`nan_as_zero` (then those bases read as 0 and the bins are recorded for its warning).
@@ -487,17 +492,15 @@ class BigWigFile:
         edges = np.minimum(np.arange(first_bin, last_bin + 1, dtype=np.int64) * bin_size, size)
         sums = np.zeros(n)
         step = max(1, _CHUNK_BP // bin_size)
-        if self.finite(chrom):  # per-base values straight into numpy (about 2x faster than interval tuples)
-            for c0 in range(0, n, step):
-                c1 = min(c0 + step, n)
-                lo, hi = int(edges[c0]), int(edges[c1])
+        dense = False  # switch to per-base values once the intervals are dense (and the chromosome finite)
+        for c0 in range(0, n, step):
+            c1 = min(c0 + step, n)
+            lo, hi = int(edges[c0]), int(edges[c1])
+            if dense:
                 values = self.bw.values(chrom, lo, hi, numpy=True)
                 np.copyto(values, 0.0, where=np.isnan(values))  # NaN here means: no data
                 sums[c0:c1] = np.add.reduceat(values, edges[c0:c1] - lo, dtype=np.float64)
-            return sums / np.diff(edges)
-        for c0 in range(0, n, step):  # a non-finite value somewhere: intervals, to name or replace it
-            c1 = min(c0 + step, n)
-            lo, hi = int(edges[c0]), int(edges[c1])
+                continue
             ivs = self.bw.intervals(chrom, lo, hi)
             if not ivs:
                 continue
@@ -522,6 +525,7 @@ class BigWigFile:
             kk = k[inside]
             integral[inside] += v[kk] * np.clip(x[inside] - s[kk], 0.0, None)
             sums[c0:c1] = np.diff(integral)
+            dense = len(a) * _DENSE_BP > hi - lo and self.finite(chrom)
         return sums / np.diff(edges)
 
 
