@@ -84,16 +84,25 @@ def main() -> None:
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--coverage", default=str(ROOT / "results" / "coverage"),
                         help="Folder with MARK.lowdepth.bw (the example's low-depth coverage).")
+    parser.add_argument("--tracks", default=None,
+                        help="Folder to build the tiled tracks in and reuse on the next call (bench_train_data.py "
+                             "builds the same ones) [default: a temporary one].")
     args = parser.parse_args()
     hg19 = read_sizes(ROOT / "examples" / "data" / "hg19.chrom.sizes")
     sizes = {c: hg19[c] for c in args.chroms.split(",")}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        t0 = time.perf_counter()
-        tracks = build_tracks(work, sizes, Path(args.coverage))
+        built = Path(args.tracks) if args.tracks else work
+        built.mkdir(parents=True, exist_ok=True)
+        tracks = [built / f"{m}.lowdepth.bw" for m in MARKS]
+        if not all(t.exists() for t in tracks):
+            t0 = time.perf_counter()
+            tracks = build_tracks(built, sizes, Path(args.coverage))
+            print(f"built {len(tracks)} tracks over {sum(sizes.values()) / 1e6:.0f} Mbp in "
+                  f"{time.perf_counter() - t0:.0f} s", flush=True)
         make_model(work / "model.pt", args.width, args.depth)
-        print(f"built {len(tracks)} tracks over {sum(sizes.values()) / 1e6:.0f} Mbp in {time.perf_counter() - t0:.0f} s")
-        cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "chipsr", "-v", "denoise", "--marks",
+        regions = [a for c in sizes for a in ("--region", c)]  # reused tracks may cover more chromosomes
+        cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "chipsr", "-v", "denoise", *regions, "--marks",
                ",".join(str(p) for p in tracks), "--model", str(work / "model.pt"), "-o", str(work / "out.bw"),
                "--threads", str(args.threads), "--device", args.device, "--overlap", str(args.overlap)]
         t0 = time.perf_counter()
