@@ -79,3 +79,19 @@ def test_verbose_logs_to_stderr(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "chipsr: INFO:" in result.stderr and result.stdout == ""
+
+
+def test_chipseq_group_aliases_the_flat_commands():
+    """`chipsr chipseq COMMAND` is `chipsr COMMAND` (issue 16: every task has a group)."""
+    from click.testing import CliRunner
+
+    from chipsr.cli.main import CHIPSEQ, cli
+
+    listed = CliRunner().invoke(cli, ["chipseq", "--help"]).output
+    assert all(name in listed for name in CHIPSEQ)
+    from pathlib import Path
+
+    model = str(Path(__file__).resolve().parents[1] / "examples" / "models" / "H3K27ac.tfilm.pt")
+    grouped = CliRunner().invoke(cli, ["chipseq", "info", model])
+    flat = CliRunner().invoke(cli, ["info", model])
+    assert grouped.exit_code == 0 and grouped.output == flat.output

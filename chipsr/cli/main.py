@@ -28,7 +28,12 @@ COMMANDS = {
     "export": "chipsr.cli.export:export",
     "audio": "chipsr.cli.audio:audio",
     "impute": "chipsr.cli.impute:impute",
+    "chipseq": "chipsr.cli.main:chipseq",
 }
+#: the ChIP-seq commands, also grouped as ``chipsr chipseq ...`` (beside ``chipsr audio`` / ``impute``)
+CHIPSEQ = ("subsample", "coverage", "train", "denoise", "gather", "evaluate", "peaks", "report", "info", "export")
+
+
 class LazyGroup(click.Group):
     """A click group that imports a subcommand's module only when it is named or listed; the modules
     import click and the light :mod:`chipsr.api` modules only, so ``--help`` stays fast (torch,
@@ -39,17 +44,19 @@ class LazyGroup(click.Group):
     one-line ``Error: ...`` message on stderr and exit code 1.
     """
 
+    names: tuple[str, ...] | None = None  # the subcommands of COMMANDS this group lists (None: all)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
+        return list(self.names or COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS:
+        if name not in self.list_commands(ctx):
             return None
         module, attr = COMMANDS[name].split(":")
         return getattr(importlib.import_module(module), attr)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, self.get_command(ctx, name).get_short_help_str(limit=150)) for name in COMMANDS]
+        rows = [(name, self.get_command(ctx, name).get_short_help_str(limit=150)) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -92,3 +99,16 @@ def cli(verbose: int) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     cli()
+
+
+class _ChipseqGroup(LazyGroup):
+    names = CHIPSEQ
+
+
+@click.group(cls=_ChipseqGroup)
+def chipseq() -> None:
+    """ChIP-seq commands as one group: `chipsr chipseq train` is `chipsr train`, and so on.
+
+    The flat names (`chipsr train`, `chipsr denoise`, ...) stay; this group sits beside `chipsr audio`
+    and `chipsr impute`, so every task has the same shape.
+    """
