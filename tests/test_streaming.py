@@ -4,7 +4,6 @@ crops and DataLoader workers, and chunked streaming that trains the same model a
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,19 +109,18 @@ def test_tiled_windows_stack_in_order():
 def test_training_streamed_in_small_chunks_gives_the_same_model(tmp_path, arch):
     """The bins streamed 700 at a time train exactly the model one read trains, and the cache
     folder is gone afterwards (also after an error raised once it exists)."""
-    from chipsr.io.genome import parse_region
-    from chipsr.tasks.chipseq.train import train
+    from chipsr.api import train
 
     files = make_tracks(tmp_path)
-    marks = {"K27ac": files["K27ac"], "K4me1": files["K4me1"]}
-    kw = dict(train_regions=[parse_region("chrA:1-100000")], valid_regions=[parse_region("chrA:100001-150000")],
+    marks = [f"K27ac={files['K27ac']}", f"K4me1={files['K4me1']}"]
+    kw = dict(train_regions=["chrA:1-100000"], valid_regions=["chrA:100001-150000"],
               arch=arch, window=200, epochs=2, batch_size=8, samples_per_epoch=48, width=0.0625, depth=2,
               device="cpu", seed=4)
     states = []
     for chunk in (4_000_000, 700):
         out = tmp_path / f"{arch}{chunk}" / "m.pt"
         out.parent.mkdir()
-        summary = train(marks, Path(files["target"]), out, chunk_bins=chunk, **kw)
+        summary = train(marks, files["target"], out, chunk_bins=chunk, **kw)
         states.append(torch.load(out, weights_only=False)["state_dict"])
         assert not any(p.name.endswith(".cache") for p in out.parent.iterdir())
     assert summary["valid_windows"] == 10  # 50 kb = 2000 bins of 25 bp = 10 windows of 200
@@ -133,7 +131,7 @@ def test_training_streamed_in_small_chunks_gives_the_same_model(tmp_path, arch):
     from chipsr.errors import ChipsrInputError
 
     with pytest.raises(ChipsrInputError, match="residual"):
-        train(marks, Path(files["target"]), out, residual_mark="nope", **kw)
+        train(marks, files["target"], out, residual_mark="nope", **kw)
     assert list(out.parent.iterdir()) == []
 
 

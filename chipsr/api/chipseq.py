@@ -13,8 +13,10 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 
+from chipsr.api.common import DEVICE_HELP, THREADS_HELP, command_settings, setting
 from chipsr.errors import ChipsrInputError
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,62 @@ def _regions(texts) -> list:
     return [parse_region(t) for t in (texts or [])]
 
 
+@dataclass
+class TrainSettings:
+    """The settings of ``chipsr train`` and their defaults: the one source the CLI reads for its
+    option defaults and help (:func:`chipsr.cli.options.setting_option`). See
+    :func:`chipsr.tasks.chipseq.train.train` for what each does."""
+
+    arch: str = setting("tfilm", "TFiLM U-Net, the same U-Net without TFiLM, the Coda CNN, or a multi-mark linear "
+                                 "filter.")
+    bin_size: int = setting(25, "Bin size in bp; a bin holds the mean per-bp depth over its bases.")
+    window: int = setting(1000, "Window length in bins.")
+    blocks: int = setting(2, "TFiLM blocks per layer (B).")
+    width: float = setting(0.125, "U-Net width multiplier (1 = the paper's 128..512 filters).")
+    depth: int = setting(3, "U-Net down blocks (K).")
+    dropout: float = setting(0.1, "Dropout rate.")
+    transform: str = setting("none", "Target transform before dividing by its training mean (inverted on output).")
+    input_transform: str = setting("scaled", "Inputs: the --transform of x divided by the mark's training mean "
+                                             "(none: x / mean), or log1p(x / mean).")
+    gamma_offset: float = setting(1.0, "TFiLM: added to every gamma; 1 = (1 + gamma) * F + beta (starts as the "
+                                       "identity), 0 = the paper's gamma * F + beta.")
+    affine: bool = setting(True, "TFiLM: gamma * F + beta (the paper); --gamma-only: gamma only (the reference "
+                                 "code).")
+    backbone: str = setting("pool", "U-Nets: dilated convolutions + max-pool (the paper), or stride-2 convolutions "
+                                    "(half the compute).")
+    bidirectional: bool = setting(False, "TFiLM: bidirectional LSTMs (TFiLM paper, appendix C).")
+    residual_mark: str | None = setting(None, "U-Nets: add this input mark to the output, so the network learns "
+                                              "y - x (the paper's residual).")
+    epochs: int = setting(40, "Epochs of --samples-per-epoch random crops; the cosine schedule spans them all.")
+    samples_per_epoch: int = setting(800, "Random windows drawn afresh (seeded) from the training regions every "
+                                          "epoch.")
+    reverse: bool = setting(True, "Reverse each crop with probability 0.5 (ChIP-seq coverage has no strand).")
+    peak_fraction: float = setting(0.0, "Share of crops centred (+- window/4) on bins where the full-depth target "
+                                        "is in its top 1 % of the training region (Coda: 0.5).")
+    batch_size: int = setting(16, "Windows per step (in total over DDP processes).")
+    lr: float = setting(2e-3, "Peak Adam learning rate.")
+    lr_schedule: str = setting("cosine", "cosine: decay to 0 over --epochs.")
+    select: str = setting("pearson", "Keep the epoch with the best validation Pearson r, or the lowest validation "
+                                     "loss.")
+    patience: int | None = setting(None, "Stop after this many epochs without a better --select score "
+                                         "[default: never].")
+    time_limit_s: float | None = setting(None, "Wall-clock budget: no epoch starts after it (the best epoch so far "
+                                               "is kept).")
+    target_peaks: str | None = setting(None, "Full-depth peaks of the target (e.g. macs3 callpeak on the deep "
+                                             "reads): the model card stores the peak rule calibrated on the "
+                                             "validation region, used by `chipsr peaks --model`.")
+    peak_type: str = setting("narrow", "The target mark's peaks for --target-peaks (broad: H3K27me3, H3K36me3, "
+                                       "H3K4me1, ...).")
+    workers: int = setting(0, "Processes reading training crops from the memory-mapped bins (0: the training "
+                              "process); worth it on a GPU. The crops do not depend on it.")
+    resume: bool = setting(False, "Continue an interrupted run from OUTPUT.inprogress (the same options; changed "
+                                  "ones are refused).")
+    seed: int = setting(0, "Random seed.")
+    device: str | None = setting(None, DEVICE_HELP)
+    threads: int = setting(1, THREADS_HELP)
+    chunk_bins: int = setting(4_000_000, "Bins read from the bigWigs at a time while streaming.")
+
+
 @_reads_nan_as_zero
 def train(
     marks: Sequence[str],
@@ -173,7 +231,8 @@ def train(
     test_regions: Sequence[str] = (),
     blacklist: str | os.PathLike | None = None,
     references: Sequence[str] = (),
-    **options,
+    settings: TrainSettings | None = None,
+    **overrides,
 ) -> dict:
     """Train one denoising model for a target mark from low-depth marks (``chipsr train``).
 
@@ -193,10 +252,9 @@ def train(
         ``CHR`` or ``CHR:START-END`` (1-based inclusive); must not overlap.
     blacklist : path or None
         BED of excluded regions (windows touching them are left out).
-    **options
-        ``arch``, ``bin_size``, ``window``, ``blocks``, ``width``, ``depth``, ``dropout``,
-        ``transform``, ``epochs``, ``batch_size``, ``lr``, ``patience``, ``seed``, ``device``:
-        see :func:`chipsr.tasks.chipseq.train.train`; ``threads``: torch CPU threads.
+    settings : TrainSettings or None
+        Everything else (default :class:`TrainSettings`); keyword ``overrides`` replace its fields
+        (e.g. ``epochs=5``). ``threads`` sets torch's CPU threads.
 
     Returns
     -------
@@ -207,23 +265,23 @@ def train(
     ------
     ChipsrInputError
         See :func:`chipsr.tasks.chipseq.train.train`.
+    TypeError
+        An override that is not a field of :class:`TrainSettings`.
     """
-    import torch
-
     from chipsr.io.atomic import check_output_path
     from chipsr.io.genome import read_bed_intervals
     from chipsr.tasks.chipseq.data import parse_named_tracks
     from chipsr.tasks.chipseq.train import train as _train
 
-    torch.set_num_threads(options.pop("threads", None) or torch.get_num_threads())
+    s = command_settings(TrainSettings, settings, overrides)
     check_output_path(output)
     named = parse_marks(marks)
     refs = parse_named_tracks(references, require_names=True, option="--reference") if references else None
     target_name, target = parse_named_tracks([str(target)], option="--target").popitem()
-    options.setdefault("target_name", target_name)
+    options = {f.name: getattr(s, f.name) for f in fields(s) if f.name != "threads"}
     return _train(named, Path(target), output, _regions(train_regions), _regions(valid_regions),
                   _regions(test_regions), blacklist=read_bed_intervals(blacklist) if blacklist else None,
-                  references=refs, **options)
+                  references=refs, target_name=target_name, **options)
 
 
 def parse_marks(specs: Sequence[str]):
@@ -296,8 +354,8 @@ def denoise(
     import torch
 
     from chipsr.io.atomic import check_output_path
-    from chipsr.tasks.chipseq.denoise import denoise as _denoise
     from chipsr.tasks.chipseq.data import parse_named_tracks
+    from chipsr.tasks.chipseq.denoise import denoise as _denoise
 
     if threads:
         torch.set_num_threads(threads)

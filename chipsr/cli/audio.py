@@ -19,7 +19,6 @@ from chipsr.cli.options import (
 from chipsr.cli.types import GuardedGroup
 
 
-
 def _train_option(name: str, *decls: str, **kwargs):
     return setting_option(api.TrainSettings, name, *decls, **kwargs)
 

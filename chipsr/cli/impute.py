@@ -19,7 +19,6 @@ from chipsr.cli.options import (
 from chipsr.cli.types import GuardedGroup
 
 
-
 def _pair_option(cast, valid, expected: str, rule: str):
     """A click callback parsing ``X`` or ``LOW,HIGH`` into a (low, high) tuple."""
 

@@ -47,7 +47,7 @@ torch_threads_option = click.option(
 )
 
 
-def _check_device(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+def device_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """Validate ``--device`` once, where it is parsed: a known name, and available here."""
     if value is None:
         return None
@@ -61,7 +61,7 @@ def _check_device(ctx: click.Context, param: click.Parameter, value: str | None)
 
 
 device_option = click.option(
-    "--device", default=None, callback=_check_device,
+    "--device", default=None, callback=device_callback,
     help=DEVICE_HELP,
 )
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import click
 
+from chipsr.api.chipseq import TrainSettings
 from chipsr.cli.options import (
-    bin_size_option,
     blacklist_option,
-    device_option,
+    device_callback,
     nan_as_zero_option,
     output_option,
-    seed_option,
-    torch_threads_option,
+    setting_option,
 )
 from chipsr.cli.types import GuardedCommand
 
 _ARCHS = ["tfilm", "conv", "coda", "linear"]
+
+
+def _setting(name: str, *decls: str, **kwargs):
+    """An option whose default and help are :class:`chipsr.api.chipseq.TrainSettings`' field ``name``."""
+    return setting_option(TrainSettings, name, *decls, **kwargs)
 
 
 @click.command(cls=GuardedCommand)
@@ -28,68 +32,43 @@ _ARCHS = ["tfilm", "conv", "coda", "linear"]
                    "repeatable, order kept. Never the target itself: that is what the model must predict.")
 @click.option("--target", required=True, help="Full-depth bigWig of the target mark (NAME=path to name it).")
 @output_option(suffixes=(".epochs.tsv", ".splits.json", ".inprogress"))
-@click.option("--arch", type=click.Choice(_ARCHS), default="tfilm", show_default=True,
-              help="TFiLM U-Net, the same U-Net without TFiLM, the Coda CNN, or a multi-mark linear filter.")
-@bin_size_option
-@click.option("--window", type=click.IntRange(min=2), default=1000, show_default=True, help="Window length in bins.")
-@click.option("--blocks", type=click.IntRange(min=1), default=2, show_default=True, help="TFiLM blocks per layer (B).")
-@click.option("--width", type=click.FloatRange(min=0, min_open=True), default=0.125, show_default=True,
-              help="U-Net width multiplier (1 = the paper's 128..512 filters).")
-@click.option("--depth", type=click.IntRange(min=1), default=3, show_default=True, help="U-Net down blocks (K).")
-@click.option("--dropout", type=click.FloatRange(0, 1), default=0.1, show_default=True)
-@click.option("--transform", type=click.Choice(["none", "arcsinh", "log1p"]), default="none", show_default=True,
-              help="Target transform before dividing by its training mean (inverted on output).")
-@click.option("--input-transform", type=click.Choice(["scaled", "log1p"]), default="scaled", show_default=True,
-              help="Inputs: the --transform of x divided by the mark's training mean (none: x / mean), or "
-                   "log1p(x / mean).")
-@click.option("--gamma-offset", type=float, default=1.0, show_default=True,
-              help="TFiLM: added to every gamma; 1 = (1 + gamma) * F + beta (starts as the identity), "
-                   "0 = the paper's gamma * F + beta.")
-@click.option("--gamma-only", "affine", flag_value=False, default=True,
-              help="TFiLM: modulate by gamma only (the reference code), not gamma * F + beta (the paper).")
-@click.option("--backbone", type=click.Choice(["pool", "stride"]), default="pool", show_default=True,
-              help="U-Nets: dilated convolutions + max-pool (the paper), or stride-2 convolutions (half the compute).")
-@click.option("--bidirectional", is_flag=True, help="TFiLM: bidirectional LSTMs (TFiLM paper, appendix C).")
-@click.option("--residual-mark", default=None, metavar="NAME",
-              help="U-Nets: add this input mark to the output, so the network learns y - x (the paper's residual).")
+@_setting("arch", type=click.Choice(_ARCHS))
+@_setting("bin_size", type=click.IntRange(min=1, max=1_000_000_000))
+@_setting("window", type=click.IntRange(min=2))
+@_setting("blocks", type=click.IntRange(min=1))
+@_setting("width", type=click.FloatRange(min=0, min_open=True))
+@_setting("depth", type=click.IntRange(min=1))
+@_setting("dropout", type=click.FloatRange(0, 1))
+@_setting("transform", type=click.Choice(["none", "arcsinh", "log1p"]))
+@_setting("input_transform", type=click.Choice(["scaled", "log1p"]))
+@_setting("gamma_offset", type=float)
+@_setting("affine", "--gamma-only", flag_value=False, show_default=False)
+@_setting("backbone", type=click.Choice(["pool", "stride"]))
+@_setting("bidirectional", is_flag=True, show_default=False)
+@_setting("residual_mark", metavar="NAME")
 @click.option("--train-region", "train_regions", multiple=True, required=True, help="CHR or CHR:START-END; repeatable.")
 @click.option("--valid-region", "valid_regions", multiple=True, required=True, help="CHR or CHR:START-END; repeatable.")
 @click.option("--test-region", "test_regions", multiple=True, help="Held out (recorded for evaluate); repeatable.")
 @blacklist_option
-@click.option("--epochs", type=click.IntRange(min=1), default=40, show_default=True,
-              help="Epochs of --samples-per-epoch random crops; the cosine schedule spans them all.")
-@click.option("--samples-per-epoch", type=click.IntRange(min=1), default=800, show_default=True,
-              help="Random windows drawn afresh (seeded) from the training regions every epoch.")
-@click.option("--reverse/--no-reverse", default=True, show_default=True,
-              help="Reverse each crop with probability 0.5 (ChIP-seq coverage has no strand).")
-@click.option("--peak-fraction", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Share of crops centred (+- window/4) on bins where the full-depth target is in its top 1 % "
-                   "of the training region (Coda: 0.5).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=2e-3, show_default=True,
-              help="Peak Adam learning rate.")
-@click.option("--lr-schedule", type=click.Choice(["cosine", "constant"]), default="cosine", show_default=True,
-              help="cosine: decay to 0 over --epochs.")
-@click.option("--select", type=click.Choice(["pearson", "loss"]), default="pearson", show_default=True,
-              help="Keep the epoch with the best validation Pearson r, or the lowest validation loss.")
-@click.option("--patience", type=click.IntRange(min=1), default=None,
-              help="Stop after this many epochs without a better --select score [default: never].")
+@_setting("epochs", type=click.IntRange(min=1))
+@_setting("samples_per_epoch", type=click.IntRange(min=1))
+@_setting("reverse", "--reverse/--no-reverse")
+@_setting("peak_fraction", type=click.FloatRange(0, 1))
+@_setting("batch_size", type=click.IntRange(min=1))
+@_setting("lr", type=click.FloatRange(min=0, min_open=True))
+@_setting("lr_schedule", type=click.Choice(["cosine", "constant"]))
+@_setting("select", type=click.Choice(["pearson", "loss"]))
+@_setting("patience", type=click.IntRange(min=1))
 @click.option("--time-limit", "time_limit_min", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Wall-clock budget in minutes: no epoch starts after it (the best epoch so far is kept).")
-@click.option("--target-peaks", type=click.Path(dir_okay=False), default=None,
-              help="Full-depth peaks of the target (e.g. macs3 callpeak on the deep reads): the model card stores the "
-                   "peak rule calibrated on the validation region, used by `chipsr peaks --model`.")
-@click.option("--peak-type", type=click.Choice(["narrow", "broad"]), default="narrow", show_default=True,
-              help="The target mark's peaks for --target-peaks (broad: H3K27me3, H3K36me3, H3K4me1, ...).")
-@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Processes reading training crops from the memory-mapped bins (0: the training process); "
-                   "worth it on a GPU. The crops do not depend on it.")
-@click.option("--resume", is_flag=True,
-              help="Continue an interrupted run from OUTPUT.inprogress (the same options; changed ones are refused).")
+@_setting("target_peaks", type=click.Path(dir_okay=False))
+@_setting("peak_type", type=click.Choice(["narrow", "broad"]))
+@_setting("workers", type=click.IntRange(min=0))
+@_setting("resume", is_flag=True, show_default=False)
 @nan_as_zero_option
-@seed_option
-@device_option
-@torch_threads_option
+@_setting("seed", type=int)
+@_setting("device", callback=device_callback)
+@_setting("threads", "-p", "--threads", type=click.IntRange(min=1))
 def train(marks, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
     """Train one model that maps low-depth MARKS to the full-depth TARGET mark.
 
