@@ -15,6 +15,7 @@ Example
 """
 
 from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
+    DenoiseSettings,
     TrainSettings,
     coverage,
     denoise,

@@ -306,6 +306,17 @@ def parse_marks(specs: Sequence[str]):
     return parse_named_tracks(specs)
 
 
+@dataclass
+class DenoiseSettings:
+    """The settings of ``chipsr denoise`` and their defaults (the one source the CLI reads)."""
+
+    overlap: int = setting(50, "Bins of context dropped at each side of every window (50: Pearson r as at 100, "
+                               "10 % faster; README, denoising speed).")
+    batch_size: int = setting(64, "Windows per forward pass (the output does not depend on it).")
+    device: str | None = setting(None, DEVICE_HELP)
+    threads: int = setting(1, THREADS_HELP)
+
+
 @_reads_nan_as_zero
 def denoise(
     marks: Sequence[str],
@@ -313,12 +324,10 @@ def denoise(
     output: str | os.PathLike,
     *,
     regions: Sequence[str] = (),
-    overlap: int = 50,
-    batch_size: int = 64,
-    device: str | None = None,
-    threads: int | None = None,
     references: Sequence[str] = (),
     blacklist: str | os.PathLike | None = None,
+    settings: DenoiseSettings | None = None,
+    **overrides,
 ) -> dict:
     """Write a denoised bigWig from low-depth marks with a trained model (``chipsr denoise``).
 
@@ -336,10 +345,13 @@ def denoise(
         Output bigWig (atomic).
     regions : sequence of str
         Limit to these regions (default: all chromosomes).
-    overlap, batch_size, device :
-        Tiled inference settings.
-    threads : int or None
-        torch CPU threads (None: torch's default).
+    references : sequence of str
+        ``NAME=deep.bw``: the model's reference tracks.
+    blacklist : path or None
+        BED left out of each input's genome-wide mean (default: the training blacklist in the model).
+    settings : DenoiseSettings or None
+        Tiled inference settings (default :class:`DenoiseSettings`); keyword ``overrides`` replace
+        its fields. ``threads`` sets torch's CPU threads.
 
     Returns
     -------
@@ -350,22 +362,20 @@ def denoise(
     ------
     ChipsrInputError
         Marks that do not match the model, a missing bigWig, a region outside a chromosome.
+    TypeError
+        An override that is not a field of :class:`DenoiseSettings`.
     """
-    import torch
-
     from chipsr.io.atomic import check_output_path
+    from chipsr.io.genome import read_bed_intervals
     from chipsr.tasks.chipseq.data import parse_named_tracks
     from chipsr.tasks.chipseq.denoise import denoise as _denoise
 
-    if threads:
-        torch.set_num_threads(threads)
+    s = command_settings(DenoiseSettings, settings, overrides)
     check_output_path(output)
     model = list(model) if isinstance(model, (list, tuple)) else model
-    from chipsr.io.genome import read_bed_intervals
-
     refs = parse_named_tracks(references, require_names=True, option="--reference") if references else None
-    return _denoise(parse_named_tracks(marks), model, output, _regions(regions) or None, overlap=overlap,
-                    batch_size=batch_size, device=device, references=refs,
+    return _denoise(parse_named_tracks(marks), model, output, _regions(regions) or None, overlap=s.overlap,
+                    batch_size=s.batch_size, device=s.device, references=refs,
                     blacklist=read_bed_intervals(blacklist) if blacklist else None)
 
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import click
 
+from chipsr.api.chipseq import DenoiseSettings
 from chipsr.cli.options import (
-    device_option,
+    device_callback,
     nan_as_zero_option,
     output_option,
-    torch_threads_option,
+    setting_option,
 )
 from chipsr.cli.types import GuardedCommand
+
+
+def _setting(name: str, *decls: str, **kwargs):
+    """An option whose default and help are :class:`chipsr.api.chipseq.DenoiseSettings`' field ``name``."""
+    return setting_option(DenoiseSettings, name, *decls, **kwargs)
 
 
 @click.command(cls=GuardedCommand)
@@ -23,15 +29,14 @@ from chipsr.cli.types import GuardedCommand
               help="The model's reference tracks (deep tracks of a related sample), same names and order.")
 @output_option()
 @click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]", help="Only these regions; repeatable.")
-@click.option("--overlap", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Bins of context dropped at each side of every window.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@_setting("overlap", type=click.IntRange(min=0))
+@_setting("batch_size", type=click.IntRange(min=1))
 @click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
               help="BED of regions left out of each input's genome-wide mean [default: the training blacklist, "
                    "stored in the model].")
 @nan_as_zero_option
-@device_option
-@torch_threads_option
+@_setting("device", callback=device_callback)
+@_setting("threads", "-p", "--threads", type=click.IntRange(min=1))
 def denoise(marks, models, output, regions, overlap, batch_size, device, threads, references, blacklist,
             nan_as_zero) -> None:
     """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark.

@@ -30,9 +30,10 @@ def denoise(
     checkpoint_path: str | os.PathLike | list,
     output: str | os.PathLike,
     regions: list[Region] | None = None,
-    overlap: int = 50,
-    batch_size: int = 64,
-    device: str | None = None,
+    *,
+    overlap: int,
+    batch_size: int,
+    device: str | None,
     references: dict | None = None,
     blacklist: dict | None = None,
 ) -> dict:
