@@ -710,7 +710,8 @@ def gather_bigwigs(shards, output: str | os.PathLike) -> dict:
     --region CHR`` writes the marks' full header) and each chromosome's bins must come from one
     shard. The output is written with the same :meth:`TrackWriter.add_bins` calls an unsharded
     ``chipsr denoise`` makes, so when each shard holds whole chromosomes the bigWig is byte-for-byte
-    the unsharded one.
+    the unsharded one. Chromosomes are read and written one at a time (memory: one chromosome's
+    bins); which shard holds one comes from the shards' zoom summaries.
 
     Parameters
     ----------
@@ -743,21 +744,31 @@ def gather_bigwigs(shards, output: str | os.PathLike) -> dict:
                             "(their order)")
                 raise ChipsrInputError(f"{f.path}: its chromosomes differ from {files[0].path}'s at {diff}; "
                                        f"shards of one track share the header")
-        owner, bin_size, plan = {}, None, []
+        # which shard holds each chromosome (zoom summary: cheap), and the bin size (a first interval)
+        owner: dict[str, BigWigFile] = {}
+        bin_size = None
         for f in files:
-            for chrom in header:
-                size, sections = bin_sections(f, chrom)
-                if not sections:
+            for chrom, size in header.items():
+                if not f.bw.stats(chrom, 0, size, type="coverage", exact=False)[0]:
                     continue
                 if chrom in owner:
-                    raise ChipsrInputError(f"{f.path}: {chrom} is also in {owner[chrom]}; give each chromosome "
+                    raise ChipsrInputError(f"{f.path}: {chrom} is also in {owner[chrom].path}; give each chromosome "
                                            f"in one shard")
-                if size is not None and bin_size is not None and size != bin_size:
-                    raise ChipsrInputError(f"{f.path}: {size}-bp bins, the other shards {bin_size}-bp bins")
-                owner[chrom], bin_size = f.path, bin_size or size
-                plan.append((list(header).index(chrom), chrom, sections))
+                owner[chrom] = f
+                first = f.bw.intervals(chrom, 0, min(size, _CHUNK_BP)) or ()
+                width = next((int(e - b) for b, e, _ in first if e < size), None)
+                if width is not None and bin_size is not None and width != bin_size:
+                    raise ChipsrInputError(f"{f.path}: {width}-bp bins, the other shards {bin_size}-bp bins")
+                bin_size = bin_size or width
+        # then one chromosome at a time, in header order: memory is one chromosome's bins
         with TrackWriter(output, header, "bigwig") as writer:
-            for _, chrom, sections in sorted(plan, key=lambda t: t[0]):
+            for chrom in header:
+                if chrom not in owner:
+                    continue
+                size, sections = bin_sections(owner[chrom], chrom)
+                if size is not None and bin_size is not None and size != bin_size:
+                    raise ChipsrInputError(f"{owner[chrom].path}: {size}-bp bins in {chrom}, {bin_size}-bp bins "
+                                           f"elsewhere")
                 for start, values in sections:
                     writer.add_bins(chrom, start, bin_size or header[chrom], values)
     finally:
