@@ -189,3 +189,21 @@ def test_binned_reads_the_same_through_values_and_through_intervals(tmp_path, bi
     finally:
         tracks._CHUNK_BP, tracks._DENSE_BP = old
     np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+
+
+def test_a_scratch_folder_never_replaces_what_is_not_one(tmp_path):
+    """OUTPUT.cache is replaced only when an earlier run made it (marker file); a user's folder or
+    file of that name is refused with one line, and kept."""
+    from chipsr.errors import ChipsrInputError
+
+    mine = tmp_path / "data"
+    mine.mkdir()
+    (mine / "reads.bed").write_text("chr1\t1\t2\n")
+    with pytest.raises(ChipsrInputError, match="not a chipsr scratch folder"):
+        ArrayStore(mine)
+    assert (mine / "reads.bed").exists()
+    store = ArrayStore(tmp_path / "scratch")
+    store.create("a", (3,))
+    again = ArrayStore(tmp_path / "scratch")  # a killed run's folder: replaced
+    assert [p.name for p in again.folder.iterdir()] == [ArrayStore.MARKER]
+    again.remove()

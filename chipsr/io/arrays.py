@@ -64,17 +64,45 @@ class LazyArray:
 class ArrayStore:
     """A scratch folder of ``.npy`` arrays, emptied when created and removed by :meth:`remove`.
 
+    The folder carries a marker file; an existing folder with it (left by a killed run) is
+    replaced, anything else of that name is refused (:meth:`check`), never deleted.
+
     Parameters
     ----------
     folder : path
-        Created (an existing folder of that name, e.g. left by a killed run, is replaced).
+        Created.
+
+    Raises
+    ------
+    ChipsrInputError
+        ``folder`` exists and is not a chipsr scratch folder.
     """
 
+    MARKER = ".chipsr-scratch"
+
     def __init__(self, folder: str | os.PathLike):
-        self.folder = Path(folder)
+        self.folder = self.check(folder)
         if self.folder.exists():
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True)
+        (self.folder / self.MARKER).touch()
+
+    @classmethod
+    def check(cls, folder: str | os.PathLike) -> Path:
+        """``folder`` as a Path, when it is free or an earlier scratch folder (safe to replace).
+
+        Raises
+        ------
+        ChipsrInputError
+            It exists and is not one (a file, or a folder without the marker): naming the path.
+        """
+        from chipsr.errors import ChipsrInputError
+
+        folder = Path(folder)
+        if folder.exists() and not (folder.is_dir() and (folder / cls.MARKER).is_file()):
+            raise ChipsrInputError(f"{folder}: exists and is not a chipsr scratch folder (it would be replaced); "
+                                   f"move it or choose another output path")
+        return folder
 
     def create(self, name: str, shape: tuple[int, ...], dtype=np.float32) -> np.memmap:
         """A writable, zero-filled memory-mapped array ``<folder>/<name>.npy`` of this shape."""

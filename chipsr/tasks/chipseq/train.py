@@ -202,6 +202,9 @@ def train(
         read_peak_intervals(target_peaks)  # a bad peak file fails before training
     if select not in ("pearson", "loss"):
         raise ChipsrInputError(f"--select {select!r}: expected pearson or loss")
+    from chipsr.io.arrays import ArrayStore
+
+    ArrayStore.check(cache_path(output))  # before the genome-wide reads below
     inp = TrainingInputs.check(marks, target, references, train_regions, valid_regions, test_regions, bin_size,
                                blacklist)
     if residual_mark is not None and residual_mark not in inp.marks:
@@ -209,8 +212,6 @@ def train(
     train_lengths, valid_lengths = inp.lengths(train_regions, window), inp.lengths(valid_regions, window)
     # streaming training data (issue 15): the regions' bins go to memory-mapped arrays beside the
     # output, chunk by chunk; crops and validation windows read only their own bins
-    from chipsr.io.arrays import ArrayStore
-
     store = ArrayStore(cache_path(output))
     try:
         sums = ScalingSums(transform, input_transform, len(inp.channels))
