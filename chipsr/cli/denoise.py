@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from chipsr.api.chipseq import DenoiseSettings
@@ -13,10 +15,8 @@ from chipsr.cli.options import (
 )
 from chipsr.cli.types import GuardedCommand
 
-
-def _setting(name: str, *decls: str, **kwargs):
-    """An option whose default and help are :class:`chipsr.api.chipseq.DenoiseSettings`' field ``name``."""
-    return setting_option(DenoiseSettings, name, *decls, **kwargs)
+#: an option whose default and help are a field of :class:`chipsr.api.chipseq.DenoiseSettings`
+_setting = functools.partial(setting_option, DenoiseSettings)
 
 
 @click.command(cls=GuardedCommand)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from chipsr.api.chipseq import TrainSettings
@@ -17,9 +19,8 @@ from chipsr.cli.types import GuardedCommand
 _ARCHS = ["tfilm", "conv", "coda", "linear"]
 
 
-def _setting(name: str, *decls: str, **kwargs):
-    """An option whose default and help are :class:`chipsr.api.chipseq.TrainSettings`' field ``name``."""
-    return setting_option(TrainSettings, name, *decls, **kwargs)
+#: an option whose default and help are a field of :class:`chipsr.api.chipseq.TrainSettings`
+_setting = functools.partial(setting_option, TrainSettings)
 
 
 @click.command(cls=GuardedCommand)
