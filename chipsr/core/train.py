@@ -255,17 +255,21 @@ def _restore(resume: dict, model: nn.Module, optimizer, schedule, result: FitRes
     return int(resume["epoch"]) + 1, int(resume["bad_epochs"]), resume.get("best_model")
 
 
-def _train_epoch(net: nn.Module, model: nn.Module, batches, optimizer, schedule, loss_fn, cfg: TrainConfig,
-                 dev: torch.device, epoch: int) -> tuple[float, int]:
-    """One pass over ``batches`` (a progress bar over a DataLoader of (x, y)): forward (bf16 autocast
-    on CUDA), loss, backward, gradient clipping, Adam and schedule steps. Returns (sum of the loss
-    over examples, examples) of this process.
+def _train_epoch(net: nn.Module, model: nn.Module, loader: DataLoader, optimizer, schedule, loss_fn, cfg: TrainConfig,
+                 dev: torch.device, epoch: int, show: bool) -> tuple[float, int]:
+    """One pass over ``loader`` (a DataLoader of (x, y); a progress bar when ``show``): forward (bf16
+    autocast on CUDA), loss, backward, gradient clipping, Adam and schedule steps. Returns (sum of the
+    loss over examples, examples) of this process.
 
     Raises
     ------
     FloatingPointError
         The loss became NaN or infinite.
     """
+    from tqdm import tqdm
+
+    batches = tqdm(loader, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
+                   disable=None if show else True)
     total, count = 0.0, 0
     for x, y in batches:
         x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
@@ -287,11 +291,16 @@ def _train_epoch(net: nn.Module, model: nn.Module, batches, optimizer, schedule,
     return total, count
 
 
+def _cpu_weights(model: nn.Module) -> dict:
+    """A CPU copy of the model's weights (its ``state_dict``)."""
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+
+
 def _snapshot(model: nn.Module, best_state, optimizer, schedule, epoch: int, bad_epochs: int, result: FitResult,
               cfg: TrainConfig) -> dict:
     """The resumable training state after ``epoch`` (see :func:`fit`'s ``resume``)."""
     return {
-        "model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "model": _cpu_weights(model),
         "best_model": best_state,
         "optimizer": copy.deepcopy(optimizer.state_dict()),
         "schedule": schedule.state_dict(),
@@ -306,6 +315,108 @@ def _snapshot(model: nn.Module, best_state, optimizer, schedule, epoch: int, bad
     }
 
 
+def _rank_batch(cfg: TrainConfig, train_set, world: int) -> int:
+    """This process's share of ``cfg.batch_size`` (all of it without torchrun).
+
+    Raises
+    ------
+    ValueError
+        Empty training data, or a batch size that is not a multiple of the ``world`` processes.
+    """
+    if len(train_set) == 0:
+        raise ValueError("no training examples")
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} must be a multiple of the {world} DDP processes "
+                         f"(each takes batch_size / processes: the total batch stays batch_size)")
+    return cfg.batch_size // world
+
+
+def _optimizer(model: nn.Module, cfg: TrainConfig, n_train: int, n_draw: int | None, world: int, rank_batch: int):
+    """Adam over the model's parameters and its learning-rate schedule (constant, or a half cosine to
+    0 over all ``cfg.epochs`` counted in optimizer steps); returns (optimizer, schedule)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if world > 1:  # every process takes len / world samples (DistributedSampler, drop_last) per epoch
+        steps_per_epoch = math.ceil((n_train // world) / rank_batch)
+    else:
+        steps_per_epoch = math.ceil((n_draw or n_train) / cfg.batch_size)
+    total_steps = max(1, cfg.epochs * steps_per_epoch)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, (lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
+        if cfg.lr_schedule == "cosine" else (lambda step: 1.0))
+    return optimizer, schedule
+
+
+def _parallel(model: nn.Module, dev: torch.device, world: int) -> nn.Module:
+    """The module that trains: ``model`` itself, or under torchrun ``model`` wrapped in
+    DistributedDataParallel (gradients averaged over the processes; the weights start equal: same
+    seed, rank 0's)."""
+    if world == 1:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+
+
+def _should_stop(result: FitResult, cfg: TrainConfig, epoch: int, start_epoch: int, bad_epochs: int, started: float,
+                 dev: torch.device) -> bool:
+    """Whether training stops before ``epoch``: patience used up, or the time limit passed (rank 0's
+    clock decides for every process); sets ``result.stopped_early`` and ``result.stop_reason``."""
+    from chipsr.core import distributed
+
+    if cfg.patience is not None and bad_epochs >= cfg.patience:
+        result.stopped_early, result.stop_reason = True, "patience"
+        return True
+    if distributed.agree(cfg.time_limit_s is not None and epoch > start_epoch
+                         and time.perf_counter() - started > cfg.time_limit_s, dev):
+        result.stopped_early, result.stop_reason = True, "time_limit"
+        log.info("time limit of %.0f s reached after epoch %d", cfg.time_limit_s, epoch - 1)
+        return True
+    return False
+
+
+def _epoch_loader(train_set, cfg: TrainConfig, epoch: int, world: int, rank_batch: int, n_draw: int | None,
+                  dev: torch.device) -> DataLoader:
+    """The training DataLoader of ``epoch``: the dataset's own draw for the epoch (``set_epoch``, when
+    it has one), shuffled by a generator seeded by (seed, epoch), or by a seeded DistributedSampler
+    under torchrun."""
+    from chipsr.core import distributed
+
+    if hasattr(train_set, "set_epoch"):
+        train_set.set_epoch(epoch)
+    if world > 1:
+        from torch.utils.data.distributed import DistributedSampler
+
+        sampler = DistributedSampler(train_set, num_replicas=world, rank=distributed.rank(), shuffle=True,
+                                     seed=cfg.seed, drop_last=True)
+        sampler.set_epoch(epoch)
+    else:
+        sampler = RandomSampler(train_set, num_samples=n_draw,
+                                generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch))
+    return DataLoader(train_set, batch_size=rank_batch, sampler=sampler, drop_last=False,
+                      num_workers=cfg.workers, pin_memory=dev.type == "cuda")
+
+
+def _validate(model: nn.Module, valid_set, loss_fn, metric, cfg: TrainConfig, dev: torch.device):
+    """Validation loss and metric (the first value of a dict metric), and the metric's named values as
+    columns ``valid_<name>`` (empty for a scalar metric)."""
+    valid_loss, valid_metric = evaluate(model, valid_set, loss_fn, cfg.batch_size, dev, metric, cfg.amp)
+    extra = {}
+    if isinstance(valid_metric, dict):
+        extra = {f"valid_{k}": v for k, v in valid_metric.items()}
+        valid_metric = next(iter(valid_metric.values()), float("nan"))
+    return valid_loss, valid_metric, extra
+
+
+def _is_best(result: FitResult, cfg: TrainConfig, epoch: int, valid_loss: float, valid_metric: float) -> bool:
+    """Whether ``epoch`` beats the best so far (lower loss, or higher metric); if so it becomes
+    ``result``'s best epoch."""
+    score = -valid_loss if cfg.select == "loss" else valid_metric
+    is_best = score > result.best_score  # a NaN metric is never best
+    if is_best:
+        result.best_score, result.best_valid_loss, result.best_epoch = score, valid_loss, epoch
+    return is_best
+
+
 def fit(
     model: nn.Module,
     train_data,
@@ -318,6 +429,9 @@ def fit(
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> FitResult:
     """Train ``model`` with Adam and early stopping; the best weights end up in ``model``.
+
+    It stays over 80 lines for this docstring, the engine's whole contract; the body is the epoch
+    loop, its steps in private helpers.
 
     Parameters
     ----------
@@ -371,32 +485,17 @@ def fit(
     validation set with the same weights (no padded duplicates), and only rank 0 logs and runs the
     callbacks.
     """
-    from tqdm import tqdm
-
     from chipsr.core import distributed
 
     cfg = config or TrainConfig()
     train_set, valid_set = _as_dataset(train_data), _as_dataset(valid_data)
-    if len(train_set) == 0:
-        raise ValueError("no training examples")
     world, main = distributed.world_size(), distributed.is_main()
-    if cfg.batch_size % world:
-        raise ValueError(f"batch_size {cfg.batch_size} must be a multiple of the {world} DDP processes "
-                         f"(each takes batch_size / processes: the total batch stays batch_size)")
-    rank_batch = cfg.batch_size // world
+    rank_batch = _rank_batch(cfg, train_set, world)
     dev, own_group = distributed.setup(pick_device(cfg.device))
     loss_fn = loss_function(loss_fn if loss_fn is not None else cfg.loss)
     model.to(dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     n_draw = None if cfg.samples_per_epoch is None else min(cfg.samples_per_epoch, len(train_set))
-    if world > 1:  # every process takes len / world samples (DistributedSampler, drop_last) per epoch
-        steps_per_epoch = math.ceil((len(train_set) // world) / rank_batch)
-    else:
-        steps_per_epoch = math.ceil((n_draw or len(train_set)) / cfg.batch_size)
-    total_steps = max(1, cfg.epochs * steps_per_epoch)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, (lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
-        if cfg.lr_schedule == "cosine" else (lambda step: 1.0))
+    optimizer, schedule = _optimizer(model, cfg, len(train_set), n_draw, world, rank_batch)
     result = FitResult()
     start_epoch, bad_epochs, best_state = 1, 0, None
     if resume is not None:
@@ -405,64 +504,27 @@ def fit(
         torch.manual_seed(cfg.seed)
     previous_det = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(cfg.deterministic and dev.type == "cpu", warn_only=True)
-    net = model
-    if world > 1:  # gradients averaged over the processes; the weights start equal (same seed, rank 0's)
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    net = _parallel(model, dev, world)
     started = time.perf_counter()
     try:
         for epoch in range(start_epoch, cfg.epochs + 1):
-            if cfg.patience is not None and bad_epochs >= cfg.patience:
-                result.stopped_early, result.stop_reason = True, "patience"
-                break
-            if distributed.agree(cfg.time_limit_s is not None and epoch > start_epoch
-                                 and time.perf_counter() - started > cfg.time_limit_s, dev):
-                result.stopped_early, result.stop_reason = True, "time_limit"
-                log.info("time limit of %.0f s reached after epoch %d", cfg.time_limit_s, epoch - 1)
+            if _should_stop(result, cfg, epoch, start_epoch, bad_epochs, started, dev):
                 break
             model.train()
-            if hasattr(train_set, "set_epoch"):
-                train_set.set_epoch(epoch)
-            if world > 1:
-                from torch.utils.data.distributed import DistributedSampler
-
-                sampler = DistributedSampler(train_set, num_replicas=world, rank=distributed.rank(), shuffle=True,
-                                             seed=cfg.seed, drop_last=True)
-                sampler.set_epoch(epoch)
-            else:
-                sampler = RandomSampler(train_set, num_samples=n_draw,
-                                        generator=torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch))
-            loader = DataLoader(train_set, batch_size=rank_batch, sampler=sampler, drop_last=False,
-                                num_workers=cfg.workers, pin_memory=dev.type == "cuda")
+            loader = _epoch_loader(train_set, cfg, epoch, world, rank_batch, n_draw, dev)
             t0 = time.perf_counter()
-            bar = tqdm(loader, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False,
-                       disable=None if progress and main else True)
-            total, count = _train_epoch(net, model, bar, optimizer, schedule, loss_fn, cfg, dev, epoch)
-            total, count = distributed.all_sum([total, count], dev)
+            local = _train_epoch(net, model, loader, optimizer, schedule, loss_fn, cfg, dev, epoch, progress and main)
+            total, count = distributed.all_sum(list(local), dev)
             train_seconds = time.perf_counter() - t0
-            valid_loss, valid_metric = evaluate(model, valid_set, loss_fn, cfg.batch_size, dev, metric, cfg.amp)
-            extra = {}
-            if isinstance(valid_metric, dict):
-                extra = {f"valid_{k}": v for k, v in valid_metric.items()}
-                valid_metric = next(iter(valid_metric.values()), float("nan"))
-            record = {
-                "epoch": epoch,
-                "train_loss": total / count,
-                "valid_loss": valid_loss,
-                "valid_metric": valid_metric,
-                "lr": optimizer.param_groups[0]["lr"],
-                "seconds": time.perf_counter() - t0,
-                "samples_per_s": count / train_seconds if train_seconds > 0 else float("nan"),
-                **extra,
-            }
+            valid_loss, valid_metric, extra = _validate(model, valid_set, loss_fn, metric, cfg, dev)
+            record = {"epoch": epoch, "train_loss": total / count, "valid_loss": valid_loss,
+                      "valid_metric": valid_metric, "lr": optimizer.param_groups[0]["lr"],
+                      "seconds": time.perf_counter() - t0,
+                      "samples_per_s": count / train_seconds if train_seconds > 0 else float("nan"), **extra}
             result.history.append(record)
-            score = -valid_loss if cfg.select == "loss" else valid_metric
-            is_best = score > result.best_score  # a NaN metric is never best
+            is_best = _is_best(result, cfg, epoch, valid_loss, valid_metric)
             if is_best:
-                result.best_score, result.best_valid_loss, result.best_epoch, bad_epochs = \
-                    score, valid_loss, epoch, 0
-                best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+                bad_epochs, best_state = 0, _cpu_weights(model)
             else:
                 bad_epochs += 1
             if main:
