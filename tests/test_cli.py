@@ -95,3 +95,80 @@ def test_chipseq_group_aliases_the_flat_commands():
     grouped = CliRunner().invoke(cli, ["chipseq", "info", model])
     flat = CliRunner().invoke(cli, ["info", model])
     assert grouped.exit_code == 0 and grouped.output == flat.output
+
+
+def _commands(group, prefix=()):
+    import click
+
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            yield from _commands(command, prefix + (name,))
+        else:
+            yield prefix + (name,), command
+
+
+SETTINGS = {
+    ("subsample",): "chipsr.api.chipseq:SubsampleSettings",
+    ("coverage",): "chipsr.api.chipseq:CoverageSettings",
+    ("train",): "chipsr.api.chipseq:TrainSettings",
+    ("denoise",): "chipsr.api.chipseq:DenoiseSettings",
+    ("evaluate",): "chipsr.api.chipseq:EvaluateSettings",
+    ("peaks",): "chipsr.api.chipseq:PeaksSettings",
+    ("report",): "chipsr.api.chipseq:ReportSettings",
+    ("audio", "train"): "chipsr.api.audio:TrainSettings",
+    ("audio", "upsample"): "chipsr.api.audio:UpsampleSettings",
+    ("audio", "evaluate"): "chipsr.api.audio:EvaluateSettings",
+    ("audio", "tfr"): "chipsr.api.audio:TfrSettings",
+    ("impute", "train"): "chipsr.api.impute:TrainSettings",
+    ("impute", "fill"): "chipsr.api.impute:FillSettings",
+    ("impute", "evaluate"): "chipsr.api.impute:EvaluateSettings",
+}
+
+
+@pytest.mark.parametrize("path", sorted(SETTINGS), ids=" ".join)
+def test_every_setting_is_an_option_with_the_settings_default(path):
+    """One source for each default: every field of a command's settings dataclass is an option of
+    the command, and click's default (after its type converts it) is the field's default."""
+    import dataclasses
+    import importlib
+
+    import click
+
+    module, name = SETTINGS[path].split(":")
+    settings = getattr(importlib.import_module(module), name)
+    command = dict(_commands(cli))[path]
+    params = {p.name: p for p in command.params}
+    ctx = click.Context(command)
+    skip = {"time_limit_s", "chunk_bins"}  # train: --time-limit is in minutes; chunk_bins is Python-only
+    for f in dataclasses.fields(settings):
+        if f.name in skip:
+            continue
+        assert f.name in params, f"{' '.join(path)}: setting {f.name} has no option"
+        param = params[f.name]
+        default = param.process_value(ctx, param.get_default(ctx))  # type and callback applied
+        if isinstance(f.default, tuple):
+            assert tuple(default) == f.default, f.name
+        else:
+            assert default == f.default, f"{' '.join(path)} --{f.name}: click {default!r}, settings {f.default!r}"
+
+
+def test_threads_means_cpu_cores_everywhere():
+    """-p/--threads is declared once and says 'CPU cores' in every command that has it."""
+    for path, command in _commands(cli):
+        for param in command.params:
+            if "--threads" in getattr(param, "opts", ()):
+                assert param.opts == ["-p", "--threads"], path
+                assert param.help.startswith("CPU cores"), (path, param.help)
+
+
+def test_subsample_reads_and_fraction_exclusive(tmp_path):
+    from chipsr import api
+    from chipsr.errors import ChipsrInputError
+
+    with pytest.raises(ChipsrInputError, match="not both"):
+        api.subsample("x.bed", tmp_path / "y.bed", n_reads=5, fraction=0.5)
+    result = CliRunner().invoke(cli, ["subsample", "x.bed", "-o", str(tmp_path / "y.bed"), "--reads", "5",
+                                      "--fraction", "0.5"])
+    assert result.exit_code != 0 and "not both" in result.output

@@ -15,7 +15,12 @@ Example
 """
 
 from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
+    CoverageSettings,
     DenoiseSettings,
+    EvaluateSettings,
+    PeaksSettings,
+    ReportSettings,
+    SubsampleSettings,
     TrainSettings,
     coverage,
     denoise,

@@ -13,7 +13,7 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from chipsr.api.common import DEVICE_HELP, THREADS_HELP, command_settings, setting
@@ -51,50 +51,97 @@ def parse_tracks(specs: Sequence[str]) -> dict[str, str]:
     return _parse_tracks(specs)
 
 
+#: templates ``chipsr subsample`` keeps when neither ``n_reads`` nor ``fraction`` is given
+DEFAULT_READS = 1_000_000
+
+
+@dataclass
+class SubsampleSettings:
+    """The settings of ``chipsr subsample`` and their defaults (the one source the CLI reads)."""
+
+    n_reads: int | None = setting(None, f"Keep exactly N templates (reads or read pairs) [default: {DEFAULT_READS} "
+                                        "unless --fraction].")
+    fraction: float | None = setting(None, "Keep each template with probability F in (0, 1].")
+    seed: int = setting(0, "Random seed; the same inputs and seed give a byte-identical output.")
+
+
 def subsample(
     reads: str | os.PathLike | Sequence[str | os.PathLike],
     output: str | os.PathLike,
-    n_reads: int | None = None,
-    fraction: float | None = None,
-    seed: int = 0,
+    settings: SubsampleSettings | None = None,
+    **overrides,
 ):
-    """Subsample a BAM or BED reads file (or several of one format pooled: replicates); see
-    :func:`chipsr.tasks.chipseq.subsample.subsample`.
+    """Subsample a BAM or BED reads file (or several of one format pooled: replicates) to
+    ``n_reads`` templates (default :data:`DEFAULT_READS`) or a ``fraction`` (``chipsr subsample``);
+    see :func:`chipsr.tasks.chipseq.subsample.subsample`.
 
     Returns
     -------
     chipsr.tasks.chipseq.subsample.SubsampleStats
+
+    Raises
+    ------
+    ChipsrInputError
+        Both ``n_reads`` and ``fraction``, ``n_reads`` < 1, or a bad reads file.
+    TypeError
+        An override that is not a field of :class:`SubsampleSettings`.
     """
     from chipsr.tasks.chipseq.subsample import subsample as _subsample
 
-    return _subsample(reads, output, n_reads=n_reads, fraction=fraction, seed=seed)
+    s = command_settings(SubsampleSettings, settings, overrides)
+    if s.n_reads is not None and s.fraction is not None:
+        raise ChipsrInputError("give --reads or --fraction, not both")
+    n_reads = DEFAULT_READS if s.n_reads is None and s.fraction is None else s.n_reads
+    if n_reads is not None and n_reads < 1:
+        raise ChipsrInputError(f"--reads must be >= 1, got {n_reads}")
+    if not isinstance(reads, (str, os.PathLike)) and len(reads) == 1:
+        reads = reads[0]
+    return _subsample(reads, output, n_reads=n_reads, fraction=s.fraction, seed=s.seed)
+
+
+@dataclass
+class CoverageSettings:
+    """The settings of ``chipsr coverage`` and their defaults (the one source the CLI reads); the
+    names are deepTools ``bamCoverage``'s (:class:`chipsr.tasks.chipseq.coverage.CoverageOptions`)."""
+
+    bin_size: int = setting(25, "Bin size in bp; a bin holds the mean per-bp depth over its bases.")
+    extend_reads: int | None = setting(None, "Extend single-end reads to LEN bp in their strand direction; BAM pairs "
+                                             "and BED3 rows are used as fragments. Without LEN: pairs/fragments only.")
+    normalize_using: str = setting("none", "Scaling, as deepTools bamCoverage defines it.")
+    effective_genome_size: int | None = setting(None, "Mappable genome size in bp (for RPGC).")
+    min_mapq: int = setting(0, "Skip BAM alignments with lower MAPQ.")
+    sam_flag_exclude: int = setting(0, "Skip BAM alignments with any of these flag bits (unmapped reads are always "
+                                       "skipped).")
+    ignore_duplicates: bool = setting(False, "Count reads with the same start, strand (and mate) once (deepTools' "
+                                             "rule).")
+    skip_unknown_chroms: bool = setting(False, "Drop reads on chromosomes absent from the sizes (with a warning) "
+                                               "instead of failing.")
+    out_format: str | None = setting(None, "Output format [default: from the suffix of -o; bigwig].")
+    threads: int = setting(1, "CPU cores: BAM chromosomes are counted in this many processes.")
+
+
+#: deepTools' spelling of each ``--normalize-using`` value, by its lower-case form
+_NORMALIZATIONS = {n.lower(): n for n in ("none", "CPM", "RPKM", "BPM", "RPGC")}
 
 
 def coverage(
     reads: Sequence[str | os.PathLike],
     output: str | os.PathLike,
     *,
-    bin_size: int = 25,
-    extend_reads: int | None = None,
-    normalize_using: str = "none",
-    effective_genome_size: int | None = None,
-    min_mapq: int = 0,
-    sam_flag_exclude: int = 0,
-    ignore_duplicates: bool = False,
     blacklist: str | os.PathLike | None = None,
     region: str | None = None,
     chrom_sizes: str | os.PathLike | None = None,
     genome_fasta: str | os.PathLike | None = None,
-    skip_unknown_chroms: bool = False,
-    threads: int = 1,
-    out_format: str | None = None,
+    settings: CoverageSettings | None = None,
+    **overrides,
 ):
-    """One mark's read files (merged) -> a binned coverage bigWig or bedGraph.
+    """One mark's read files (merged) -> a binned coverage bigWig or bedGraph (``chipsr coverage``).
 
     Each bin holds the mean per-bp fragment depth over the bin (Coda's averaging; equal to
     ``macs3 pileup`` / ``bamCoverage --binSize 1`` at 1 bp); see
-    :mod:`chipsr.tasks.chipseq.coverage` for the method and :class:`CoverageOptions` for the
-    normalisations (deepTools' definitions).
+    :mod:`chipsr.tasks.chipseq.coverage` for the method and
+    :class:`~chipsr.tasks.chipseq.coverage.CoverageOptions` for the normalisations (deepTools'
+    definitions).
 
     Parameters
     ----------
@@ -102,27 +149,15 @@ def coverage(
         BAM and/or BED-like read files of one mark; merged.
     output : path
         bigWig (default) or bedGraph (``.bdg``/``.bedgraph``[.gz], or ``out_format``); atomic.
-    bin_size : int
-        Bin size (bp), > 0.
-    extend_reads : int or None
-        Fragment length (bp) for single-end reads; 0 = use pairs/fragments only; None = no extension.
-    normalize_using : {"none", "CPM", "RPKM", "BPM", "RPGC"}
-    effective_genome_size : int or None
-        bp, for RPGC.
-    min_mapq, sam_flag_exclude, ignore_duplicates :
-        BAM read filters (deepTools semantics; duplicates by position).
     blacklist : path or None
         BED of regions whose reads are dropped (e.g. ENCODE blacklist v2).
     region : str or None
         ``CHR`` or ``CHR:START-END`` (1-based inclusive).
     chrom_sizes, genome_fasta : path or None
         Where chromosome sizes come from (BAM headers otherwise; required for BED input).
-    skip_unknown_chroms : bool
-        Drop reads on chromosomes absent from the sizes instead of failing.
-    threads : int
-        Processes (BAM chromosomes in parallel).
-    out_format : {"bigwig", "bedgraph"} or None
-        None: from the output suffix.
+    settings : CoverageSettings or None
+        Bin size (bp), fragment length (bp), normalisation, read filters, processes (default
+        :class:`CoverageSettings`); keyword ``overrides`` replace its fields.
 
     Returns
     -------
@@ -133,29 +168,36 @@ def coverage(
     ChipsrInputError
         Any bad input: missing/corrupt/empty files, malformed BED lines, unknown chromosomes,
         sizes that disagree with a BAM header, an unsorted BAM, a missing output directory,
-        a non-positive bin size.
+        a non-positive bin size, a negative fragment length, an unknown normalisation.
+    TypeError
+        An override that is not a field of :class:`CoverageSettings`.
     """
     from chipsr.io.genome import parse_region, read_bed_intervals
     from chipsr.io.reads import ReadFilter
     from chipsr.tasks.chipseq.coverage import CoverageOptions, coverage_from_reads
 
+    # not command_settings: these threads are processes, and torch is not needed here
+    s = replace(settings if settings is not None else CoverageSettings(), **overrides)
     if not reads:
         raise ChipsrInputError("no reads files given")
-    if extend_reads is not None and extend_reads < 0:
-        raise ChipsrInputError(f"--extend-reads must be >= 0 bp, got {extend_reads}")
+    if s.extend_reads is not None and s.extend_reads < 0:
+        raise ChipsrInputError(f"--extend-reads must be >= 0 bp, got {s.extend_reads}")
+    if s.normalize_using.lower() not in _NORMALIZATIONS:
+        raise ChipsrInputError(f"--normalize-using must be one of {', '.join(_NORMALIZATIONS.values())}, "
+                               f"got {s.normalize_using!r}")
     options = CoverageOptions(
-        bin_size=bin_size,
-        reads=ReadFilter(extend_reads=extend_reads, min_mapq=min_mapq, sam_flag_exclude=sam_flag_exclude,
-                         ignore_duplicates=ignore_duplicates),
-        normalize_using=normalize_using,
-        effective_genome_size=effective_genome_size,
+        bin_size=s.bin_size,
+        reads=ReadFilter(extend_reads=s.extend_reads, min_mapq=s.min_mapq, sam_flag_exclude=s.sam_flag_exclude,
+                         ignore_duplicates=s.ignore_duplicates),
+        normalize_using=_NORMALIZATIONS[s.normalize_using.lower()],
+        effective_genome_size=s.effective_genome_size,
         blacklist=read_bed_intervals(blacklist) if blacklist is not None else None,
         region=parse_region(region) if region is not None else None,
-        skip_unknown_chroms=skip_unknown_chroms,
-        threads=threads,
+        skip_unknown_chroms=s.skip_unknown_chroms,
+        threads=s.threads,
     )
     return coverage_from_reads(reads, output, options, chrom_sizes=chrom_sizes, genome_fasta=genome_fasta,
-                               out_format=out_format)
+                               out_format=s.out_format)
 
 
 def _regions(texts) -> list:
@@ -430,15 +472,53 @@ def export(model: str | os.PathLike, output: str | os.PathLike, *, half: bool = 
     return export_checkpoint(model, output, half=half)
 
 
+@dataclass
+class EvaluateSettings:
+    """The settings of ``chipsr evaluate`` and their defaults (the one source the CLI reads); see
+    :func:`chipsr.tasks.chipseq.evaluate.evaluate`."""
+
+    bin_size: int = setting(25, "Bin size in bp at which the tracks are compared (a bin = the mean over its bases).")
+    smooth_sigmas: tuple[float, ...] = setting((1, 2, 4, 8, 16, 32, 64), "Candidate Gaussian sigmas (bins) for "
+                                               "--smooth-input and --smooth-reference.")
+    smooth_select_region: str | None = setting(None, "Validation region where the sigma with the best Pearson r "
+                                                     "is chosen, and --call-peaks' cutoffs are calibrated; must not "
+                                                     "overlap --region (required with --smooth-input).")
+    locus: str | None = setting(None, "Locus drawn in the figure. [default: the truth's highest-signal 100-kb "
+                                      "window]")
+    call_peaks_mode: str | None = setting(None, "With --peaks (truth peaks, e.g. `macs3 callpeak` on the "
+                                                "full-depth reads): also call peaks on every track (MACS3's track "
+                                                "caller, as `chipsr peaks`), each with the cutoff that matches the "
+                                                "truth peaks best on --smooth-select-region, and score them (peak "
+                                                "F1, precision, recall, bp Jaccard).")
+    peak_overlap: float | None = setting(None, "A peak matches when the overlap is >= this fraction of both peaks "
+                                               "(reciprocal). [default: 1 bp]")
+    threads: int = setting(1, THREADS_HELP)
+
+
 @_reads_nan_as_zero
-def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None, bin_size=25,
-             smooth_input=None, smooth_sigmas=(1, 2, 4, 8, 16, 32, 64), smooth_select_region=None, locus=None,
-             depth_series=None, threads: int | None = None, smooth_reference=None,
-             differential_reference=None, call_peaks_mode=None, called_peaks=None, peak_overlap=None) -> dict:
+def evaluate(
+    truth: str | os.PathLike,
+    tracks: dict[str, str | os.PathLike],
+    prefix: str | os.PathLike,
+    *,
+    regions: Sequence[str] | None = None,
+    blacklist: str | os.PathLike | None = None,
+    peaks: str | os.PathLike | None = None,
+    smooth_input: str | None = None,
+    smooth_reference: str | None = None,
+    differential_reference: str | None = None,
+    depth_series: dict[float, str | os.PathLike] | None = None,
+    called_peaks: dict[str, str | os.PathLike] | None = None,
+    settings: EvaluateSettings | None = None,
+    **overrides,
+) -> dict:
     """Score tracks against a deep-sequencing truth (``chipsr evaluate``); writes PREFIX.tsv/.json/.md/.png.
 
-    See :func:`chipsr.tasks.chipseq.evaluate.evaluate` for the parameters; ``threads`` sets torch's
-    CPU threads (the metrics run in torch).
+    See :func:`chipsr.tasks.chipseq.evaluate.evaluate` for the inputs (``tracks`` ``{name: bigWig}``
+    in table order; ``depth_series`` ``{K: raw bigWig at K x the reads}``; ``called_peaks``
+    ``{name: peak file}``). ``settings`` (default :class:`EvaluateSettings`) holds the rest, with
+    keyword ``overrides`` replacing its fields; ``threads`` sets torch's CPU threads (the metrics run
+    in torch).
 
     Returns
     -------
@@ -449,25 +529,40 @@ def evaluate(truth, tracks, prefix, *, regions=None, blacklist=None, peaks=None,
     ------
     ChipsrInputError
         Missing bigWigs, tracks whose chromosome sizes differ from the truth, bad regions or names.
+    TypeError
+        An override that is not a field of :class:`EvaluateSettings`.
     """
-    import torch
-
     from chipsr.tasks.chipseq.evaluate import evaluate as _evaluate
 
-    if threads:
-        torch.set_num_threads(threads)
-    return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=peaks, bin_size=bin_size,
-                     smooth_input=smooth_input, smooth_sigmas=smooth_sigmas,
-                     smooth_select_region=smooth_select_region, locus=locus, depth_series=depth_series,
+    s = command_settings(EvaluateSettings, settings, overrides)
+    return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=peaks, bin_size=s.bin_size,
+                     smooth_input=smooth_input, smooth_sigmas=list(s.smooth_sigmas),
+                     smooth_select_region=s.smooth_select_region, locus=s.locus, depth_series=depth_series,
                      smooth_reference=smooth_reference, differential_reference=differential_reference,
-                     call_peaks_mode=call_peaks_mode, called_peaks=called_peaks, peak_overlap=peak_overlap)
+                     call_peaks_mode=s.call_peaks_mode, called_peaks=called_peaks, peak_overlap=s.peak_overlap)
 
 
-def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", depth_evaluations=None,
-           peak_files=None, html=None, training_logs=None) -> dict:
-    """Aggregate ``chipsr evaluate`` JSONs into one report, a UCSC hub and an IGV session.
+@dataclass
+class ReportSettings:
+    """The settings of ``chipsr report`` and their defaults (the one source the CLI reads)."""
 
-    See :func:`chipsr.tasks.chipseq.report.report`.
+    genome: str = setting("hg19", "UCSC assembly name for the hub and IGV.")
+
+
+def report(
+    evaluations: dict[str, str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    hub_dir: str | os.PathLike | None = None,
+    depth_evaluations: dict[str, dict[str, str | os.PathLike]] | None = None,
+    peak_files: dict[str, str | os.PathLike] | None = None,
+    html: str | os.PathLike | None = None,
+    training_logs: dict[str, str | os.PathLike] | None = None,
+    settings: ReportSettings | None = None,
+    **overrides,
+) -> dict:
+    """Aggregate ``chipsr evaluate`` JSONs into one report, a UCSC hub and an IGV session
+    (``chipsr report``). See :func:`chipsr.tasks.chipseq.report.report`.
 
     Returns
     -------
@@ -477,31 +572,65 @@ def report(evaluations: dict, output, *, hub_dir=None, genome: str = "hg19", dep
     Raises
     ------
     ChipsrInputError
-        A missing or malformed evaluation JSON, or a missing output directory.
+        A missing or malformed evaluation JSON, a missing peak file, or a missing output directory.
+    TypeError
+        An override that is not a field of :class:`ReportSettings`.
     """
     from chipsr.io.atomic import check_output_path
     from chipsr.tasks.chipseq.report import report as _report
 
+    s = command_settings(ReportSettings, settings, overrides)
     check_output_path(output)
     if peak_files:
         from chipsr.io.genome import require_file
 
         for label, path in peak_files.items():
             require_file(path, f"peak file {label!r}")
-    return _report(evaluations, output, hub_dir=hub_dir, genome=genome, depth_evaluations=depth_evaluations,
+    return _report(evaluations, output, hub_dir=hub_dir, genome=s.genome, depth_evaluations=depth_evaluations,
                    peak_files=peak_files, html=html, training_logs=training_logs)
 
 
+@dataclass
+class PeaksSettings:
+    """The settings of ``chipsr peaks`` and their defaults (the one source the CLI reads); see
+    :func:`chipsr.tasks.chipseq.peaks.run` for the cutoff rule."""
+
+    broad: bool = setting(False, "Broad peaks (MACS3 bdgbroadcall: regions above the cutoff linked through regions "
+                                 "above --low-cutoff), for broad marks such as H3K27me3, H3K36me3, H3K4me1.")
+    fold: float | None = setting(None, "Cutoff = FOLD x the track's genome-wide mean over non-blacklisted bins (one "
+                                       "fold serves tracks of any depth). [default: 4, or calibrated with "
+                                       "--truth-peaks]")
+    cutoff: float | None = setting(None, "Cutoff as a track value (instead of --fold).")
+    low_cutoff: float | None = setting(None, "--broad: the linking cutoff, a track value below the cutoff. "
+                                             "[default: half the cutoff]")
+    min_length: int = setting(200, "Minimum peak length (bp).")
+    max_gap: int = setting(50, "Gaps below the cutoff up to this length (bp) stay inside a peak.")
+    max_link_gap: int = setting(800, "--broad: the longest linking stretch (bp) between strong regions.")
+    name: str | None = setting(None, "Peak name prefix. [default: the output's file stem]")
+
+
 @_reads_nan_as_zero
-def peaks(track, output=None, *, cutoff=None, fold=None, broad=False, low_cutoff=None, min_length=200, max_gap=50,
-          max_link_gap=800, regions=None, blacklist=None, truth_peaks=None, calibrate_region=None, gapped=None,
-          name=None, cutoff_analysis=None, model=None) -> dict:
+def peaks(
+    track: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    *,
+    regions: Sequence[str] | None = None,
+    blacklist: str | os.PathLike | None = None,
+    truth_peaks: str | os.PathLike | None = None,
+    calibrate_region: str | None = None,
+    gapped: str | os.PathLike | None = None,
+    cutoff_analysis: int | None = None,
+    model: str | os.PathLike | None = None,
+    settings: PeaksSettings | None = None,
+    **overrides,
+) -> dict:
     """Call peaks on a bigWig track with MACS3's track callers (``chipsr peaks``).
 
     See :func:`chipsr.tasks.chipseq.peaks.run` for the parameters, the cutoff rule and the outputs
     (narrowPeak; broadPeak and gappedPeak with ``broad``). ``cutoff_analysis`` (a number of steps)
     returns MACS3's cutoff table instead of calling; ``model`` applies the peak rule stored in a model
-    trained with ``target_peaks``.
+    trained with ``target_peaks``. ``settings`` (default :class:`PeaksSettings`) holds the cutoff
+    and shape settings; keyword ``overrides`` replace its fields.
 
     Returns
     -------
@@ -511,16 +640,22 @@ def peaks(track, output=None, *, cutoff=None, fold=None, broad=False, low_cutoff
     Raises
     ------
     ChipsrInputError
-        Bad tracks, peak files, regions or values (named); MACS3 missing.
+        Bad tracks, peak files, regions or values (named); no output without ``cutoff_analysis``;
+        a gappedPeak file without an output; MACS3 missing.
+    TypeError
+        An override that is not a field of :class:`PeaksSettings`.
     """
     from chipsr.tasks.chipseq.peaks import run
 
+    s = command_settings(PeaksSettings, settings, overrides)
     if output is None and cutoff_analysis is None:
         raise ChipsrInputError("-o/--output is required (unless --cutoff-analysis)")
-    return run(track, output, cutoff=cutoff, fold=fold, broad=broad, low_cutoff=low_cutoff, min_length=min_length,
-               max_gap=max_gap, max_link_gap=max_link_gap, regions=regions, blacklist=blacklist, truth=truth_peaks,
-               calibrate_region=calibrate_region, gapped=gapped, name=name, analysis_steps=cutoff_analysis,
-               model=model)
+    if gapped and not output:
+        raise ChipsrInputError("--gapped-peak needs -o/--output")
+    return run(track, output, cutoff=s.cutoff, fold=s.fold, broad=s.broad, low_cutoff=s.low_cutoff,
+               min_length=s.min_length, max_gap=s.max_gap, max_link_gap=s.max_link_gap, regions=regions,
+               blacklist=blacklist, truth=truth_peaks, calibrate_region=calibrate_region, gapped=gapped, name=s.name,
+               analysis_steps=cutoff_analysis, model=model)
 
 
 def gather(shards: Sequence[str | os.PathLike], output: str | os.PathLike) -> dict:

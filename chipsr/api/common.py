@@ -52,9 +52,10 @@ def named_paths(specs: Sequence[str | tuple[str, str]], option: str = "--model")
     return list(_named_paths(items, option, commas=False, default_name=lambda p: Path(p).stem, what="model").items())
 
 
-#: help of the torch-threads and device settings
-THREADS_HELP = ("CPU threads for torch. 1 is the measured-safe default: on small machines shared with other jobs, "
-                 "2 threads were erratic (up to 10x slower).")
+#: help of the threads and device settings. ``-p/--threads`` is the CPU cores a command may use
+#: (Snakemake's ``threads:``): torch's threads here, processes in ``chipsr coverage``
+THREADS_HELP = ("CPU cores: torch's threads. 1 is the measured-safe default: on small machines shared with other "
+                "jobs, 2 threads were erratic (up to 10x slower).")
 DEVICE_HELP = "cpu, cuda, cuda:N, mps [default: CUDA if present, else MPS, else CPU]."
 
 

@@ -14,7 +14,7 @@ from chipsr.cli.options import (
     output_option,
     seed_option,
     setting_option,
-    torch_threads_option,
+    threads_option,
 )
 from chipsr.cli.types import GuardedGroup
 
@@ -61,9 +61,9 @@ def audio() -> None:
 @_train_option("tf_loss_weight", type=click.FloatRange(min=0))
 @_train_option("patience", type=click.IntRange(min=1))
 @_train_option("resume", is_flag=True, show_default=False)
-@seed_option
-@device_option
-@torch_threads_option
+@seed_option(api.TrainSettings)
+@device_option(api.TrainSettings)
+@threads_option(api.TrainSettings)
 def train(data, output, **options) -> None:
     """Train a super-resolution model on high-res recordings (pairs made on the fly).
 
@@ -81,8 +81,8 @@ def train(data, output, **options) -> None:
 @click.option("--model", required=True, type=click.Path(dir_okay=False), help="Checkpoint from `chipsr audio train`.")
 @setting_option(api.UpsampleSettings, "ratio", type=click.IntRange(min=2))
 @setting_option(api.UpsampleSettings, "batch_size", type=click.IntRange(min=1))
-@device_option
-@torch_threads_option
+@device_option(api.UpsampleSettings)
+@threads_option(api.UpsampleSettings)
 def upsample(input_path, output, model, **options) -> None:
     """Super-resolve INPUT (any rate below the model's, any length, mono or multichannel).
 
@@ -102,9 +102,9 @@ def upsample(input_path, output, model, **options) -> None:
 @setting_option(api.EvaluateSettings, "max_files", type=click.IntRange(min=1))
 @setting_option(api.EvaluateSettings, "figure_file")
 @setting_option(api.EvaluateSettings, "lowres", type=click.Choice(["decimate", "aliased"]))
-@seed_option
-@device_option
-@torch_threads_option
+@seed_option(api.EvaluateSettings)
+@device_option(api.EvaluateSettings)
+@threads_option(api.EvaluateSettings)
 def evaluate(models, data, prefix, **options) -> None:
     """SNR and LSD (log10 and the reference's ln) of models vs spline, sinc and noise fill."""
     report = api.evaluate(models, list(data), prefix, **options)

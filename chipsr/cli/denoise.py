@@ -8,10 +8,11 @@ import click
 
 from chipsr.api.chipseq import DenoiseSettings
 from chipsr.cli.options import (
-    device_callback,
+    device_option,
     nan_as_zero_option,
     output_option,
     setting_option,
+    threads_option,
 )
 from chipsr.cli.types import GuardedCommand
 
@@ -35,8 +36,8 @@ _setting = functools.partial(setting_option, DenoiseSettings)
               help="BED of regions left out of each input's genome-wide mean [default: the training blacklist, "
                    "stored in the model].")
 @nan_as_zero_option
-@_setting("device", callback=device_callback)
-@_setting("threads", "-p", "--threads", type=click.IntRange(min=1))
+@device_option(DenoiseSettings)
+@threads_option(DenoiseSettings)
 def denoise(marks, models, output, regions, overlap, batch_size, device, threads, references, blacklist,
             nan_as_zero) -> None:
     """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark.

@@ -14,9 +14,9 @@ from chipsr.cli.options import (
     output_option,
     seed_option,
     setting_option,
-    torch_threads_option,
+    threads_option,
 )
-from chipsr.cli.types import GuardedGroup
+from chipsr.cli.types import CommaList, GuardedGroup
 
 
 def _pair_option(cast, valid, expected: str, rule: str):
@@ -40,18 +40,6 @@ _rate_range = _pair_option(float, lambda lo, hi: 0 < lo <= hi < 1, "RATE or LOW,
                            "rates must satisfy 0 < LOW <= HIGH < 1")
 _int_range = _pair_option(int, lambda lo, hi: 1 <= lo <= hi, "N or LOW,HIGH",
                           "lengths must satisfy 1 <= LOW <= HIGH")
-
-
-def _comma_list(cast=str, expected: str = "comma-separated values"):
-    """A click callback splitting ``a,b,c`` into a tuple of ``cast`` values (blank items dropped)."""
-
-    def callback(ctx, param, value):
-        try:
-            return tuple(cast(v.strip()) for v in str(value).split(",") if v.strip())
-        except ValueError:
-            raise click.BadParameter(f"expected {expected}; got {value!r}") from None
-
-    return callback
 
 
 def _train_option(name: str, *decls: str, **kwargs):
@@ -103,9 +91,9 @@ def impute() -> None:
 @_train_option("patience", type=click.IntRange(min=1))
 @_train_option("valid_fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True))
 @_train_option("wind", type=click.Choice(["drop", "sincos"]))
-@seed_option
-@device_option
-@torch_threads_option
+@seed_option(api.TrainSettings)
+@device_option(api.TrainSettings)
+@threads_option(api.TrainSettings)
 def train(data_path, dataset, output, **options) -> None:
     """Train an imputer; writes the checkpoint (-o), OUTPUT.epochs.tsv and OUTPUT.splits.json beside it."""
     summary = api.train(data_path, dataset, output, **options)
@@ -118,8 +106,8 @@ def train(data_path, dataset, output, **options) -> None:
 @output_option()
 @click.option("--model", required=True, type=click.Path(dir_okay=False), help="Checkpoint of `chipsr impute train`.")
 @setting_option(api.FillSettings, "batch_size", type=click.IntRange(min=1))
-@device_option
-@torch_threads_option
+@device_option(api.FillSettings)
+@threads_option(api.FillSettings)
 def fill(input_csv, output, model, **options) -> None:
     """Fill the blank / NaN cells of IN.csv (time index first, one column per series).
 
@@ -137,17 +125,17 @@ def fill(input_csv, output, model, **options) -> None:
 @output_option(suffixes=(".tsv", ".json", ".md", ".png"), prefix=True, strip_suffix=True,
                help="Results: X.tsv (or X) also writes X.json, X.md and X.png.")
 @_evaluate_option("models", "--model", multiple=True, metavar="[NAME=]PATH", default=(), show_default=False)
-@_evaluate_option("baselines", callback=_comma_list())
-@_evaluate_option("rates", callback=_comma_list(float, "comma-separated rates"))
+@_evaluate_option("baselines", type=CommaList())
+@_evaluate_option("rates", type=CommaList(float, "comma-separated rates"))
 @_evaluate_option("blocks", "--blocks/--no-blocks")
 @_evaluate_option("block_len", type=click.IntRange(min=1))
 @_evaluate_option("block_rate", type=click.FloatRange(0, 1, min_open=True, max_open=True))
 @_evaluate_option("seeds", type=click.IntRange(min=1))
 @_evaluate_option("window", type=click.IntRange(min=1))
-@_evaluate_option("contexts", callback=_comma_list())
+@_evaluate_option("contexts", type=CommaList())
 @_evaluate_option("plot_feature")
 @_evaluate_option("wind", type=click.Choice(["drop", "sincos"]))
-@torch_threads_option
+@threads_option(api.EvaluateSettings)
 def evaluate(data_path, dataset, output, **options) -> None:
     """Score imputers on artificially hidden test values: masked MAE / RMSE / MRE and the
     paper's L2 distance, mean ± std over seeds.

@@ -6,7 +6,6 @@ from dataclasses import fields
 
 import click
 
-from chipsr.api.common import DEVICE_HELP, THREADS_HELP
 from chipsr.cli.types import OutputPath
 
 
@@ -20,19 +19,10 @@ def output_option(suffixes: tuple[str, ...] = (), siblings: tuple[str, ...] = ()
                         type=OutputPath(suffixes, siblings, prefix=prefix, strip_suffix=strip_suffix))
 
 
-seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 nan_as_zero_option = click.option(
     "--nan-as-zero", is_flag=True,
     help="Read NaN/inf values in input bigWigs as 0 (one warning per file, with the number of bins) "
          "[default: a non-finite value is an error naming the file and position].",
-)
-threads_option = click.option(
-    "-p", "--threads", type=click.IntRange(min=1), default=1, show_default=True,
-    help="Worker processes (BAM chromosomes are processed in parallel).",
-)
-bin_size_option = click.option(
-    "--bin-size", type=click.IntRange(min=1, max=1_000_000_000), default=25, show_default=True,
-    help="Bin size in bp; a bin holds the mean per-bp depth over its bases.",
 )
 region_option = click.option(
     "--region", metavar="CHR[:START-END]", default=None,
@@ -41,9 +31,6 @@ region_option = click.option(
 blacklist_option = click.option(
     "--blacklist", type=click.Path(dir_okay=False), default=None,
     help="BED of regions to exclude (e.g. ENCODE blacklist v2); their reads are dropped.",
-)
-torch_threads_option = click.option(
-    "-p", "--threads", type=click.IntRange(min=1), default=1, show_default=True, help=THREADS_HELP,
 )
 
 
@@ -60,12 +47,6 @@ def device_callback(ctx: click.Context, param: click.Parameter, value: str | Non
     return value
 
 
-device_option = click.option(
-    "--device", default=None, callback=device_callback,
-    help=DEVICE_HELP,
-)
-
-
 def setting_option(settings: type, name: str, *decls: str, **kwargs):
     """``click.option`` for field ``name`` of an API settings dataclass: its default (a tuple
     shown as a comma list) and help come from the field; ``decls`` default to ``--name-with-dashes``;
@@ -78,3 +59,29 @@ def setting_option(settings: type, name: str, *decls: str, **kwargs):
     kwargs.setdefault("help", f.metadata.get("help"))
     kwargs.setdefault("show_default", default is not None)
     return click.option(*(decls or ("--" + name.replace("_", "-"),)), name, **kwargs)
+
+
+# The options every command group shares, defined once. Each takes its default and help from the
+# command's settings dataclass, so a command's default lives in one place (its API settings).
+
+
+def seed_option(settings: type):
+    """``--seed`` from field ``seed`` of ``settings``."""
+    return setting_option(settings, "seed", type=int)
+
+
+def device_option(settings: type):
+    """``--device`` from field ``device`` of ``settings``, checked where it is parsed (:func:`device_callback`)."""
+    return setting_option(settings, "device", callback=device_callback)
+
+
+def threads_option(settings: type):
+    """``-p/--threads``: the CPU cores a command may use (torch threads, or coverage's processes: the
+    field's help says which), from field ``threads`` of ``settings``. Snakemake's ``threads:`` is
+    passed here."""
+    return setting_option(settings, "threads", "-p", "--threads", type=click.IntRange(min=1))
+
+
+def bin_size_option(settings: type):
+    """``--bin-size`` (bp) from field ``bin_size`` of ``settings``."""
+    return setting_option(settings, "bin_size", type=click.IntRange(min=1, max=1_000_000_000))

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 
-from chipsr.cli.options import nan_as_zero_option, output_option
+from chipsr.api.chipseq import PeaksSettings
+from chipsr.cli.options import nan_as_zero_option, output_option, setting_option
 from chipsr.cli.types import GuardedCommand, OutputPath
+
+#: an option whose default and help are a field of :class:`chipsr.api.chipseq.PeaksSettings`
+_setting = functools.partial(setting_option, PeaksSettings)
 
 
 @click.command(cls=GuardedCommand)
 @click.argument("track", type=click.Path(dir_okay=False))
 @output_option(required=False, metavar="PEAKS",
                help="narrowPeak (broadPeak with --broad) file, sorted, written atomically.")
-@click.option("--broad", is_flag=True,
-              help="Broad peaks (MACS3 bdgbroadcall: regions above the cutoff linked through regions above "
-                   "--low-cutoff), for broad marks such as H3K27me3, H3K36me3, H3K4me1.")
-@click.option("--fold", type=float, default=None,
-              help="Cutoff = FOLD x the track's genome-wide mean over non-blacklisted bins (one fold serves "
-                   "tracks of any depth). [default: 4, or calibrated with --truth-peaks]")
-@click.option("--cutoff", type=float, default=None, help="Cutoff as a track value (instead of --fold).")
-@click.option("--low-cutoff", type=float, default=None,
-              help="--broad: the linking cutoff, a track value below the cutoff. [default: half the cutoff]")
-@click.option("--min-length", type=click.IntRange(min=1), default=200, show_default=True, help="Minimum peak length (bp).")
-@click.option("--max-gap", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Gaps below the cutoff up to this length (bp) stay inside a peak.")
-@click.option("--max-link-gap", type=click.IntRange(min=1), default=800, show_default=True,
-              help="--broad: the longest linking stretch (bp) between strong regions.")
+@_setting("broad", is_flag=True, show_default=False)
+@_setting("fold", type=float)
+@_setting("cutoff", type=float)
+@_setting("low_cutoff", type=float)
+@_setting("min_length", type=click.IntRange(min=1))
+@_setting("max_gap", type=click.IntRange(min=0))
+@_setting("max_link_gap", type=click.IntRange(min=1))
 @click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]",
               help="Call only in these regions (1-based inclusive); repeatable. [default: every chromosome]")
 @click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
@@ -43,10 +42,10 @@ from chipsr.cli.types import GuardedCommand, OutputPath
 @click.option("--model", type=click.Path(dir_okay=False), default=None,
               help="The chipsr model that denoised TRACK, trained with --target-peaks: use its calibrated fold and "
                    "peak type (narrow / broad).")
-@click.option("--name", default=None, help="Peak name prefix. [default: the output's file stem]")
+@_setting("name")
 @nan_as_zero_option
-def peaks(track, output, broad, fold, cutoff, low_cutoff, min_length, max_gap, max_link_gap, regions, blacklist,
-          truth_peaks, calibrate_region, gapped, cutoff_analysis, name, model, nan_as_zero) -> None:
+def peaks(track, output, regions, blacklist, truth_peaks, calibrate_region, gapped, cutoff_analysis, model,
+          **options) -> None:
     """Call peaks on a bigWig TRACK (denoised, smoothed or raw) with MACS3's track callers.
 
     Narrow peaks by default (MACS3 bdgpeakcall), broad ones with --broad (bdgbroadcall); the track is
@@ -55,13 +54,9 @@ def peaks(track, output, broad, fold, cutoff, low_cutoff, min_length, max_gap, m
     """
     from chipsr import api
 
-    if gapped and not output:
-        raise click.UsageError("--gapped-peak needs -o/--output")
-    result = api.peaks(track, output, cutoff=cutoff, fold=fold, broad=broad, low_cutoff=low_cutoff,
-                       min_length=min_length, max_gap=max_gap, max_link_gap=max_link_gap,
-                       regions=list(regions) or None, blacklist=blacklist, truth_peaks=truth_peaks,
-                       calibrate_region=calibrate_region, gapped=gapped, name=name,
-                       cutoff_analysis=cutoff_analysis, model=model, nan_as_zero=nan_as_zero)
+    result = api.peaks(track, output, regions=list(regions) or None, blacklist=blacklist, truth_peaks=truth_peaks,
+                       calibrate_region=calibrate_region, gapped=gapped, cutoff_analysis=cutoff_analysis, model=model,
+                       **options)
     if result["analysis"] is not None:
         click.echo(result["analysis"].rstrip())
     else:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from chipsr.cli.options import output_option
+from chipsr.api.chipseq import ReportSettings
+from chipsr.cli.options import output_option, setting_option
 from chipsr.cli.types import GuardedCommand, NamedPath, OutputDir, OutputPath
 
 
@@ -27,7 +28,7 @@ def _mark_depth(key: str) -> tuple[str, str]:
 @click.option("--hub-dir", type=OutputDir(("hub.txt", "genomes.txt", "igv_session.xml", "{genome}/trackDb.txt")),
               default=None,
               help="Also write a UCSC track hub and an IGV session of all tracks here.")
-@click.option("--genome", default="hg19", show_default=True, help="UCSC assembly name for the hub and IGV.")
+@setting_option(ReportSettings, "genome")
 @click.option("--peak-file", "peak_files", multiple=True, type=NamedPath("LABEL=PEAKS"),
               help="A peak file (e.g. `chipsr peaks` of a denoised track) added to the IGV session; repeatable. "
                    "The evaluations' truth and MACS3 peak files are added anyway.")
@@ -36,7 +37,7 @@ def _mark_depth(key: str) -> tuple[str, str]:
                    "data embedded; opens from disk, no internet).")
 @click.option("--training-log", "training_logs", multiple=True, type=NamedPath("MARK.ARCH[.seedN]=EPOCHS.tsv"),
               help="A model's per-epoch log (`chipsr train` writes MODEL.epochs.tsv): training curves on the --html page.")
-def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files, html, training_logs) -> None:
+def report(evaluations, depth_evaluations, output, hub_dir, peak_files, html, training_logs, **options) -> None:
     """Aggregate per-mark evaluations into one Table-2-shaped report (+ genome-browser files)."""
     from chipsr import api
 
@@ -44,7 +45,7 @@ def report(evaluations, depth_evaluations, output, hub_dir, genome, peak_files, 
     for (mark, label), path in depth_evaluations:
         depths.setdefault(mark, {})[label] = path
     peaks, logs = dict(peak_files), dict(training_logs)
-    table = api.report(dict(evaluations), output, hub_dir=hub_dir, genome=genome, depth_evaluations=depths,
-                       peak_files=peaks or None, html=html, training_logs=logs or None)
+    table = api.report(dict(evaluations), output, hub_dir=hub_dir, depth_evaluations=depths, peak_files=peaks or None,
+                       html=html, training_logs=logs or None, **options)
     click.echo(f"{len(table)} marks -> {output}", err=True)
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 
-from chipsr.cli.options import output_option, seed_option
+from chipsr.api.chipseq import SubsampleSettings
+from chipsr.cli.options import output_option, seed_option, setting_option
 from chipsr.cli.types import GuardedCommand
+
+#: an option whose default and help are a field of :class:`chipsr.api.chipseq.SubsampleSettings`
+_setting = functools.partial(setting_option, SubsampleSettings)
 
 
 @click.command(cls=GuardedCommand)
 @click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @output_option(suffixes=(".bai",))
-@click.option("--reads", "n_reads", type=int, default=None,
-              help="Keep exactly N templates (reads or read pairs) [default: 1000000 unless --fraction].")
-@click.option("--fraction", type=float, default=None, help="Keep each template with probability F in (0, 1].")
-@seed_option
-def subsample(reads: str, output: str, n_reads: int | None, fraction: float | None, seed: int) -> None:
+@_setting("n_reads", "--reads", type=click.IntRange(min=1), show_default=False)
+@_setting("fraction", type=click.FloatRange(0, 1, min_open=True))
+@seed_option(SubsampleSettings)
+def subsample(reads, output, **options) -> None:
     """Subsample READS (BAM, or BED3/BED6/tagAlign, plain or gzipped) to N templates or a fraction.
 
     Several files (replicates of one mark; all BAM or all BED) are pooled first, so N is drawn
@@ -25,11 +30,5 @@ def subsample(reads: str, output: str, n_reads: int | None, fraction: float | No
     """
     from chipsr import api
 
-    if n_reads is not None and fraction is not None:
-        raise click.UsageError("give --reads or --fraction, not both")
-    if n_reads is None and fraction is None:
-        n_reads = 1_000_000
-    if n_reads is not None and n_reads < 1:
-        raise click.BadParameter(f"must be >= 1, got {n_reads}", param_hint="--reads")
-    stats = api.subsample(list(reads) if len(reads) > 1 else reads[0], output, n_reads=n_reads, fraction=fraction, seed=seed)
+    stats = api.subsample(list(reads), output, **options)
     click.echo(f"kept {stats.kept} of {stats.total} templates -> {output}", err=True)

@@ -8,11 +8,14 @@ import click
 
 from chipsr.api.chipseq import TrainSettings
 from chipsr.cli.options import (
+    bin_size_option,
     blacklist_option,
-    device_callback,
+    device_option,
     nan_as_zero_option,
     output_option,
+    seed_option,
     setting_option,
+    threads_option,
 )
 from chipsr.cli.types import GuardedCommand
 
@@ -34,7 +37,7 @@ _setting = functools.partial(setting_option, TrainSettings)
 @click.option("--target", required=True, help="Full-depth bigWig of the target mark (NAME=path to name it).")
 @output_option(suffixes=(".epochs.tsv", ".splits.json", ".inprogress"))
 @_setting("arch", type=click.Choice(_ARCHS))
-@_setting("bin_size", type=click.IntRange(min=1, max=1_000_000_000))
+@bin_size_option(TrainSettings)
 @_setting("window", type=click.IntRange(min=2))
 @_setting("blocks", type=click.IntRange(min=1))
 @_setting("width", type=click.FloatRange(min=0, min_open=True))
@@ -67,9 +70,9 @@ _setting = functools.partial(setting_option, TrainSettings)
 @_setting("workers", type=click.IntRange(min=0))
 @_setting("resume", is_flag=True, show_default=False)
 @nan_as_zero_option
-@_setting("seed", type=int)
-@_setting("device", callback=device_callback)
-@_setting("threads", "-p", "--threads", type=click.IntRange(min=1))
+@seed_option(TrainSettings)
+@device_option(TrainSettings)
+@threads_option(TrainSettings)
 def train(marks, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
     """Train one model that maps low-depth MARKS to the full-depth TARGET mark.
 

@@ -277,6 +277,32 @@ class NamedPath(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class CommaList(click.ParamType):
+    """A click type for ``a,b,c``: a tuple of ``cast`` values (blank items dropped); a value that
+    ``cast`` rejects fails with the option's name and ``expected``.
+
+    Parameters
+    ----------
+    cast : callable
+        Converts one item (``str``, ``int``, ``float``...); a ValueError means a bad item.
+    expected : str
+        What the value should look like, for the error.
+    """
+
+    name = "LIST"
+
+    def __init__(self, cast=str, expected: str = "comma-separated values"):
+        self.cast, self.expected = cast, expected
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (tuple, list)):
+            return tuple(value)
+        try:
+            return tuple(self.cast(v.strip()) for v in str(value).split(",") if v.strip())
+        except ValueError:
+            self.fail(f"expected {self.expected}, got {value!r}", param, ctx)
+
+
 class GuardedCommand(click.Command):
     """A click command that runs :func:`guard_outputs` after parsing and before its callback."""
 
