@@ -88,7 +88,8 @@ def train(
     and ``<output>.splits.json`` beside it.
 
     The settings have no defaults here: :class:`chipsr.api.chipseq.TrainSettings` holds them (one
-    source for the CLI and Python users).
+    source for the CLI and Python users). It stays over 80 lines for its signature and this
+    docstring, one entry per setting; the body is a sequence of steps in private helpers.
 
     Every track is read in depth-invariant units (issue 12): divided by its own genome-wide mean
     (:func:`track_means`, over the non-blacklisted bins of the chromosomes it covers), so the
@@ -184,24 +185,9 @@ def train(
         that is all zeros in the training region.
     """
     t0 = time.perf_counter()
-    if arch not in ARCHS:
-        raise ChipsrInputError(f"--arch {arch!r}: expected one of {', '.join(ARCHS)}")
-    if window < 2 or bin_size < 1:
-        raise ChipsrInputError(f"--window must be >= 2 bins and --bin-size >= 1 bp; got {window}, {bin_size}")
-    target_name = target_name or parse_named_tracks([str(target)]).popitem()[0]
+    target_name = _check_options(arch, window, bin_size, target, target_name, batch_size, peak_type, target_peaks,
+                                 select)
     from chipsr.core import distributed
-
-    if batch_size % distributed.world_size():
-        raise ChipsrInputError(f"--batch-size {batch_size} must be a multiple of the {distributed.world_size()} DDP "
-                               f"processes (each takes --batch-size / processes: the total batch stays --batch-size)")
-    if peak_type not in ("narrow", "broad"):
-        raise ChipsrInputError(f"--peak-type must be narrow or broad, got {peak_type!r}")
-    if target_peaks is not None:
-        from chipsr.io.peaks import read_peak_intervals
-
-        read_peak_intervals(target_peaks)  # a bad peak file fails before training
-    if select not in ("pearson", "loss"):
-        raise ChipsrInputError(f"--select {select!r}: expected pearson or loss")
     from chipsr.io.arrays import ArrayStore
 
     ArrayStore.check(cache_path(output))  # before the genome-wide reads below
@@ -214,19 +200,12 @@ def train(
     # output, chunk by chunk; crops and validation windows read only their own bins
     store = ArrayStore(cache_path(output))
     try:
-        sums = ScalingSums(transform, input_transform, len(inp.channels))
-        cached = cache_regions(store, "train", train_lengths, lambda i, a, b: inp.load_chunk(train_regions[i], a, b),
-                               window, sums=sums, chunk_bins=chunk_bins)
-        n_usable = sum(int((c.runs[:, 1] - c.runs[:, 0]).sum()) for c in cached)
-        if n_usable == 0:
-            raise ChipsrInputError(f"no usable windows in {', '.join(map(str, train_regions))}")
-        scaling = sums.scaling(inp.channels, target_name)
+        cached, scaling, n_usable = _cache_training(store, inp, train_regions, train_lengths, window, transform,
+                                                    input_transform, target_name, chunk_bins)
         crops = RandomCrops([c.x for c in cached], [c.y for c in cached], [c.runs for c in cached], window,
                             samples_per_epoch, seed=seed, reverse=reverse, peak_fraction=peak_fraction,
                             inputs=scaling.inputs, target=scaling.target)
-        valid = cache_regions(store, "valid", valid_lengths, lambda i, a, b: inp.load_chunk(valid_regions[i], a, b),
-                              window, chunk_bins=chunk_bins)
-        va, drop_va = _validation_windows(valid, valid_lengths, window, len(inp.sets), scaling, valid_regions)
+        va, drop_va = _validation_windows(store, inp, valid_regions, valid_lengths, window, scaling, chunk_bins)
         log.info("%d usable training window starts, %d random crops per epoch%s%s%s; %d validation windows "
                  "(%d left out)", n_usable, samples_per_epoch, ", reversed at p=0.5" if reverse else "",
                  f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "",
@@ -237,28 +216,13 @@ def train(
         model = build_chipseq_model(arch, len(inp.channels), window, blocks, width, depth, dropout,
                                     None if residual_mark is None else list(inp.marks).index(residual_mark),
                                     gamma_offset, affine=affine, bidirectional=bidirectional, backbone=backbone)
-        if arch == "linear":  # start from the closed-form optimum (windows tiled at stride window/2;
-            # with depth sets, window i from set i mod D: every depth, at the cost of one set)
-            step = window // 2 or 1
-            tiled = [(r, int(s)) for r, c in enumerate(cached) for s in runs_to_starts(c.runs) if s % step == 0]
-            least_squares_filter(model, TiledWindows(crops.xs, crops.ys,
-                                                     [(r, i % len(inp.sets), s) for i, (r, s) in enumerate(tiled)],
-                                                     window, inputs=scaling.inputs, target=scaling.target))
-        splits = {"train": [str(r) for r in train_regions], "valid": [str(r) for r in valid_regions],
-                  "test": [str(r) for r in test_regions]}
-        # what a resumed run must share with the interrupted one (anything else would train another model)
-        settings = {"marks": list(inp.marks), "references": list(inp.references), "target": target_name,
-                    "track_means": inp.set_means, "target_mean": inp.target_mean, "bin_size": bin_size,
-                    "window": window, "arch": arch, "model": dict(model.config), "transform": transform,
-                    "input_transform": input_transform, "input_scale": scaling.input_scale,
-                    "target_scale": scaling.target_scale, "splits": splits, "usable_windows": n_usable,
-                    "epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_schedule": lr_schedule, "select": select,
-                    "seed": seed, "samples_per_epoch": samples_per_epoch, "reverse": reverse,
-                    "peak_fraction": peak_fraction}
-        meta = {"task": "chipseq", "target": target_name, "window": window, "arch": arch,
-                "transform": scaling.transform, "input_scale": scaling.input_scale,
-                "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
-                "seed": seed, "settings": settings, **inp.meta()}
+        if arch == "linear":
+            _least_squares_start(model, cached, crops, window, len(inp.sets), scaling)
+        recipe = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_schedule": lr_schedule, "select": select,
+                  "seed": seed, "samples_per_epoch": samples_per_epoch, "reverse": reverse,
+                  "peak_fraction": peak_fraction}
+        meta = _meta(inp, target_name, model, scaling, (train_regions, valid_regions, test_regions), n_usable, window,
+                     arch, transform, input_transform, recipe)
         from chipsr.core.train import TrainConfig
 
         cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device,
@@ -281,6 +245,37 @@ def train(
         return summary
     finally:
         store.remove()
+
+
+def _check_options(arch: str, window: int, bin_size: int, target, target_name: str | None, batch_size: int,
+                   peak_type: str, target_peaks, select: str) -> str:
+    """Check the options that need no track (a bad peak file is read here, before training); returns
+    the target's name (default: its file name).
+
+    Raises
+    ------
+    ChipsrInputError
+        Naming the option at fault.
+    """
+    if arch not in ARCHS:
+        raise ChipsrInputError(f"--arch {arch!r}: expected one of {', '.join(ARCHS)}")
+    if window < 2 or bin_size < 1:
+        raise ChipsrInputError(f"--window must be >= 2 bins and --bin-size >= 1 bp; got {window}, {bin_size}")
+    target_name = target_name or parse_named_tracks([str(target)]).popitem()[0]
+    from chipsr.core import distributed
+
+    if batch_size % distributed.world_size():
+        raise ChipsrInputError(f"--batch-size {batch_size} must be a multiple of the {distributed.world_size()} DDP "
+                               f"processes (each takes --batch-size / processes: the total batch stays --batch-size)")
+    if peak_type not in ("narrow", "broad"):
+        raise ChipsrInputError(f"--peak-type must be narrow or broad, got {peak_type!r}")
+    if target_peaks is not None:
+        from chipsr.io.peaks import read_peak_intervals
+
+        read_peak_intervals(target_peaks)  # a bad peak file fails before training
+    if select not in ("pearson", "loss"):
+        raise ChipsrInputError(f"--select {select!r}: expected pearson or loss")
+    return target_name
 
 
 @dataclass
@@ -402,10 +397,34 @@ class TrainingInputs:
         }
 
 
-def _validation_windows(valid, lengths: list[int], window: int, n_sets: int, scaling, regions):
-    """Tiled validation windows of the cached regions (usable ones only), rotating over the depth sets
-    (window i from set i mod D: every depth is scored, at the cost of one set). Returns the
-    :class:`TiledWindows` and the number of windows left out; ChipsrInputError when none is usable."""
+def _cache_training(store, inp: TrainingInputs, regions, lengths: list[int], window: int, transform: str,
+                    input_transform: str, target_name: str, chunk_bins: int):
+    """Stream the training regions' bins into ``store``, fitting the scaling on them as they pass;
+    returns (the cached regions, their :class:`Scaling`, the usable window starts).
+
+    Raises
+    ------
+    ChipsrInputError
+        No usable window in the training regions.
+    """
+    sums = ScalingSums(transform, input_transform, len(inp.channels))
+    cached = cache_regions(store, "train", lengths, lambda i, a, b: inp.load_chunk(regions[i], a, b),
+                           window, sums=sums, chunk_bins=chunk_bins)
+    n_usable = sum(int((c.runs[:, 1] - c.runs[:, 0]).sum()) for c in cached)
+    if n_usable == 0:
+        raise ChipsrInputError(f"no usable windows in {', '.join(map(str, regions))}")
+    return cached, sums.scaling(inp.channels, target_name), n_usable
+
+
+def _validation_windows(store, inp: TrainingInputs, regions, lengths: list[int], window: int, scaling,
+                        chunk_bins: int):
+    """Stream the validation regions' bins into ``store`` and tile them into validation windows (usable
+    ones only), rotating over the depth sets (window i from set i mod D: every depth is scored, at the
+    cost of one set). Returns the :class:`TiledWindows` and the number of windows left out;
+    ChipsrInputError when none is usable."""
+    valid = cache_regions(store, "valid", lengths, lambda i, a, b: inp.load_chunk(regions[i], a, b),
+                          window, chunk_bins=chunk_bins)
+    n_sets = len(inp.sets)
     items, dropped = [], 0
     for r, (c, n) in enumerate(zip(valid, lengths)):
         tiles = np.arange(0, n - window + 1, window)
@@ -416,6 +435,34 @@ def _validation_windows(valid, lengths: list[int], window: int, n_sets: int, sca
         raise ChipsrInputError(f"no usable windows in {', '.join(map(str, regions))}")
     return TiledWindows([c.x for c in valid], [c.y for c in valid], items, window, inputs=scaling.inputs,
                         target=scaling.target), dropped
+
+
+def _least_squares_start(model, cached, crops: RandomCrops, window: int, n_sets: int, scaling) -> None:
+    """Start the linear model from the closed-form optimum over the training regions' windows, tiled
+    at stride window/2 (with depth sets, window i from set i mod D: every depth, at the cost of one
+    set)."""
+    step = window // 2 or 1
+    tiled = [(r, int(s)) for r, c in enumerate(cached) for s in runs_to_starts(c.runs) if s % step == 0]
+    least_squares_filter(model, TiledWindows(crops.xs, crops.ys, [(r, i % n_sets, s) for i, (r, s) in enumerate(tiled)],
+                                             window, inputs=scaling.inputs, target=scaling.target))
+
+
+def _meta(inp: TrainingInputs, target_name: str, model, scaling, regions, n_usable: int, window: int, arch: str,
+          transform: str, input_transform: str, recipe: dict) -> dict:
+    """The checkpoint's metadata: the model card, with ``settings``, what a resumed run must share
+    with the interrupted one (anything else would train another model). ``regions`` are the
+    (train, valid, test) splits; ``recipe`` the training settings (epochs ... peak_fraction)."""
+    splits = {"train": [str(r) for r in regions[0]], "valid": [str(r) for r in regions[1]],
+              "test": [str(r) for r in regions[2]]}
+    settings = {"marks": list(inp.marks), "references": list(inp.references), "target": target_name,
+                "track_means": inp.set_means, "target_mean": inp.target_mean, "bin_size": inp.bin_size,
+                "window": window, "arch": arch, "model": dict(model.config), "transform": transform,
+                "input_transform": input_transform, "input_scale": scaling.input_scale,
+                "target_scale": scaling.target_scale, "splits": splits, "usable_windows": n_usable, **recipe}
+    return {"task": "chipseq", "target": target_name, "window": window, "arch": arch,
+            "transform": scaling.transform, "input_scale": scaling.input_scale,
+            "target_scale": scaling.target_scale, "input_transform": scaling.input_transform, "splits": splits,
+            "seed": recipe["seed"], "settings": settings, **inp.meta()}
 
 
 def _fit(model, crops, va, cfg, output, meta: dict, resume: bool) -> dict:
