@@ -17,6 +17,8 @@ from chipsr.io.tracks import read_track
 from chipsr.tasks.chipseq import evaluate as ev
 from chipsr.tasks.chipseq.evaluate import PEAK_FOLD, SMOOTHED_NAME, call_peaks, evaluate, parse_tracks, read_binned
 
+from conftest import DATA
+
 
 def write_bigwig(path, sizes: dict[str, int], bins: dict[str, np.ndarray], bin_size: int = 10):
     """A bigWig with one interval per non-zero grid bin (zeros are gaps: read back as 0)."""
@@ -343,3 +345,29 @@ def test_help():
     result = CliRunner().invoke(evaluate_cmd, ["--help"])
     assert result.exit_code == 0
     assert "-o, --output PREFIX" in result.output and "--smooth-select-region" in result.output
+
+
+def markdown_case(hand_case, tmp_path):
+    """``evaluate`` with every table of PREFIX.md: smoothing, a depth series, differential r, a
+    truth peak file (per-bin scores) and a given peak set."""
+    sizes, truth_path, track_path, truth, track, c2_truth, _ = hand_case
+    noisy = write_bigwig(tmp_path / "noisy.bw", sizes, {"c1": truth[::-1].copy(), "c2": np.ones(20)})
+    deeper = write_bigwig(tmp_path / "x2.bw", sizes, {"c1": (truth + track) / 2, "c2": c2_truth})
+    peaks = tmp_path / "peaks.bed"
+    peaks.write_text("c1\t195\t260\nc1\t300\t330\n")
+    given = tmp_path / "given.bed"
+    given.write_text("c1\t200\t240\n")
+    prefix = tmp_path / "res"
+    evaluate(truth_path, {"noisy": noisy, "tfilm": track_path}, prefix, regions=["c1"], blacklist=None,
+             peaks=peaks, bin_size=10, smooth_input="noisy", smooth_sigmas=(1, 2), smooth_select_region="c2",
+             locus=None, depth_series={1: noisy, 2: deeper}, smooth_reference=None, differential_reference="noisy",
+             call_peaks_mode=None, called_peaks={"macs3 0.01": given}, peak_overlap=None)
+    return prefix
+
+
+def test_markdown_bytes(hand_case, tmp_path):
+    """PREFIX.md byte for byte (tests/data/report/evaluate.md: written before its tables went
+    through chipsr.io.tables.markdown_table); the paths it names are replaced by their names."""
+    markdown_case(hand_case, tmp_path)
+    text = (tmp_path / "res.md").read_text().replace(str(tmp_path) + "/", "")
+    assert text == (DATA / "report" / "evaluate.md").read_text()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+import pytest
 from click.testing import CliRunner
 
 from chipsr.cli.main import cli
+
+from conftest import DATA
 
 
 def fake_eval(path, tmp_path, r):
@@ -53,3 +56,69 @@ def test_report_bad_input(tmp_path):
         result = CliRunner().invoke(cli, ["report", *args, "-o", str(tmp_path / "r.md")])
         assert result.exit_code != 0 and text in result.output, result.output
     assert not (tmp_path / "r.md").exists()
+
+
+# ----------------------------------------------------------------------------------------------
+# the report's bytes, with every table (seeds, depth equivalence, differential r, peaks, input depths)
+
+
+def rich_eval(path, r: dict, peaks: bool = True, extra: dict | None = None):
+    """An evaluation JSON as `chipsr evaluate` writes it (tracks, seeds, depth series, differential r,
+    peak scores), with overall Pearson r ``r`` per track; no file it names needs to exist."""
+    rows = []
+    for i, (track, value) in enumerate(r.items()):
+        for subset, shift in (("all", 0.0), ("peaks", -0.125), ("background", -0.25)):
+            rows.append({"track": track, "chrom": "all", "subset": subset, "n_bins": 10,
+                         "pearson": None if value is None else value + shift, "spearman": 0.5, "mse": 1.0,
+                         "mean": 2.0 + i / 8})
+    data = {"truth": "full.bw", "tracks": {t: f"{t}.bw" for t in r if not t.startswith(("raw ", "smoothed"))},
+            "track_order": list(r), "regions": ["chr22:1-1000", "chr21"], "bin_size": 25,
+            "peaks": {"rule": "bins overlapping a peak of peaks.narrowPeak"}, "locus": "chr22:1-100",
+            "metrics": rows}
+    if "raw 2x" in r:
+        data["depth_series"] = {"1": "noisy.bw", "2": "x2.bw", "4": "x4.bw"}
+        data["depth_equivalence"] = {"series": {"1": r["raw 1x"], "2": r["raw 2x"], "4": r["raw 4x"]}, "by_track": {}}
+    if "conv" in r:
+        data["differential"] = {"reference": "conv", "by_track": {
+            t: (None if t == "conv" else round(v - 0.5, 3)) for t, v in r.items() if v is not None}}
+    if peaks:
+        data["peak_scores"] = {
+            "truth": "/data/full.peaks.narrowPeak", "overlap": "1 bp", "mode": "narrow",
+            "by_track": {t: {"auprc": round(v - 0.2, 3), "auroc": 0.9} for t, v in r.items() if v is not None},
+            "called": {**{t: {"f1": round(v - 0.3, 3), "n_called": 7} for t, v in r.items()
+                          if v is not None and not t.startswith("raw ")},
+                       "macs3 1e-5": {"f1": 0.41}, "macs3 0.01": {"f1": 0.52}, "macs3 0.1": {"f1": None}}}
+    data.update(extra or {})
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_report_bytes(tmp_path):
+    """The whole Markdown report, byte for byte (tests/data/report/rich_report.md: written by the
+    report before its tables went through chipsr.io.tables.markdown_table)."""
+    from chipsr.tasks.chipseq.report import report
+
+    a = rich_eval(tmp_path / "A.json", {"noisy": 0.6, "tfilm": 0.9, "tfilm.seed1": 0.875, "tfilm.seed2": 0.885,
+                                        "conv": 0.8, "raw 1x": 0.6, "raw 2x": 0.7, "raw 4x": 0.95,
+                                        "smoothed input": 0.75})
+    b = rich_eval(tmp_path / "B.json", {"noisy": 0.5, "tfilm.seed1": 0.625, "tfilm.seed2": 0.5,
+                                        "conv": None, "smoothed input": 0.6}, peaks=False)
+    depth = {"A": {"0.5": rich_eval(tmp_path / "A.half.json", {"noisy": 0.5, "tfilm": 0.8, "conv": 0.85,
+                                                               "smoothed input": 0.7}, peaks=False)},
+             "B": {"2": rich_eval(tmp_path / "B.x2.json", {"noisy": 0.7, "tfilm": 0.8, "smoothed input": 0.75},
+                                  peaks=False)}}
+    out = tmp_path / "report.md"
+    table = report({"A": a, "B": b}, out, depth_evaluations=depth)
+    expected = (DATA / "report" / "rich_report.md").read_bytes()
+    assert out.read_bytes() == expected
+    assert table["A"]["tfilm"] == 0.9 and table["B"]["conv"] is None
+
+
+def test_markdown_table():
+    from chipsr.io.tables import markdown_table
+
+    assert markdown_table(["a", "b"], [["x", 1], ["", None]], "lr") == "| a | b |\n|---|---:|\n| x | 1 |\n|  | |"
+    assert markdown_table(["a"], []) == "| a |\n|---|"
+    for header, rows, align in ((["a", "b"], [["x"]], "lr"), (["a"], [["x"]], "c"), (["a", "b"], [], "l")):
+        with pytest.raises(ValueError, match="markdown_table"):
+            markdown_table(header, rows, align)
