@@ -37,7 +37,7 @@ For genome-wide runs evaluate held-out chromosomes (``regions=``), as Coda and t
 from __future__ import annotations
 
 import contextlib
-import json
+import functools
 import logging
 import math
 import os
@@ -57,6 +57,7 @@ from chipsr.io.genome import (
     read_bed_intervals,
 )
 from chipsr.io.peaks import read_peak_intervals
+from chipsr.io.tables import json_text, markdown_table, tsv_text
 from chipsr.io.tracks import BigWigFile, bin_range, read_binned
 
 log = logging.getLogger(__name__)
@@ -317,12 +318,8 @@ def _metrics(track: str, chrom: str, x: np.ndarray, y: np.ndarray, subsets: dict
 # ----------------------------------------------------------------------------------------------
 # outputs
 
-
-def _write_tsv(path: Path, rows: list[dict]) -> None:
-    import pandas as pd
-
-    frame = pd.DataFrame(rows, columns=["track", "chrom", "subset", "n_bins", "pearson", "spearman", "mse", "mean"])
-    frame.to_csv(path, sep="\t", index=False, float_format="%.6g", na_rep="nan", lineterminator="\n")
+#: Columns of ``PREFIX.tsv`` (and keys of each ``metrics`` row of ``PREFIX.json``), in order.
+_TSV_COLUMNS = ["track", "chrom", "subset", "n_bins", "pearson", "spearman", "mse", "mean"]
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -332,48 +329,58 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 def _markdown(result: dict) -> str:
+    """``PREFIX.md``: a paragraph on what was scored, the Pearson table (the paper's Table 2 shape:
+    a row per track), then the depth-equivalence, differential-r and peak tables where ``result``
+    has them."""
     rows = {(r["track"], r["chrom"], r["subset"]): r for r in result["metrics"]}
+    table = []
+    for track in result["track_order"]:
+        a, p, b = (rows[(track, "all", s)] for s in SUBSETS)
+        table.append([track, _fmt(a["pearson"]), _fmt(p["pearson"]), _fmt(b["pearson"]), _fmt(a["spearman"]),
+                      _fmt(a["mse"], 4)])
+    header = ["track", "Pearson r", "Pearson r (peaks)", "Pearson r (outside peaks)", "Spearman r", "MSE"]
+    lines = [*_markdown_intro(result), "", markdown_table(header, table, "lrrrrr")]
+    lines += _depth_equivalence_lines(result.get("depth_equivalence"))
+    lines += _differential_lines(result.get("differential"))
+    lines += peak_lines(result.get("peak_scores"))
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_intro(result: dict) -> list[str]:
+    """The title and the paragraph on the bins, the peaks and the smoothing of ``PREFIX.md``."""
     peaks = result["peaks"]
     regions = result["regions"]
     where = ", ".join(regions) if len(regions) <= 5 else f"{', '.join(regions[:5])}, ... ({len(regions)} regions)"
-    lines = [
-        f"# chipsr evaluate: Pearson r against {Path(result['truth']).name}",
-        "",
-        f"Bins of {result['bin_size']} bp over {where}: {result['n_bins']} bins "
-        f"evaluated ({result['n_bins_blacklisted']} blacklisted bins excluded). "
-        f"Peaks: {peaks['rule']}; {100 * peaks['fraction']:.2f} % of the bins.",
-    ]
+    text = (f"Bins of {result['bin_size']} bp over {where}: {result['n_bins']} bins "
+            f"evaluated ({result['n_bins_blacklisted']} blacklisted bins excluded). "
+            f"Peaks: {peaks['rule']}; {100 * peaks['fraction']:.2f} % of the bins.")
     if result["smoothing"] is not None:
         s = result["smoothing"]
-        lines[-1] += (f" Smoothed input: {s['input']} with a Gaussian of sigma {s['sigma']:g} bins, "
-                      f"chosen on {s['select_region']}.")
-    lines += [
-        "",
-        "| track | Pearson r | Pearson r (peaks) | Pearson r (outside peaks) | Spearman r | MSE |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for track in result["track_order"]:
-        a, p, b = (rows[(track, "all", s)] for s in SUBSETS)
-        lines.append(f"| {track} | {_fmt(a['pearson'])} | {_fmt(p['pearson'])} | {_fmt(b['pearson'])} | "
-                     f"{_fmt(a['spearman'])} | {_fmt(a['mse'], 4)} |")
-    eq = result.get("depth_equivalence")
-    if eq:
-        lines += ["", "Depth equivalence: the read depth (x the input's) at which the raw track would correlate "
-                      "with the truth as well as each track does (r interpolated against log2 depth over "
-                      + ", ".join(f"{k}x" for k in eq["series"]) + ").", "",
-                  "| track | depth equivalence |", "|---|---:|"]
-        for name, d in eq["by_track"].items():
-            lines.append(f"| {name} | {format_depth(d)} |")
-    diff = result.get("differential")
-    if diff:
-        lines += ["", f"Differential r: Pearson r between (track - {diff['reference']}) and (truth - "
-                      f"{diff['reference']}), each in fold enrichment over its mean: how much of what is specific to "
-                      f"this sample a track recovers (the reference plus noise scores about 0).", "",
-                  "| track | differential r |", "|---|---:|"]
-        for name, r in diff["by_track"].items():
-            lines.append(f"| {name} | {_fmt(r)} |")
-    lines += peak_lines(result.get("peak_scores"))
-    return "\n".join(lines) + "\n"
+        text += (f" Smoothed input: {s['input']} with a Gaussian of sigma {s['sigma']:g} bins, "
+                 f"chosen on {s['select_region']}.")
+    return [f"# chipsr evaluate: Pearson r against {Path(result['truth']).name}", "", text]
+
+
+def _depth_equivalence_lines(eq: dict | None) -> list[str]:
+    """Markdown lines of the depth-equivalence table (empty without a depth series)."""
+    if not eq:
+        return []
+    text = ("Depth equivalence: the read depth (x the input's) at which the raw track would correlate "
+            "with the truth as well as each track does (r interpolated against log2 depth over "
+            + ", ".join(f"{k}x" for k in eq["series"]) + ").")
+    table = [[name, format_depth(d)] for name, d in eq["by_track"].items()]
+    return ["", text, "", markdown_table(["track", "depth equivalence"], table, "lr")]
+
+
+def _differential_lines(diff: dict | None) -> list[str]:
+    """Markdown lines of the differential-r table (empty without a differential reference)."""
+    if not diff:
+        return []
+    text = (f"Differential r: Pearson r between (track - {diff['reference']}) and (truth - "
+            f"{diff['reference']}), each in fold enrichment over its mean: how much of what is specific to "
+            f"this sample a track recovers (the reference plus noise scores about 0).")
+    table = [[name, _fmt(r)] for name, r in diff["by_track"].items()]
+    return ["", text, "", markdown_table(["track", "differential r"], table, "lr")]
 
 
 def peak_lines(scores: dict | None) -> list[str]:
@@ -381,17 +388,16 @@ def peak_lines(scores: dict | None) -> list[str]:
     peak F1, precision, recall, bp Jaccard and count, then the bins' AUPRC and AUROC."""
     if not scores:
         return []
-    lines = ["", f"Peaks against {Path(scores['truth']).name} (overlap >= {scores['overlap']}; bins: AUPRC / AUROC "
-                 f"of the track's values against bins in a truth peak, every evaluated bin):", "",
-             "| track or peak set | peak F1 | precision | recall | bp Jaccard | peaks | AUPRC | AUROC |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    names = list(dict.fromkeys([*scores["by_track"], *scores["called"]]))
-    for name in names:
+    table = []
+    for name in dict.fromkeys([*scores["by_track"], *scores["called"]]):
         c, b = scores["called"].get(name, {}), scores["by_track"].get(name, {})
-        lines.append(f"| {name} | {_fmt(c.get('f1'))} | {_fmt(c.get('precision'))} | {_fmt(c.get('recall'))} | "
-                     f"{_fmt(c.get('jaccard'))} | {c.get('n_called', '')} | {_fmt(b.get('auprc'))} | "
-                     f"{_fmt(b.get('auroc'))} |")
-    return lines
+        table.append([name, _fmt(c.get("f1")), _fmt(c.get("precision")), _fmt(c.get("recall")),
+                      _fmt(c.get("jaccard")), str(c.get("n_called", "")), _fmt(b.get("auprc")),
+                      _fmt(b.get("auroc"))])
+    header = ["track or peak set", "peak F1", "precision", "recall", "bp Jaccard", "peaks", "AUPRC", "AUROC"]
+    text = (f"Peaks against {Path(scores['truth']).name} (overlap >= {scores['overlap']}; bins: AUPRC / AUROC "
+            f"of the track's values against bins in a truth peak, every evaluated bin):")
+    return ["", text, "", markdown_table(header, table, "lrrrrrrr")]
 
 
 def format_depth(d: dict | None) -> str:
@@ -427,11 +433,34 @@ class _Chrom:
     peaks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
-def _peak_scores(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, called, overlap, mode, select,
-                 select_bins_range, select_bins) -> dict:
+@dataclass
+class _Selection:
+    """The validation region (``smooth_select_region``): where each smoothing's sigma is chosen and
+    each track's peak cutoff calibrated."""
+
+    region: Region
+    bins: tuple[int, int]  # its grid bins [s0, s1)
+    sigmas: list[float]  # the candidate Gaussian sigmas (bins)
+
+
+@dataclass
+class _Figure:
+    """What ``PREFIX.png`` draws: a locus of the tracks and the truth, and a scatter of one track."""
+
+    locus: Region
+    tracks: dict[str, np.ndarray]  # name -> bins of the locus (one per method, plus the smoothed input)
+    truth: np.ndarray  # the truth's bins of the locus
+    scatter_track: str
+    x: np.ndarray  # the scatter track's evaluated, non-blacklisted bins
+    r: float  # its overall Pearson r
+
+
+def _peak_scores(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, called, overlap, mode,
+                 sel: _Selection | None, select_bins) -> dict:
     """Per-bin AUPRC / AUROC of each track against the truth-peak bins; peak-level scores of the peak
-    sets in ``called`` (name -> (path, merged intervals)) and, with ``mode``, of peaks called on each track with a cutoff calibrated on
-    ``select`` (:func:`chipsr.tasks.chipseq.peaks.calibrate_fold`)."""
+    sets in ``called`` (name -> (path, merged intervals)) and, with ``mode``, of peaks called on each
+    track with a cutoff calibrated on the validation region ``sel``
+    (:func:`chipsr.tasks.chipseq.peaks.calibrate_fold`; ``select_bins(name)``: the track's bins there)."""
     from chipsr.tasks.chipseq import peaks as pk
 
     valid = np.concatenate([c.valid for c in chroms])
@@ -444,7 +473,7 @@ def _peak_scores(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, 
         sets[name] = {"source": str(path), **pk.peak_set_scores(pk.restrict(ivs, region_list, sizes, bl_ivs),
                                                                 truth_ivs, overlap)}
     if mode:
-        s0, s1 = select_bins_range
+        select, s0 = sel.region, sel.bins[0]
         select_truth = pk.restrict(peak_ivs, [select], sizes, bl_ivs)
         options = {"broad": mode == "broad"}
         folds: dict[str, float] = {}
@@ -645,6 +674,244 @@ def _depth_equivalence(rows: list[dict], order: list[str], depth_tracks: dict, m
     return {"series": {f"{k:g}": _nan_to_none(v) for k, v in series.items()}, "by_track": by_track}
 
 
+def _open_bigwigs(stack: contextlib.ExitStack, truth: str | os.PathLike,
+                  tracks: Mapping[str, str | os.PathLike]) -> tuple[BigWigFile, dict[str, BigWigFile]]:
+    """The truth's and each track's bigWig, opened in that order (closed with ``stack``).
+
+    Raises
+    ------
+    ChipsrInputError
+        A missing or non-bigWig file (named).
+    """
+    truth_bw = BigWigFile(truth, "truth bigWig")
+    stack.callback(truth_bw.close)
+    track_bws: dict[str, BigWigFile] = {}
+    for name, path in tracks.items():
+        bw = BigWigFile(path, f"track {name!r} bigWig")
+        stack.callback(bw.close)
+        track_bws[name] = bw
+    return truth_bw, track_bws
+
+
+def _evaluated_chroms(regions, sizes: Mapping[str, int], truth: Path,
+                      bin_size: int) -> tuple[list[Region], list[_Chrom]]:
+    """The regions to evaluate (default: every chromosome of the truth) and, per chromosome, their
+    merged grid-bin ranges (no arrays read yet).
+
+    Raises
+    ------
+    ChipsrInputError
+        A region that does not parse, whose chromosome is not in the truth or whose END is beyond
+        it; no bin to evaluate.
+    """
+    if isinstance(regions, (str, Region)):
+        regions = [regions]
+    region_list = [_as_region(r, "--region") for r in regions] if regions else [Region(c) for c in sizes]
+    per_chrom: dict[str, list[tuple[int, int]]] = {}
+    for region in region_list:
+        start, end = _check_region(region, sizes, truth, "--region")
+        per_chrom.setdefault(region.chrom, []).append(bin_range(start, end, bin_size))
+    chroms = [_Chrom(c, sizes[c], _merge_ranges(r)) for c, r in per_chrom.items()]
+    chroms = [c for c in chroms if c.ranges]
+    if not chroms:
+        raise ChipsrInputError(f"--region: no bins to evaluate in {', '.join(map(str, region_list))}")
+    return region_list, chroms
+
+
+def _selection(smooth_select_region, smooth_sigmas: Sequence[float], sizes: Mapping[str, int], truth: Path,
+               chroms: list[_Chrom], bin_size: int) -> _Selection:
+    """The validation region, its grid bins and the candidate sigmas.
+
+    Raises
+    ------
+    ChipsrInputError
+        A sigma that is not a positive number; a region that does not parse or lies outside the
+        truth's chromosomes; one that shares a bin with an evaluated region.
+    """
+    sigmas = [float(x) for x in smooth_sigmas]
+    if not sigmas or not all(math.isfinite(x) and x > 0 for x in sigmas):
+        raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
+    select = _as_region(smooth_select_region, "--smooth-select-region")
+    s0, s1 = bin_range(*_check_region(select, sizes, truth, "--smooth-select-region"), bin_size)
+    for c in chroms:
+        if c.name == select.chrom and any(a < s1 and s0 < b for a, b in c.ranges):
+            raise ChipsrInputError(
+                f"--smooth-select-region {select} overlaps the evaluated region(s) on {c.name} "
+                f"(at {bin_size}-bp bins): choose a disjoint validation region"
+            )
+    return _Selection(select, (s0, s1), sigmas)
+
+
+def _given_locus(locus, sizes: Mapping[str, int], truth: Path) -> Region | None:
+    """``locus`` as a Region with bp bounds (None when not given).
+
+    Raises
+    ------
+    ChipsrInputError
+        It does not parse or lies outside the truth's chromosomes.
+    """
+    if locus is None:
+        return None
+    region = _as_region(locus, "--locus")
+    lo, hi = _check_region(region, sizes, truth, "--locus")
+    return Region(region.chrom, lo, hi)
+
+
+def _check_track_chroms(track_bws: dict[str, BigWigFile], truth_bw: BigWigFile, needed: list[str]) -> None:
+    """Every track gives each chromosome the truth's length and has the ``needed`` chromosomes.
+
+    Raises
+    ------
+    ChipsrInputError
+        Naming the track, the truth and the chromosome.
+    """
+    sizes = truth_bw.chroms
+    for bw in track_bws.values():
+        for chrom, length in bw.chroms.items():
+            if chrom in sizes and sizes[chrom] != length:
+                raise ChipsrInputError(
+                    f"{bw.path}: chromosome {chrom} is {length} bp but {sizes[chrom]} bp in the truth "
+                    f"{truth_bw.path} (a different genome build?)"
+                )
+        for chrom in needed:
+            if chrom not in bw.chroms:
+                raise ChipsrInputError(
+                    f"{bw.path}: chromosome {chrom} of the truth {truth_bw.path} is not in this track"
+                )
+
+
+def _read_bins(chroms: list[_Chrom], truth_bw: BigWigFile, track_bws: dict[str, BigWigFile], bl_ivs: dict | None,
+               bin_size: int) -> None:
+    """Fill each chromosome's truth, track and non-blacklisted (``valid``) bins; warn where the truth
+    is 0 over a whole chromosome's evaluated bins."""
+    for c in chroms:
+        c.truth = np.concatenate([truth_bw.binned(c.name, bin_size, a, b) for a, b in c.ranges])
+        for name, bw in track_bws.items():
+            c.tracks[name] = np.concatenate([bw.binned(c.name, bin_size, a, b) for a, b in c.ranges])
+        c.valid = ~_mask(bl_ivs, c.name, c.ranges, bin_size, c.size)
+    log.info("read %d tracks and the truth over %d bins", len(track_bws), sum(len(c.truth) for c in chroms))
+    empty = [c.name for c in chroms if not c.truth.any()]
+    if empty:
+        log.warning("the truth %s is 0 over every evaluated bin of %d chromosome(s) (%s); "
+                    "use --region to evaluate only where it has signal",
+                    truth_bw.path, len(empty), ", ".join(empty[:5]) + (", ..." if len(empty) > 5 else ""))
+
+
+def _mark_peaks(chroms: list[_Chrom], peaks, peak_ivs: dict | None, all_truth: np.ndarray, all_valid: np.ndarray,
+                bin_size: int) -> dict:
+    """Fill each chromosome's peak bins: those overlapping a peak of ``peaks`` or, without it, called
+    from the truth (:data:`PEAK_RULE`); blacklisted bins are never peaks. Returns the ``peaks`` entry
+    of the result (source, file, rule, threshold, n_bins, fraction)."""
+    if peak_ivs is not None:
+        for c in chroms:
+            c.peaks = _mask(peak_ivs, c.name, c.ranges, bin_size, c.size) & c.valid
+        peak_info = {"source": "file", "file": str(peaks),
+                     "rule": f"bins overlapping a peak of {peaks}", "threshold": None}
+    else:
+        _, threshold = call_peaks(all_truth, all_valid)
+        for c in chroms:
+            c.peaks = (c.truth >= threshold) & c.valid
+        peak_info = {"source": "called", "file": None, "rule": PEAK_RULE, "fold": PEAK_FOLD,
+                     "threshold": _nan_to_none(threshold)}
+    n_valid = int(all_valid.sum())
+    n_peaks = int(sum(int(c.peaks.sum()) for c in chroms))
+    peak_info.update(n_bins=n_peaks, fraction=n_peaks / n_valid if n_valid else 0.0)
+    log.info("peaks: %s (%d of %d bins)", peak_info["rule"], n_peaks, n_valid)
+    if peak_ivs is not None and n_peaks == 0:
+        log.warning("%s: no peak in the evaluated regions: the in-peak scores are undefined (n/a)", peaks)
+    return peak_info
+
+
+def _add_smoothed(chroms: list[_Chrom], sources: dict[str, str | None], track_bws: dict[str, BigWigFile],
+                  truth_bw: BigWigFile, sel: _Selection | None, bl_ivs: dict | None, bin_size: int) -> dict[str, dict]:
+    """Add the Gaussian-smoothed rows: ``sources`` maps a row name (:data:`SMOOTHED_NAME`,
+    :data:`SMOOTHED_REFERENCE_NAME`) to the track it smooths, or None for no such row; each sigma is
+    chosen on ``sel`` (:func:`_choose_sigma`). Returns row -> the smoothing's description (input,
+    sigmas, select_region, pearson_by_sigma, sigma), in the order of ``sources``.
+
+    Raises
+    ------
+    ChipsrInputError
+        Pearson r is undefined on the validation region for every sigma.
+    """
+    smoothings = {}
+    for row, source in sources.items():
+        if source is None:
+            continue
+        bw_in = track_bws[source]
+        select = sel.region
+        sel_valid = ~_mask(bl_ivs, select.chrom, [sel.bins], bin_size, truth_bw.chroms[select.chrom])
+        best, by_sigma = _choose_sigma(bw_in, truth_bw, select, sel.bins, sel_valid, bin_size, sel.sigmas, source)
+        for c in chroms:
+            c.tracks[row] = np.concatenate([_smoothed(bw_in, c.name, bin_size, a, b, best) for a, b in c.ranges])
+        smoothings[row] = {"input": source, "sigmas": sel.sigmas, "select_region": str(select),
+                           "pearson_by_sigma": {f"{x:g}": _nan_to_none(r) for x, r in by_sigma.items()},
+                           "sigma": best}
+        log.info("%s: %s, sigma %g bins (r %.4f on %s)", row, source, best, by_sigma[best], select)
+    return smoothings
+
+
+def _differential(chroms: list[_Chrom], reference: str | None, order: list[str], all_truth: np.ndarray,
+                  all_valid: np.ndarray) -> dict | None:
+    """The result's ``differential`` entry: each track's :func:`differential_r` against ``reference``
+    over the evaluated, non-blacklisted bins (None without a reference)."""
+    if reference is None:
+        return None
+    ref_all = np.concatenate([c.tracks[reference] for c in chroms])[all_valid]
+    truth_valid = all_truth[all_valid]
+    return {"reference": reference, "by_track": {
+        name: _nan_to_none(differential_r(np.concatenate([c.tracks[name] for c in chroms])[all_valid],
+                                          truth_valid, ref_all)) for name in order}}
+
+
+def _selection_bins(name: str, track_bws: dict[str, BigWigFile], smoothings: dict[str, dict], sel: _Selection,
+                    bin_size: int) -> np.ndarray:
+    """Bins of track ``name`` (or of a smoothed row) on the validation region."""
+    s0, s1 = sel.bins
+    if name in smoothings:
+        src = smoothings[name]
+        return _smoothed(track_bws[src["input"]], sel.region.chrom, bin_size, s0, s1, src["sigma"])
+    return track_bws[name].binned(sel.region.chrom, bin_size, s0, s1)
+
+
+def _figure(chroms: list[_Chrom], tracks: Mapping, track_bws: dict[str, BigWigFile], truth_bw: BigWigFile,
+            locus: Region | None, smoothing: dict | None, rows: list[dict], all_valid: np.ndarray,
+            bin_size: int) -> _Figure:
+    """The figure's data: the locus (``locus``, or the best window of :func:`_auto_locus`) of every
+    method (seeds and the depth series left out) and of the smoothed input, and the scatter of the
+    primary model (tfilm) when scored, else of the last method listed (never a seed)."""
+    if locus is None:
+        locus = _auto_locus(chroms, bin_size)
+    lb0, lb1 = bin_range(locus.start, locus.end, bin_size)
+    methods = [n for n in tracks if not SEED_TRACK.match(n)]
+    locus_tracks = {name: track_bws[name].binned(locus.chrom, bin_size, lb0, lb1) for name in methods}
+    if smoothing is not None:
+        locus_tracks[SMOOTHED_NAME] = _smoothed(track_bws[smoothing["input"]], locus.chrom, bin_size,
+                                                lb0, lb1, smoothing["sigma"])
+    truth_locus = truth_bw.binned(locus.chrom, bin_size, lb0, lb1)
+    last = "tfilm" if "tfilm" in tracks else methods[-1]
+    x_last = np.concatenate([c.tracks[last] for c in chroms])[all_valid]
+    r_last = next(r["pearson"] for r in rows if (r["track"], r["chrom"], r["subset"]) == (last, "all", "all"))
+    return _Figure(locus, locus_tracks, truth_locus, last, x_last, r_last)
+
+
+def _write_outputs(outputs: dict[str, Path], rows: list[dict], result: dict, figure: _Figure, truth_valid: np.ndarray,
+                   bin_size: int) -> None:
+    """Write ``PREFIX.{tsv,json,md,png}`` together: each to a temporary file, all renamed only once
+    every one is written (none appears on error)."""
+    from chipsr.io.atomic import atomic_output
+    from chipsr.plots import evaluation_figure
+
+    with contextlib.ExitStack() as out:
+        tmp = {ext: out.enter_context(atomic_output(p)) for ext, p in outputs.items()}
+        tmp["tsv"].write_text(tsv_text(rows, "%.6g", _TSV_COLUMNS, na_rep="nan"), encoding="utf-8")
+        tmp["json"].write_text(json_text(result, indent=2, allow_nan=False))
+        tmp["md"].write_text(_markdown(result))
+        evaluation_figure(tmp["png"], figure.locus, figure.tracks, figure.truth, bin_size, figure.scatter_track,
+                          figure.x, truth_valid, _fmt(figure.r), hexbin_min=HEXBIN_MIN_POINTS)
+    log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
+
+
 def evaluate(
     truth: str | os.PathLike,
     tracks: Mapping[str, str | os.PathLike],
@@ -741,14 +1008,24 @@ def evaluate(
     -------
     dict
         The content of ``PREFIX.json``: ``metrics`` (list of rows with keys track, chrom, subset,
-        n_bins, pearson, spearman, mse, mean (the track's mean over the bins); ``None`` where a metric is undefined, e.g. a constant
-        track), ``track_order``, ``truth``, ``tracks``, ``regions``, ``bin_size``, ``n_bins``
+        n_bins, pearson, spearman, mse, mean (the track's mean over the bins); ``None`` where a
+        metric is undefined, e.g. a constant track), ``track_order``, ``truth``, ``tracks``,
+        ``regions``, ``bin_size``, ``n_bins``
         (evaluated, non-blacklisted), ``n_bins_blacklisted``, ``blacklist``, ``peaks`` (source,
         file, rule, threshold, n_bins, fraction), ``smoothing`` (input, sigmas,
         pearson_by_sigma, sigma, select_region; or ``None``), ``locus``, ``outputs``, and
         ``peak_scores`` (with a ``peaks`` file: ``by_track`` AUPRC / AUROC of every track's bins
         against the truth-peak bins, ``called`` the peak-level precision / recall / F1 / bp
         Jaccard of each called or given peak set; else ``None``).
+
+    Notes
+    -----
+    This function is longer than the others here for its docstring (every option) and for the
+    result, whose keys it lists in ``PREFIX.json``'s order; each step is a helper:
+    :func:`_checked_options`, :func:`_open_bigwigs`, :func:`_evaluated_chroms`, :func:`_selection`,
+    :func:`_check_track_chroms`, :func:`_read_bins`, :func:`_mark_peaks`, :func:`_add_smoothed`,
+    :func:`_differential`, :func:`_metric_rows`, :func:`_peak_scores`, :func:`_figure`,
+    :func:`_depth_equivalence`, :func:`_write_outputs`.
 
     Raises
     ------
@@ -761,168 +1038,48 @@ def evaluate(
         output directory. Nothing is written then.
     """
     from chipsr import __version__
-    from chipsr.io.atomic import atomic_output
 
-    # ---- options and paths (cheap checks first)
     bin_size, tracks, depth_tracks, multiples, called_ivs, outputs = _checked_options(
         bin_size, tracks, depth_series, smooth_input, smooth_sigmas, smooth_select_region, smooth_reference,
         differential_reference, call_peaks_mode, called_peaks, peaks, prefix)
-
     with contextlib.ExitStack() as stack:
-        truth_bw = BigWigFile(truth, "truth bigWig")
-        stack.callback(truth_bw.close)
+        # ---- inputs: every check that reads only headers and small files, before any bin is read
+        truth_bw, track_bws = _open_bigwigs(stack, truth, {**tracks, **depth_tracks})
         sizes = truth_bw.chroms
-        track_bws: dict[str, BigWigFile] = {}
-        for name, path in {**tracks, **depth_tracks}.items():
-            bw = BigWigFile(path, f"track {name!r} bigWig")
-            stack.callback(bw.close)
-            track_bws[name] = bw
-
-        # ---- regions -> merged grid-bin ranges per chromosome
-        if isinstance(regions, (str, Region)):
-            regions = [regions]
-        region_list = [_as_region(r, "--region") for r in regions] if regions else [Region(c) for c in sizes]
-        per_chrom: dict[str, list[tuple[int, int]]] = {}
-        for region in region_list:
-            start, end = _check_region(region, sizes, truth_bw.path, "--region")
-            per_chrom.setdefault(region.chrom, []).append(bin_range(start, end, bin_size))
-        chroms = [_Chrom(c, sizes[c], _merge_ranges(r)) for c, r in per_chrom.items()]
-        chroms = [c for c in chroms if c.ranges]
-        if not chroms:
-            raise ChipsrInputError(f"--region: no bins to evaluate in {', '.join(map(str, region_list))}")
-
-        select = None
+        region_list, chroms = _evaluated_chroms(regions, sizes, truth_bw.path, bin_size)
+        sel = None
         if smooth_input is not None or smooth_reference is not None or call_peaks_mode:
-            sigmas = [float(x) for x in smooth_sigmas]
-            if not sigmas or not all(math.isfinite(x) and x > 0 for x in sigmas):
-                raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
-            select = _as_region(smooth_select_region, "--smooth-select-region")
-            s0, s1 = bin_range(*_check_region(select, sizes, truth_bw.path, "--smooth-select-region"), bin_size)
-            for c in chroms:
-                if c.name == select.chrom and any(a < s1 and s0 < b for a, b in c.ranges):
-                    raise ChipsrInputError(
-                        f"--smooth-select-region {select} overlaps the evaluated region(s) on {c.name} "
-                        f"(at {bin_size}-bp bins): choose a disjoint validation region"
-                    )
-        locus_region = None
-        if locus is not None:
-            locus_region = _as_region(locus, "--locus")
-            lo, hi = _check_region(locus_region, sizes, truth_bw.path, "--locus")
-            locus_region = Region(locus_region.chrom, lo, hi)
-
-        needed = [c.name for c in chroms] + [r.chrom for r in (select, locus_region) if r is not None]
-        for name, bw in track_bws.items():
-            for chrom, length in bw.chroms.items():
-                if chrom in sizes and sizes[chrom] != length:
-                    raise ChipsrInputError(
-                        f"{bw.path}: chromosome {chrom} is {length} bp but {sizes[chrom]} bp in the truth "
-                        f"{truth_bw.path} (a different genome build?)"
-                    )
-            for chrom in needed:
-                if chrom not in bw.chroms:
-                    raise ChipsrInputError(
-                        f"{bw.path}: chromosome {chrom} of the truth {truth_bw.path} is not in this track"
-                    )
-
+            sel = _selection(smooth_select_region, smooth_sigmas, sizes, truth_bw.path, chroms, bin_size)
+        locus_region = _given_locus(locus, sizes, truth_bw.path)
+        extra = [sel.region if sel else None, locus_region]
+        _check_track_chroms(track_bws, truth_bw, [c.name for c in chroms] + [r.chrom for r in extra if r is not None])
         bl_ivs = read_bed_intervals(blacklist) if blacklist is not None else None
         peak_ivs = read_peak_intervals(peaks) if peaks is not None else None
 
-        # ---- read every track at bin resolution
-        for c in chroms:
-            c.truth = np.concatenate([truth_bw.binned(c.name, bin_size, a, b) for a, b in c.ranges])
-            for name, bw in track_bws.items():
-                c.tracks[name] = np.concatenate([bw.binned(c.name, bin_size, a, b) for a, b in c.ranges])
-            c.valid = ~_mask(bl_ivs, c.name, c.ranges, bin_size, c.size)
-        log.info("read %d tracks and the truth over %d bins", len(track_bws), sum(len(c.truth) for c in chroms))
-        empty = [c.name for c in chroms if not c.truth.any()]
-        if empty:
-            log.warning("the truth %s is 0 over every evaluated bin of %d chromosome(s) (%s); "
-                        "use --region to evaluate only where it has signal",
-                        truth_bw.path, len(empty), ", ".join(empty[:5]) + (", ..." if len(empty) > 5 else ""))
-
-        # ---- peaks
+        # ---- the bins, the peaks, the smoothed rows
+        _read_bins(chroms, truth_bw, track_bws, bl_ivs, bin_size)
         all_truth = np.concatenate([c.truth for c in chroms])
         all_valid = np.concatenate([c.valid for c in chroms])
-        if peak_ivs is not None:
-            for c in chroms:
-                c.peaks = _mask(peak_ivs, c.name, c.ranges, bin_size, c.size) & c.valid
-            peak_info = {"source": "file", "file": str(peaks),
-                         "rule": f"bins overlapping a peak of {peaks}", "threshold": None}
-        else:
-            _, threshold = call_peaks(all_truth, all_valid)
-            for c in chroms:
-                c.peaks = (c.truth >= threshold) & c.valid
-            peak_info = {"source": "called", "file": None, "rule": PEAK_RULE, "fold": PEAK_FOLD,
-                         "threshold": _nan_to_none(threshold)}
-        n_valid = int(all_valid.sum())
-        n_peaks = int(sum(int(c.peaks.sum()) for c in chroms))
-        peak_info.update(n_bins=n_peaks, fraction=n_peaks / n_valid if n_valid else 0.0)
-        log.info("peaks: %s (%d of %d bins)", peak_info["rule"], n_peaks, n_valid)
-        if peak_ivs is not None and n_peaks == 0:
-            log.warning("%s: no peak in the evaluated regions: the in-peak scores are undefined (n/a)", peaks)
+        peak_info = _mark_peaks(chroms, peaks, peak_ivs, all_truth, all_valid, bin_size)
+        smoothings = _add_smoothed(chroms, {SMOOTHED_NAME: smooth_input, SMOOTHED_REFERENCE_NAME: smooth_reference},
+                                   track_bws, truth_bw, sel, bl_ivs, bin_size)
+        order = [*track_bws, *smoothings]
 
-        # ---- smoothed input (and smoothed reference): sigma chosen on the validation region
-        order = list(track_bws)
-        smoothings = {}
-        for row, source in ((SMOOTHED_NAME, smooth_input), (SMOOTHED_REFERENCE_NAME, smooth_reference)):
-            if source is None:
-                continue
-            bw_in = track_bws[source]
-            sel_valid = ~_mask(bl_ivs, select.chrom, [(s0, s1)], bin_size, sizes[select.chrom])
-            best, by_sigma = _choose_sigma(bw_in, truth_bw, select, (s0, s1), sel_valid, bin_size, sigmas, source)
-            for c in chroms:
-                c.tracks[row] = np.concatenate([_smoothed(bw_in, c.name, bin_size, a, b, best) for a, b in c.ranges])
-            order.append(row)
-            smoothings[row] = {"input": source, "sigmas": sigmas, "select_region": str(select),
-                               "pearson_by_sigma": {f"{x:g}": _nan_to_none(r) for x, r in by_sigma.items()},
-                               "sigma": best}
-            log.info("%s: %s, sigma %g bins (r %.4f on %s)", row, source, best, by_sigma[best], select)
-        smoothing = smoothings.get(SMOOTHED_NAME)
-        reference_smoothing = smoothings.get(SMOOTHED_REFERENCE_NAME)
-        differential = None
-        if differential_reference is not None:
-            ref_all = np.concatenate([c.tracks[differential_reference] for c in chroms])[all_valid]
-            truth_valid = all_truth[all_valid]
-            differential = {"reference": differential_reference, "by_track": {
-                name: _nan_to_none(differential_r(np.concatenate([c.tracks[name] for c in chroms])[all_valid],
-                                                  truth_valid, ref_all)) for name in order}}
-
-        # ---- metrics
+        # ---- scores
+        differential = _differential(chroms, differential_reference, order, all_truth, all_valid)
         rows = _metric_rows(chroms, order, all_truth, all_valid)
-
-        # ---- peaks: AUPRC / AUROC of every track's bins, peak sets called on the tracks or given
         peak_scores = None
-        if peak_ivs is not None:
-            def select_bins(name):
-                if name in smoothings:
-                    src = smoothings[name]
-                    return _smoothed(track_bws[src["input"]], select.chrom, bin_size, s0, s1, src["sigma"])
-                return track_bws[name].binned(select.chrom, bin_size, s0, s1)
-
+        if peak_ivs is not None:  # AUPRC / AUROC of every track's bins; peak sets called on the tracks or given
             peak_scores = _peak_scores(chroms, [n for n in order if n not in depth_tracks], peak_ivs, bl_ivs,
                                        region_list, sizes, bin_size, called_ivs, peak_overlap, call_peaks_mode,
-                                       select, (s0, s1) if select is not None else None, select_bins)
-            peak_scores["truth"] = str(peaks)
-            peak_scores = _none_for_nan(peak_scores)
-
-        # ---- the figure's locus and scatter
-        if locus_region is None:
-            locus_region = _auto_locus(chroms, bin_size)
-        lb0, lb1 = bin_range(locus_region.start, locus_region.end, bin_size)
-        drawn = [n for n in tracks if not SEED_TRACK.match(n)]  # one panel per method; no seeds, no depth series
-        locus_tracks = {name: track_bws[name].binned(locus_region.chrom, bin_size, lb0, lb1) for name in drawn}
-        if smoothing is not None:
-            locus_tracks[SMOOTHED_NAME] = _smoothed(track_bws[smooth_input], locus_region.chrom, bin_size,
-                                                    lb0, lb1, smoothing["sigma"])
-        truth_locus = truth_bw.binned(locus_region.chrom, bin_size, lb0, lb1)
-        # the scatter: the primary model (tfilm) when scored, else the last method listed (never a seed)
-        methods = [n for n in tracks if not SEED_TRACK.match(n)]
-        last = "tfilm" if "tfilm" in tracks else methods[-1]
-        x_last = np.concatenate([c.tracks[last] for c in chroms])[all_valid]
-        r_last = next(r["pearson"] for r in rows if (r["track"], r["chrom"], r["subset"]) == (last, "all", "all"))
-
+                                       sel, functools.partial(_selection_bins, track_bws=track_bws,
+                                                              smoothings=smoothings, sel=sel, bin_size=bin_size))
+            peak_scores = _none_for_nan({**peak_scores, "truth": str(peaks)})
+        figure = _figure(chroms, tracks, track_bws, truth_bw, locus_region, smoothings.get(SMOOTHED_NAME), rows,
+                         all_valid, bin_size)
         depth_equivalence = _depth_equivalence(rows, order, depth_tracks, multiples) if depth_tracks else None
 
+        n_valid = int(all_valid.sum())
         result = {
             "chipsr_version": __version__,
             "truth": str(truth),
@@ -934,28 +1091,17 @@ def evaluate(
             "n_bins_blacklisted": int(len(all_valid) - n_valid),
             "blacklist": None if blacklist is None else str(blacklist),
             "peaks": peak_info,
-            "smoothing": smoothing,
-            "reference_smoothing": reference_smoothing,
+            "smoothing": smoothings.get(SMOOTHED_NAME),
+            "reference_smoothing": smoothings.get(SMOOTHED_REFERENCE_NAME),
             "differential": differential,
             "peak_scores": peak_scores,
             "depth_series": {f"{multiples[n]:g}": str(p) for n, p in depth_tracks.items()},
             "depth_equivalence": depth_equivalence,
-            "locus": str(locus_region),
-            "scatter_track": last,
+            "locus": str(figure.locus),
+            "scatter_track": figure.scatter_track,
             "outputs": {ext: str(p) for ext, p in outputs.items()},
-            "metrics": [{k: (_nan_to_none(v) if k in ("pearson", "spearman", "mse", "mean") else v) for k, v in r.items()}
-                        for r in rows],
+            "metrics": [{k: (_nan_to_none(v) if k in ("pearson", "spearman", "mse", "mean") else v)
+                         for k, v in r.items()} for r in rows],
         }
-
-        # ---- write all four files; none appears unless all were written
-        with contextlib.ExitStack() as out:
-            tmp = {ext: out.enter_context(atomic_output(p)) for ext, p in outputs.items()}
-            _write_tsv(tmp["tsv"], rows)
-            tmp["json"].write_text(json.dumps(result, indent=2, allow_nan=False) + "\n")
-            tmp["md"].write_text(_markdown(result))
-            from chipsr.plots import evaluation_figure
-
-            evaluation_figure(tmp["png"], locus_region, locus_tracks, truth_locus, bin_size, last,
-                              x_last, all_truth[all_valid], _fmt(r_last), hexbin_min=HEXBIN_MIN_POINTS)
-        log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
+        _write_outputs(outputs, rows, result, figure, all_truth[all_valid], bin_size)
     return result

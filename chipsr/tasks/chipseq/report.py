@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from chipsr.errors import ChipsrInputError
-from chipsr.io.atomic import atomic_output
+from chipsr.io.tables import markdown_table, write_text
 from chipsr.tasks.chipseq.evaluate import (
     DEPTH_NAME,
     SEED_TRACK,
@@ -142,13 +142,7 @@ def depth_robustness_lines(loaded: dict[str, dict], depth_loaded: dict[str, dict
             for name in data["track_order"][1:]:
                 if not _SEED.match(name) and name not in models and name != SMOOTHED:
                     models.append(name)
-    lines = ["", "Input depth: each model applied unchanged to its marks subsampled to other depths (a multiple "
-                 "of the training input's reads), on the test region, against the best Gaussian smoothing of the "
-                 "same input (width chosen on the validation region). `mean / 1x`: the model's mean output over "
-                 "the test region divided by its mean at 1x (1.00 = output scale independent of input depth).", "",
-             "| mark | input depth | smoothed input | " + " | ".join(models) + " | "
-             + " | ".join(f"{m} mean / 1x" for m in models) + " | beats smoothing |",
-             "|---|---:|---:|" + "---:|" * (2 * len(models)) + "---|"]
+    table = []
     for mark, per in depth_loaded.items():
         base = _overall(loaded[mark], key="mean") if mark in loaded else {}
         rows = dict(per)
@@ -162,9 +156,13 @@ def depth_robustness_lines(loaded: dict[str, dict], depth_loaded: dict[str, dict
             ratios = [f"{mean[m] / base[m]:.2f}" if mean.get(m) is not None and base.get(m) else "n/a" for m in models]
             wins = [m for m in models if r.get(m) is not None and smooth is not None and r[m] > smooth]
             verdict_cell = "all" if len(wins) == len(models) else (", ".join(wins) or "none")
-            lines.append(f"| {mark} | {float(label):g}x | {_fmt(smooth)} | " + " | ".join(cells) + " | "
-                         + " | ".join(ratios) + f" | {verdict_cell} |")
-    return lines
+            table.append([mark, f"{float(label):g}x", _fmt(smooth), *cells, *ratios, verdict_cell])
+    header = ["mark", "input depth", "smoothed input", *models, *(f"{m} mean / 1x" for m in models), "beats smoothing"]
+    text = ("Input depth: each model applied unchanged to its marks subsampled to other depths (a multiple "
+            "of the training input's reads), on the test region, against the best Gaussian smoothing of the "
+            "same input (width chosen on the validation region). `mean / 1x`: the model's mean output over "
+            "the test region divided by its mean at 1x (1.00 = output scale independent of input depth).")
+    return ["", text, "", markdown_table(header, table, "lrr" + "r" * (2 * len(models)) + "l")]
 
 
 def peak_table_lines(loaded: dict[str, dict], ordered: list[str]) -> list[str]:
@@ -180,16 +178,7 @@ def peak_table_lines(loaded: dict[str, dict], ordered: list[str]) -> list[str]:
     if not scored:
         return []
     first = next(iter(scored.values()))
-    lines = ["", f"Peaks: each method's peaks against `macs3 callpeak` on the full-depth reads "
-                 f"(`{Path(first['truth']).name}`, ...), on the test region, overlap >= {first['overlap']}. A "
-                 f"track's peaks come from MACS3's track caller with the cutoff that matched the truth best on "
-                 f"the validation region; `MACS3 low-depth` is `macs3 callpeak` on the low-depth reads at its best "
-                 f"cutoff here (in brackets), what a lab runs today. Peak F1 (mean ± sd over seeds), then the "
-                 f"AUPRC of the track's bins against the truth-peak bins (every bin scored). The last column: "
-                 f"the denoised track's F1 (tfilm's seed ensemble, the track `chipsr denoise` writes) minus "
-                 f"MACS3's.", "",
-             "| mark | metric | " + " | ".join(ordered) + " | MACS3 low-depth | tfilm - MACS3 |",
-             "|---|---|" + "---:|" * len(ordered) + "---:|---:|"]
+    table = []
     for mark, sc in scored.items():
         f1 = seed_summary({n: row.get("f1") for n, row in sc["called"].items() if not n.startswith("macs3 ")})
         macs = {n[len("macs3 "):]: row.get("f1") for n, row in sc["called"].items() if n.startswith("macs3 ")}
@@ -200,20 +189,141 @@ def peak_table_lines(loaded: dict[str, dict], ordered: list[str]) -> list[str]:
         gap = f"{value - best_macs[0]:+.3f}" if value is not None and best_macs else "n/a"
         cells = [_cell(f1[c]) if c in f1 else "n/a" for c in ordered]
         macs_cell = f"{_fmt(best_macs[0])} ({best_macs[1]})" if best_macs else "n/a"
-        lines.append(f"| {mark} | peak F1 | " + " | ".join(cells) + f" | {macs_cell} | {gap} |")
+        table.append([mark, "peak F1", *cells, macs_cell, gap])
         auprc = seed_summary({n: row.get("auprc") for n, row in sc["by_track"].items()})
-        lines.append(f"| {mark} | AUPRC | " + " | ".join(_cell(auprc[c]) if c in auprc else "n/a" for c in ordered)
-                     + " | n/a | |")
-    return lines
+        table.append([mark, "AUPRC", *(_cell(auprc[c]) if c in auprc else "n/a" for c in ordered), "n/a", None])
+    text = (f"Peaks: each method's peaks against `macs3 callpeak` on the full-depth reads "
+            f"(`{Path(first['truth']).name}`, ...), on the test region, overlap >= {first['overlap']}. A "
+            f"track's peaks come from MACS3's track caller with the cutoff that matched the truth best on "
+            f"the validation region; `MACS3 low-depth` is `macs3 callpeak` on the low-depth reads at its best "
+            f"cutoff here (in brackets), what a lab runs today. Peak F1 (mean ± sd over seeds), then the "
+            f"AUPRC of the track's bins against the truth-peak bins (every bin scored). The last column: "
+            f"the denoised track's F1 (tfilm's seed ensemble, the track `chipsr denoise` writes) minus "
+            f"MACS3's.")
+    header = ["mark", "metric", *ordered, "MACS3 low-depth", "tfilm - MACS3"]
+    return ["", text, "", markdown_table(header, table, "ll" + "r" * (len(ordered) + 2))]
 
 
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _write_text(path: Path, text: str) -> None:
-    with atomic_output(path) as tmp:
-        tmp.write_text(text)
+def _columns(loaded: dict[str, dict]) -> list[str]:
+    """The report's method columns: the first evaluation's first track (the noisy input), the
+    smoothed input where any evaluation has it, then every other track in first-seen order, seeds
+    folded into their method and the raw depth series left out (the depth-equivalence table has
+    them); a name counts only where an evaluation has metric rows for it."""
+    columns: list[str] = []
+    for data in loaded.values():
+        depth_rows = {DEPTH_NAME.format(float(k)) for k in data.get("depth_series") or {}}
+        for name in [*data["track_order"], SMOOTHED]:
+            if name in depth_rows:  # deeper raw data, not a competitor: the depth-equivalence table has them
+                continue
+            seed = _SEED.match(name)
+            name = seed["base"] if seed else name
+            if name not in columns and any(r["track"] == name or r["track"].startswith(name + ".seed")
+                                           for r in data["metrics"]):
+                columns.append(name)
+    noisy = next(iter(loaded.values()))["track_order"][0]
+    return [noisy] + ([SMOOTHED] if SMOOTHED in columns else []) + [c for c in columns if c not in (noisy, SMOOTHED)]
+
+
+def _pearson_table(first: dict, ordered: list[str], table: dict[str, dict]) -> list[str]:
+    """The title, the paragraph on what was scored, and the Pearson r table (the paper's Table 2
+    shape: a row per mark, the best mean in bold, the verdict on the lead)."""
+    noisy = ordered[0]
+    rows = []
+    for mark, row in table.items():
+        summary = seed_summary(row)
+        cells_in = [summary.get(c, {"value": None, "mean": None, "sd": 0.0, "n": 0}) for c in ordered]
+        best = max((c["mean"] for c in cells_in if c["mean"] is not None), default=None)
+        cells = [f"**{_cell(c)}**" if c["mean"] is not None and c["mean"] == best else _cell(c) for c in cells_in]
+        methods = {c: summary[c] for c in ordered if c != noisy and c in summary}
+        rows.append([mark, *cells, verdict(methods)])
+    text = (f"Pearson r between each track and the full-depth track, over the held-out test region(s) "
+            f"({', '.join(first['regions'])}; {first['bin_size']}-bp bins, blacklisted bins excluded). "
+            f"`{noisy}` is the low-depth track itself; `{SMOOTHED}` is it convolved with a Gaussian whose "
+            f"width was chosen on the validation region; the other columns are trained models "
+            f"(tfilm: TFiLM U-Net; conv: the same U-Net without TFiLM; coda: the Koh et al. CNN; "
+            f"linear: a multi-mark linear filter). A model trained with several seeds shows the mean ± sd "
+            f"of its single-seed models and, in brackets, the r of their ensemble (the mean of their "
+            f"outputs: the track in `denoised/`). Best mean per row in bold; the last column says "
+            f"whether the best method's lead exceeds the spread over seeds.")
+    return ["# chipsr report: denoised low-depth ChIP-seq vs full depth", "", text, "",
+            markdown_table(["mark", *ordered, "verdict"], rows, "l" + "r" * len(ordered) + "l")]
+
+
+def _peak_split_table(loaded: dict[str, dict], ordered: list[str]) -> list[str]:
+    """Markdown lines of the Pearson r inside / outside peaks table (means over seeds)."""
+    rows = []
+    for mark, data in loaded.items():
+        peaks, background = seed_summary(_overall(data, "peaks")), seed_summary(_overall(data, "background"))
+        rows.append([mark, *(f"{_fmt(peaks.get(c, {}).get('mean'))} / {_fmt(background.get(c, {}).get('mean'))}"
+                             for c in ordered)])
+    rule = next(iter(loaded.values()))["peaks"].get("rule", "see the per-mark reports")
+    header = ["mark", *(f"{c} (peaks / outside)" for c in ordered)]
+    return ["", f"Inside / outside peaks (peaks: {rule}):", "", markdown_table(header, rows, "l" + "r" * len(ordered))]
+
+
+def _differential_table(loaded: dict[str, dict], ordered: list[str]) -> list[str]:
+    """Markdown lines of the differential-r table (empty when no evaluation has a reference)."""
+    if not any(d.get("differential") for d in loaded.values()):
+        return []
+    refs = sorted({d["differential"]["reference"] for d in loaded.values() if d.get("differential")})
+    rows = []
+    for mark, data in loaded.items():
+        summary = seed_summary((data.get("differential") or {}).get("by_track", {}))
+        rows.append([mark, *(_cell(summary[c]) if c in summary else "n/a" for c in ordered)])
+    text = (f"Differential r: Pearson r between (track - reference) and (truth - reference), each in fold "
+            f"enrichment over its mean (reference: {', '.join(refs)}, a related sample's deep track). It "
+            f"asks whether a method recovers what is specific to this sample rather than copying the "
+            f"reference (the reference plus noise scores about 0; the reference itself n/a).")
+    return ["", text, "", markdown_table(["mark", *ordered], rows, "l" + "r" * len(ordered))]
+
+
+def _depth_equivalence_table(loaded: dict[str, dict], ordered: list[str]) -> list[str]:
+    """Markdown lines of the depth-equivalence table: each method's mean r (over seeds) placed on
+    the raw depth series of its mark (:func:`equivalent_depth`); empty without a depth series."""
+    if not any(d.get("depth_equivalence") for d in loaded.values()):
+        return []
+    methods = ordered[1:]  # every column but the noisy input
+    rows = []
+    for mark, data in loaded.items():
+        eq = data.get("depth_equivalence")
+        if not eq:
+            continue
+        summary = seed_summary(_overall(data))
+        mult = [float(k) for k in eq["series"]]
+        cells = []
+        for c in methods:
+            mean = summary.get(c, {}).get("mean")
+            if mean is None:
+                cells.append("n/a")
+                continue
+            m, bound = equivalent_depth(mult, list(eq["series"].values()), mean)
+            cells.append(format_depth({"multiple": m, "bound": bound}))
+        rows.append([mark, ", ".join(f"{k}x {_fmt(v)}" for k, v in eq["series"].items()), *cells])
+    text = ("Depth equivalence: the read depth, as a multiple of the input's reads, at which the raw "
+            "(undenoised) track would correlate with the full-depth track as well as each method does "
+            "(Pearson r interpolated against log2 depth over raw tracks subsampled at the depths "
+            "listed; `>` = beyond the deepest). Seeds: the mean over single-seed models' r.")
+    header = ["mark", "raw track r at each depth", *methods]
+    return ["", text, "", markdown_table(header, rows, "ll" + "r" * len(methods))]
+
+
+def _links(evaluations: dict[str, str | os.PathLike], out: Path, hub_dir: str | os.PathLike | None) -> list[str]:
+    """Markdown lines linking each mark's evaluation table and figure (relative to the report), and
+    naming the genome-browser files when they are written."""
+    lines = ["", "Per-mark tables (Spearman r, MSE, per chromosome) and figures:", ""]
+    for mark, path in evaluations.items():
+        md = Path(path).with_suffix(".md")
+        png = Path(path).with_suffix(".png")
+        lines.append(f"- {mark}: [{md.name}]({os.path.relpath(md, out.parent)}), "
+                     f"![{mark}]({os.path.relpath(png, out.parent)})")
+    if hub_dir is not None:
+        lines += ["", (f"Genome browsers: UCSC track hub `{Path(hub_dir) / 'hub.txt'}`, IGV session "
+                       f"`{Path(hub_dir) / 'igv_session.xml'}`.")]
+    return lines
 
 
 def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
@@ -257,111 +367,25 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
     """
     out = Path(output)
     loaded = {mark: _load(Path(p)) for mark, p in evaluations.items()}
-    columns: list[str] = []
-    for data in loaded.values():
-        depth_rows = {DEPTH_NAME.format(float(k)) for k in data.get("depth_series") or {}}
-        for name in [*data["track_order"], SMOOTHED]:
-            if name in depth_rows:  # deeper raw data, not a competitor: the depth-equivalence table has them
-                continue
-            seed = _SEED.match(name)
-            name = seed["base"] if seed else name
-            if name not in columns and any(r["track"] == name or r["track"].startswith(name + ".seed")
-                                           for r in data["metrics"]):
-                columns.append(name)
+    ordered = _columns(loaded)
     first = next(iter(loaded.values()))
-    noisy = first["track_order"][0]
-    ordered = [noisy] + ([SMOOTHED] if SMOOTHED in columns else []) + [c for c in columns if c not in (noisy, SMOOTHED)]
     table = {mark: _overall(d) for mark, d in loaded.items()}
-    lines = [
-        "# chipsr report: denoised low-depth ChIP-seq vs full depth",
-        "",
-        f"Pearson r between each track and the full-depth track, over the held-out test region(s) "
-        f"({', '.join(first['regions'])}; {first['bin_size']}-bp bins, blacklisted bins excluded). "
-        f"`{noisy}` is the low-depth track itself; `{SMOOTHED}` is it convolved with a Gaussian whose "
-        f"width was chosen on the validation region; the other columns are trained models "
-        f"(tfilm: TFiLM U-Net; conv: the same U-Net without TFiLM; coda: the Koh et al. CNN; "
-        f"linear: a multi-mark linear filter). A model trained with several seeds shows the mean ± sd "
-        f"of its single-seed models and, in brackets, the r of their ensemble (the mean of their "
-        f"outputs: the track in `denoised/`). Best mean per row in bold; the last column says "
-        f"whether the best method's lead exceeds the spread over seeds.",
-        "",
-        "| mark | " + " | ".join(ordered) + " | verdict |",
-        "|---|" + "---:|" * len(ordered) + "---|",
-    ]
-    for mark, row in table.items():
-        summary = seed_summary(row)
-        cells_in = [summary.get(c, {"value": None, "mean": None, "sd": 0.0, "n": 0}) for c in ordered]
-        best = max((c["mean"] for c in cells_in if c["mean"] is not None), default=None)
-        cells = [f"**{_cell(c)}**" if c["mean"] is not None and c["mean"] == best else _cell(c) for c in cells_in]
-        methods = {c: summary[c] for c in ordered if c != noisy and c in summary}
-        lines.append(f"| {mark} | " + " | ".join(cells) + f" | {verdict(methods)} |")
-    lines += ["", "Inside / outside peaks (peaks: " + first["peaks"].get("rule", "see the per-mark reports") + "):", "",
-              "| mark | " + " | ".join(f"{c} (peaks / outside)" for c in ordered) + " |",
-              "|---|" + "---:|" * len(ordered)]
-    for mark, data in loaded.items():
-        peaks, background = seed_summary(_overall(data, "peaks")), seed_summary(_overall(data, "background"))
-        lines.append(f"| {mark} | " + " | ".join(
-            f"{_fmt(peaks.get(c, {}).get('mean'))} / {_fmt(background.get(c, {}).get('mean'))}" for c in ordered)
-            + " |")
-    if any(d.get("differential") for d in loaded.values()):
-        refs = sorted({d["differential"]["reference"] for d in loaded.values() if d.get("differential")})
-        lines += ["", f"Differential r: Pearson r between (track - reference) and (truth - reference), each in fold "
-                      f"enrichment over its mean (reference: {', '.join(refs)}, a related sample's deep track). It "
-                      f"asks whether a method recovers what is specific to this sample rather than copying the "
-                      f"reference (the reference plus noise scores about 0; the reference itself n/a).", "",
-                  "| mark | " + " | ".join(ordered) + " |", "|---|" + "---:|" * len(ordered)]
-        for mark, data in loaded.items():
-            by = (data.get("differential") or {}).get("by_track", {})
-            summary = seed_summary(by)
-            lines.append(f"| {mark} | " + " | ".join(_cell(summary[c]) if c in summary else "n/a" for c in ordered)
-                         + " |")
-    if any(d.get("depth_equivalence") for d in loaded.values()):
-        lines += ["", "Depth equivalence: the read depth, as a multiple of the input's reads, at which the raw "
-                      "(undenoised) track would correlate with the full-depth track as well as each method does "
-                      "(Pearson r interpolated against log2 depth over raw tracks subsampled at the depths "
-                      "listed; `>` = beyond the deepest). Seeds: the mean over single-seed models' r.", "",
-                  "| mark | raw track r at each depth | " + " | ".join(c for c in ordered if c != noisy) + " |",
-                  "|---|---|" + "---:|" * (len(ordered) - 1)]
-        for mark, data in loaded.items():
-            eq = data.get("depth_equivalence")
-            if not eq:
-                continue
-            summary = seed_summary(_overall(data))
-            mult = [float(k) for k in eq["series"]]
-            cells = []
-            for c in ordered:
-                if c == noisy:
-                    continue
-                mean = summary.get(c, {}).get("mean")
-                if mean is None:
-                    cells.append("n/a")
-                    continue
-                m, bound = equivalent_depth(mult, list(eq["series"].values()), mean)
-                cells.append(format_depth({"multiple": m, "bound": bound}))
-            series = ", ".join(f"{k}x {_fmt(v)}" for k, v in eq["series"].items())
-            lines.append(f"| {mark} | {series} | " + " | ".join(cells) + " |")
-    lines += peak_table_lines(loaded, ordered)
+    lines = [*_pearson_table(first, ordered, table), *_peak_split_table(loaded, ordered),
+             *_differential_table(loaded, ordered), *_depth_equivalence_table(loaded, ordered),
+             *peak_table_lines(loaded, ordered)]
     depth_loaded = {mark: {label: _load(Path(p)) for label, p in per.items()}
                     for mark, per in (depth_evaluations or {}).items()}
     lines += depth_robustness_lines(loaded, depth_loaded)
-    lines += ["", "Per-mark tables (Spearman r, MSE, per chromosome) and figures:", ""]
-    for mark, path in evaluations.items():
-        md = Path(path).with_suffix(".md")
-        png = Path(path).with_suffix(".png")
-        lines.append(f"- {mark}: [{md.name}]({os.path.relpath(md, out.parent)}), "
-                     f"![{mark}]({os.path.relpath(png, out.parent)})")
-    if hub_dir is not None:
-        lines += ["", f"Genome browsers: UCSC track hub `{Path(hub_dir) / 'hub.txt'}`, IGV session "
-                      f"`{Path(hub_dir) / 'igv_session.xml'}`."]
-    _write_text(out, "\n".join(lines) + "\n")
+    lines += _links(evaluations, out, hub_dir)
+    text = "\n".join(lines) + "\n"
+    write_text(out, text)
     if html is not None:
         from chipsr.io.genome import read_bed_intervals
         from chipsr.tasks.chipseq.report_html import write_html
 
         black = first.get("blacklist")
-        write_html(html, "\n".join(lines) + "\n", loaded, genome,
-                   read_bed_intervals(black) if black and Path(black).is_file() else None, peak_files,
-                   training_logs)
+        write_html(html, text, loaded, genome, read_bed_intervals(black) if black and Path(black).is_file() else None,
+                   peak_files, training_logs)
     if hub_dir is not None:
         write_browser_files(loaded, Path(hub_dir), genome, peak_files)
     return table
@@ -382,9 +406,9 @@ def write_browser_files(loaded: dict[str, dict], hub_dir: Path, genome: str,
         tracks.append((f"{mark}_lowdepth", f"{mark} low depth", data["tracks"][names[0]], palette["noisy"]))
         for name in names[1:]:
             tracks.append((f"{mark}_{name}", f"{mark} denoised ({name})", data["tracks"][name], "200,30,30"))
-    _write_text(hub_dir / "hub.txt", "hub chipsr\nshortLabel chipsr\nlongLabel chipsr: low-depth, full-depth and "
+    write_text(hub_dir / "hub.txt", "hub chipsr\nshortLabel chipsr\nlongLabel chipsr: low-depth, full-depth and "
                 "denoised ChIP-seq\ngenomesFile genomes.txt\nemail none\n")
-    _write_text(hub_dir / "genomes.txt", f"genome {genome}\ntrackDb {genome}/trackDb.txt\n")
+    write_text(hub_dir / "genomes.txt", f"genome {genome}\ntrackDb {genome}/trackDb.txt\n")
     stanzas = []
     for name, label, path, color in tracks:
         if name is None:  # peak files: IGV reads narrowPeak / broadPeak; a UCSC hub needs bigBed (not written)
@@ -393,7 +417,7 @@ def write_browser_files(loaded: dict[str, dict], hub_dir: Path, genome: str,
         stanzas.append(f"track {name}\nbigDataUrl {rel}\nshortLabel {label[:17]}\nlongLabel {label}\n"
                        f"type bigWig\nvisibility full\nautoScale on\nmaxHeightPixels 64:40:11\ncolor {color}\n")
     (hub_dir / genome).mkdir(exist_ok=True)
-    _write_text(hub_dir / genome / "trackDb.txt", "\n".join(stanzas))
+    write_text(hub_dir / genome / "trackDb.txt", "\n".join(stanzas))
     peak_files = []  # (label, path): the truth and MACS3 sets from the evaluations, then the extra ones
     for mark, data in loaded.items():
         sc = data.get("peak_scores") or {}
@@ -413,7 +437,7 @@ def write_browser_files(loaded: dict[str, dict], hub_dir: Path, genome: str,
         f"name={quoteattr(label)}/>"
         for _, label, path, color in tracks)
     locus = next(iter(loaded.values())).get("locus") or "All"
-    _write_text(hub_dir / "igv_session.xml",
+    write_text(hub_dir / "igv_session.xml",
                 f'<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
                 f'<Session genome="{genome}" locus="{locus}" relativePath="true" version="8">\n'
                 f"    <Resources>\n{resources}\n    </Resources>\n"

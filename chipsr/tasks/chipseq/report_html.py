@@ -262,7 +262,7 @@ def write_html(path: str | os.PathLike, markdown_text: str, loaded: dict[str, di
     """
     from markdown_it import MarkdownIt
 
-    from chipsr.io.atomic import atomic_output
+    from chipsr.io.tables import write_text
 
     out = Path(path)
     loci = choose_loci(loaded, blacklist)
@@ -289,7 +289,6 @@ def write_html(path: str | os.PathLike, markdown_text: str, loaded: dict[str, di
         loci_json=json.dumps(loci), genome_json=json.dumps(genome),
         sizes_json=json.dumps(sizes),
         tracks_json=json.dumps(tracks))
-    with atomic_output(out) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+    write_text(out, page, encoding="utf-8")
     log.info("report page: %s (%d tracks, %d loci, %.1f MB)", out, len(tracks), len(loci), len(page) / 1e6)
     return {"loci": loci, "n_tracks": len(tracks)}
