@@ -14,24 +14,15 @@ import click
 
 from chipsr._version import __version__
 
+#: the ChIP-seq commands (:mod:`chipsr.cli.chipseq`), listed flat and as ``chipsr chipseq ...``
+CHIPSEQ = ("subsample", "coverage", "train", "denoise", "gather", "evaluate", "peaks", "report", "info", "export")
 #: subcommand name -> "module:function"
 COMMANDS = {
-    "subsample": "chipsr.cli.subsample:subsample",
-    "coverage": "chipsr.cli.coverage:coverage",
-    "train": "chipsr.cli.train:train",
-    "denoise": "chipsr.cli.denoise:denoise",
-    "gather": "chipsr.cli.gather:gather",
-    "evaluate": "chipsr.cli.evaluate:evaluate",
-    "peaks": "chipsr.cli.peaks:peaks",
-    "report": "chipsr.cli.report:report",
-    "info": "chipsr.cli.info:info",
-    "export": "chipsr.cli.export:export",
+    **{name: f"chipsr.cli.chipseq:{name}" for name in CHIPSEQ},
     "audio": "chipsr.cli.audio:audio",
     "impute": "chipsr.cli.impute:impute",
-    "chipseq": "chipsr.cli.main:chipseq",
+    "chipseq": "chipsr.cli.chipseq:chipseq",
 }
-#: the ChIP-seq commands, also grouped as ``chipsr chipseq ...`` (beside ``chipsr audio`` / ``impute``)
-CHIPSEQ = ("subsample", "coverage", "train", "denoise", "gather", "evaluate", "peaks", "report", "info", "export")
 
 
 class LazyGroup(click.Group):
@@ -44,10 +35,8 @@ class LazyGroup(click.Group):
     one-line ``Error: ...`` message on stderr and exit code 1.
     """
 
-    names: tuple[str, ...] | None = None  # the subcommands of COMMANDS this group lists (None: all)
-
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.names or COMMANDS)
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.list_commands(ctx):
@@ -99,16 +88,3 @@ def cli(verbose: int) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     cli()
-
-
-class _ChipseqGroup(LazyGroup):
-    names = CHIPSEQ
-
-
-@click.group(cls=_ChipseqGroup)
-def chipseq() -> None:
-    """ChIP-seq commands as one group: `chipsr chipseq train` is `chipsr train`, and so on.
-
-    The flat names (`chipsr train`, `chipsr denoise`, ...) stay; this group sits beside `chipsr audio`
-    and `chipsr impute`, so every task has the same shape.
-    """

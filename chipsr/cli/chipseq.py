@@ -1,0 +1,420 @@
+"""The ChIP-seq commands: ``chipsr subsample | coverage | train | denoise | gather | evaluate | peaks |
+report | info | export``, also grouped as ``chipsr chipseq COMMAND``.
+
+Each command parses its options and calls one function of :mod:`chipsr.api.chipseq`; option
+defaults and help come from that module's settings dataclasses
+(:func:`chipsr.cli.options.setting_option`; ``_<command>_option`` below reads the command's).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from chipsr.api.chipseq import (
+    CoverageSettings,
+    DenoiseSettings,
+    EvaluateSettings,
+    PeaksSettings,
+    ReportSettings,
+    SubsampleSettings,
+    TrainSettings,
+)
+from chipsr.cli.main import CHIPSEQ
+from chipsr.cli.options import (
+    bin_size_option,
+    blacklist_option,
+    device_option,
+    nan_as_zero_option,
+    output_option,
+    region_option,
+    seed_option,
+    setting_option,
+    threads_option,
+)
+from chipsr.cli.types import (
+    CommaList,
+    GuardedCommand,
+    GuardedGroup,
+    NamedPath,
+    OutputDir,
+    OutputPath,
+)
+
+_subsample_option = functools.partial(setting_option, SubsampleSettings)
+
+
+@click.command(cls=GuardedCommand)
+@click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@output_option(suffixes=(".bai",))
+@_subsample_option("n_reads", "--reads", type=click.IntRange(min=1), show_default=False)
+@_subsample_option("fraction", type=click.FloatRange(0, 1, min_open=True))
+@seed_option(SubsampleSettings)
+def subsample(reads, output, **options) -> None:
+    """Subsample READS (BAM, or BED3/BED6/tagAlign, plain or gzipped) to N templates or a fraction.
+
+    Several files (replicates of one mark; all BAM or all BED) are pooled first, so N is drawn
+    from all of them; BAMs must share their reference sequences. Mates stay together. The output
+    has the input's format (BAM: one coordinate-sorted, indexed file). The same inputs and seed
+    give a byte-identical output.
+    """
+    from chipsr import api
+
+    stats = api.subsample(list(reads), output, **options)
+    click.echo(f"kept {stats.kept} of {stats.total} templates -> {output}", err=True)
+
+
+_coverage_option = functools.partial(setting_option, CoverageSettings)
+
+
+@click.command(cls=GuardedCommand)
+@click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@output_option()
+@bin_size_option(CoverageSettings)
+@_coverage_option("extend_reads", type=click.IntRange(min=0), is_flag=False, flag_value=0, metavar="[LEN]")
+@_coverage_option("normalize_using", type=click.Choice(["none", "CPM", "RPKM", "BPM", "RPGC"], case_sensitive=False))
+@_coverage_option("effective_genome_size", type=click.IntRange(min=1))
+@_coverage_option("min_mapq", type=click.IntRange(min=0))
+@_coverage_option("sam_flag_exclude", type=click.IntRange(min=0))
+@_coverage_option("ignore_duplicates", is_flag=True, show_default=False)
+@blacklist_option
+@region_option
+@click.option("--chrom-sizes", type=click.Path(dir_okay=False), default=None,
+              help="UCSC chrom sizes file (needed for BED reads; BAM headers are used otherwise).")
+@click.option("--genome-fasta", type=click.Path(dir_okay=False), default=None,
+              help="Genome FASTA to take chromosome sizes from (via pyfaidx).")
+@_coverage_option("skip_unknown_chroms", is_flag=True, show_default=False)
+@threads_option(CoverageSettings)
+@_coverage_option("out_format", type=click.Choice(["bigwig", "bedgraph"]))
+def coverage(reads, output, blacklist, region, chrom_sizes, genome_fasta, **options) -> None:
+    """Merge one mark's READS (BAM and/or BED, plain or gzipped) into a coverage bigWig/bedGraph.
+
+    Each bin holds the mean per-bp fragment depth over its bases (Coda's averaging); with
+    --bin-size 1 this is the per-base pileup of `macs3 pileup` and `bamCoverage --binSize 1`.
+    The last bin of a chromosome is truncated at the chromosome end.
+    """
+    from chipsr import api
+
+    stats = api.coverage(list(reads), output, blacklist=blacklist, region=region, chrom_sizes=chrom_sizes,
+                         genome_fasta=genome_fasta, **options)
+    click.echo(f"{stats.n_reads} reads, scale factor {stats.scale:.6g} -> {output}", err=True)
+
+
+_ARCHS = ["tfilm", "conv", "coda", "linear"]
+
+
+_train_option = functools.partial(setting_option, TrainSettings)
+
+
+@click.command(cls=GuardedCommand)
+@click.option("--marks", multiple=True, required=True,
+              help="Low-depth coverage bigWigs (comma-separated or repeated; NAME=path to name one). Order matters. "
+                   "Repeat it with the same NAMEs for depth sets (the marks subsampled to other depths): each crop "
+                   "draws one set at random.")
+@click.option("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
+              help="Deep track of ANOTHER sample (individual, tissue, cell line), an extra input channel; "
+                   "repeatable, order kept. Never the target itself: that is what the model must predict.")
+@click.option("--target", required=True, help="Full-depth bigWig of the target mark (NAME=path to name it).")
+@output_option(suffixes=(".epochs.tsv", ".splits.json", ".inprogress"))
+@_train_option("arch", type=click.Choice(_ARCHS))
+@bin_size_option(TrainSettings)
+@_train_option("window", type=click.IntRange(min=2))
+@_train_option("blocks", type=click.IntRange(min=1))
+@_train_option("width", type=click.FloatRange(min=0, min_open=True))
+@_train_option("depth", type=click.IntRange(min=1))
+@_train_option("dropout", type=click.FloatRange(0, 1))
+@_train_option("transform", type=click.Choice(["none", "arcsinh", "log1p"]))
+@_train_option("input_transform", type=click.Choice(["scaled", "log1p"]))
+@_train_option("gamma_offset", type=float)
+@_train_option("affine", "--gamma-only", flag_value=False, show_default=False)
+@_train_option("backbone", type=click.Choice(["pool", "stride"]))
+@_train_option("bidirectional", is_flag=True, show_default=False)
+@_train_option("residual_mark", metavar="NAME")
+@click.option("--train-region", "train_regions", multiple=True, required=True, help="CHR or CHR:START-END; repeatable.")
+@click.option("--valid-region", "valid_regions", multiple=True, required=True, help="CHR or CHR:START-END; repeatable.")
+@click.option("--test-region", "test_regions", multiple=True, help="Held out (recorded for evaluate); repeatable.")
+@blacklist_option
+@_train_option("epochs", type=click.IntRange(min=1))
+@_train_option("samples_per_epoch", type=click.IntRange(min=1))
+@_train_option("reverse", "--reverse/--no-reverse")
+@_train_option("peak_fraction", type=click.FloatRange(0, 1))
+@_train_option("batch_size", type=click.IntRange(min=1))
+@_train_option("lr", type=click.FloatRange(min=0, min_open=True))
+@_train_option("lr_schedule", type=click.Choice(["cosine", "constant"]))
+@_train_option("select", type=click.Choice(["pearson", "loss"]))
+@_train_option("patience", type=click.IntRange(min=1))
+@click.option("--time-limit", "time_limit_min", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Wall-clock budget in minutes: no epoch starts after it (the best epoch so far is kept).")
+@_train_option("target_peaks", type=click.Path(dir_okay=False))
+@_train_option("peak_type", type=click.Choice(["narrow", "broad"]))
+@_train_option("workers", type=click.IntRange(min=0))
+@_train_option("resume", is_flag=True, show_default=False)
+@nan_as_zero_option
+@seed_option(TrainSettings)
+@device_option(TrainSettings)
+@threads_option(TrainSettings)
+def train(marks, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
+    """Train one model that maps low-depth MARKS to the full-depth TARGET mark.
+
+    Writes the checkpoint (-o) when training ends, OUTPUT.epochs.tsv and OUTPUT.splits.json beside it; while it
+    runs, OUTPUT.inprogress holds the resumable state (after every epoch), for --resume after a crash.
+    """
+    from chipsr import api
+
+    minutes = options.pop("time_limit_min")
+    summary = api.train(list(marks), target, output, train_regions=train_regions, valid_regions=valid_regions,
+                        test_regions=test_regions, blacklist=blacklist,
+                        time_limit_s=None if minutes is None else minutes * 60, **options)
+    click.echo(f"best epoch {summary['best_epoch']}: valid Pearson r {summary['best_valid_pearson']:.4f} "
+               f"-> {output}", err=True)
+
+
+_denoise_option = functools.partial(setting_option, DenoiseSettings)
+
+
+@click.command(cls=GuardedCommand)
+@click.option("--marks", multiple=True, required=True,
+              help="Low-depth bigWigs, the model's marks in its order (comma-separated or repeated; NAME=path).")
+@click.option("--model", "models", required=True, multiple=True, type=click.Path(dir_okay=False),
+              help="Checkpoint from `chipsr train`; repeat it (or comma-separate) for a seed ensemble of one "
+                   "target: the models' outputs are averaged.")
+@click.option("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
+              help="The model's reference tracks (deep tracks of a related sample), same names and order.")
+@output_option()
+@click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]", help="Only these regions; repeatable.")
+@_denoise_option("overlap", type=click.IntRange(min=0))
+@_denoise_option("batch_size", type=click.IntRange(min=1))
+@click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
+              help="BED of regions left out of each input's genome-wide mean [default: the training blacklist, "
+                   "stored in the model].")
+@nan_as_zero_option
+@device_option(DenoiseSettings)
+@threads_option(DenoiseSettings)
+def denoise(marks, models, output, regions, overlap, batch_size, device, threads, references, blacklist,
+            nan_as_zero) -> None:
+    """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark.
+
+    The output is in fold enrichment over the track's average bin (each input is divided by its own
+    genome-wide mean first), so tracks of samples sequenced to different depths are comparable.
+    """
+    from chipsr import api
+
+    paths = [p.strip() for m in models for p in m.split(",") if p.strip()]
+    stats = api.denoise(list(marks), paths if len(paths) > 1 else paths[0], output, regions=regions,
+                        overlap=overlap, batch_size=batch_size, device=device, threads=threads,
+                        references=references, blacklist=blacklist, nan_as_zero=nan_as_zero)
+    click.echo(f"{stats['bp'] / 1e6:.1f} Mbp at {stats['mbp_per_s']:.1f} Mbp/s -> {output}", err=True)
+
+
+@click.command(cls=GuardedCommand)
+@click.argument("shards", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@output_option()
+def gather(shards, output) -> None:
+    """Merge SHARDS of one denoised track (`chipsr denoise --region CHR`, one per chromosome) into one bigWig.
+
+    Each chromosome must come from one shard, and all shards share the header. With whole chromosomes per
+    shard the result is byte-for-byte what one unsharded `chipsr denoise` writes, so a cluster can denoise
+    chromosomes in parallel.
+    """
+    from chipsr import api
+
+    stats = api.gather(list(shards), output)
+    click.echo(f"{len(stats['chroms'])} chromosome(s) from {len(shards)} shard(s) -> {output}", err=True)
+
+
+_evaluate_option = functools.partial(setting_option, EvaluateSettings)
+
+
+@click.command(cls=GuardedCommand)
+@click.option("--truth", required=True, type=click.Path(dir_okay=False),
+              help="bigWig of the deep-sequencing (high-depth) track that the others are scored against.")
+@click.option("--tracks", "tracks", required=True, multiple=True, metavar="NAME=PATH[,NAME=PATH...]",
+              help="bigWigs to score, comma-separated or repeated, in table order (e.g. "
+                   "noisy=low.bw,tfilm=denoised.bw); the scatter shows tfilm, or else the last one.")
+@output_option(suffixes=(".tsv", ".json", ".md", ".png"), prefix=True, dest="prefix", metavar="PREFIX",
+               help="Output prefix: writes PREFIX.tsv, PREFIX.json, PREFIX.md and PREFIX.png (atomically).")
+@click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]",
+              help="Evaluate only this region (1-based inclusive, as samtools/IGV); repeatable. "
+                   "[default: every chromosome of the truth]")
+@click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
+              help="BED of regions (e.g. ENCODE blacklist v2); bins overlapping them are excluded.")
+@click.option("--peaks", type=click.Path(dir_okay=False), default=None,
+              help="BED of peaks (e.g. MACS2 on the full-depth data); bins overlapping one are 'in peaks'. "
+                   "[default: bins where the truth >= 5x its mean over the evaluated bins]")
+@bin_size_option(EvaluateSettings)
+@click.option("--smooth-input", metavar="NAME", default=None,
+              help="Also score a Gaussian-smoothed copy of this track (the noisy input) as 'smoothed input'.")
+@click.option("--smooth-reference", metavar="NAME", default=None,
+              help="Also score a Gaussian-smoothed copy of this track (a related sample's deep track: the reference "
+                   "baseline) as 'smoothed reference'.")
+@click.option("--differential-reference", metavar="NAME", default=None,
+              help="Also give every track's differential r against this track: r of (track - NAME) with "
+                   "(truth - NAME), in fold enrichment (does a method recover what is specific to this sample?).")
+@_evaluate_option("smooth_sigmas", metavar="S1,S2,...", type=CommaList(float, "comma-separated numbers"))
+@_evaluate_option("smooth_select_region", metavar="CHR:START-END")
+@_evaluate_option("locus", metavar="CHR:START-END")
+@click.option("--depth-series", "depth_series", multiple=True, type=NamedPath("K=PATH", key=float, commas=True),
+              help="Raw coverage of the input sample at K x its reads (e.g. 1=low.bw,2=x2.bw,4=x4.bw,8=x8.bw): "
+                   "scored as rows 'raw Kx', and every track gets its depth equivalence (the depth at which "
+                   "the raw track would match its r).")
+@_evaluate_option("call_peaks_mode", "--call-peaks", type=click.Choice(["narrow", "broad"]))
+@click.option("--called", "called_peaks", multiple=True, metavar="NAME=PEAKS[,NAME=PEAKS...]",
+              help="Peak files scored against --peaks as they are (e.g. macs3 callpeak on the low-depth reads).")
+@_evaluate_option("peak_overlap", type=click.FloatRange(min=0, max=1, min_open=True))
+@nan_as_zero_option
+@threads_option(EvaluateSettings)
+def evaluate(truth, tracks, prefix, regions, blacklist, peaks, smooth_input, smooth_reference, differential_reference,
+             depth_series, called_peaks, **options) -> None:
+    """Score denoised --tracks bigWigs against a deep-sequencing --truth bigWig (the TFiLM paper's Table 2).
+
+    Pearson r (the paper's metric), Spearman r and MSE of each track against the truth, at
+    --bin-size resolution (bin = mean over its bases), per chromosome and overall, over all bins,
+    bins inside peaks and outside peaks (AtacWorks' split); blacklisted bins excluded. Writes
+    PREFIX.tsv (all rows), PREFIX.json (rows + metadata), PREFIX.md (the table) and PREFIX.png
+    (a locus and a scatter of tfilm, or else the last track, against the truth).
+    """
+    from chipsr import api
+
+    series = {k: path for spec in depth_series for k, path in spec}
+    result = api.evaluate(
+        truth, api.parse_tracks(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
+        smooth_input=smooth_input, smooth_reference=smooth_reference, differential_reference=differential_reference,
+        depth_series=series or None, called_peaks=api.parse_tracks(called_peaks) if called_peaks else None, **options,
+    )
+    overall = {r["track"]: r["pearson"] for r in result["metrics"] if r["chrom"] == "all" and r["subset"] == "all"}
+    summary = ", ".join(f"{name} {r:.3f}" if r is not None else f"{name} n/a" for name, r in overall.items())
+    click.echo(f"Pearson r over {result['n_bins']} bins: {summary} -> {prefix}.{{tsv,json,md,png}}", err=True)
+
+
+_peaks_option = functools.partial(setting_option, PeaksSettings)
+
+
+@click.command(cls=GuardedCommand)
+@click.argument("track", type=click.Path(dir_okay=False))
+@output_option(required=False, metavar="PEAKS",
+               help="narrowPeak (broadPeak with --broad) file, sorted, written atomically.")
+@_peaks_option("broad", is_flag=True, show_default=False)
+@_peaks_option("fold", type=float)
+@_peaks_option("cutoff", type=float)
+@_peaks_option("low_cutoff", type=float)
+@_peaks_option("min_length", type=click.IntRange(min=1))
+@_peaks_option("max_gap", type=click.IntRange(min=0))
+@_peaks_option("max_link_gap", type=click.IntRange(min=1))
+@click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]",
+              help="Call only in these regions (1-based inclusive); repeatable. [default: every chromosome]")
+@click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
+              help="BED of regions left out of the mean; peaks overlapping them are dropped.")
+@click.option("--truth-peaks", type=click.Path(dir_okay=False), default=None,
+              help="Peaks to calibrate the fold against (e.g. `macs3 callpeak` on full-depth reads): the fold with "
+                   "the best peak F1 on --calibrate-region is used.")
+@click.option("--calibrate-region", metavar="CHR:START-END", default=None,
+              help="Where the fold is calibrated (a region you do not score afterwards, e.g. the validation region).")
+@click.option("--gapped-peak", "gapped", type=OutputPath(), default=None, metavar="GAPPED",
+              help="--broad: also write the gappedPeak file (strong sub-regions as blocks).")
+@click.option("--cutoff-analysis", "cutoff_analysis", type=click.IntRange(min=2), default=None, metavar="STEPS",
+              help="Print MACS3's cutoff analysis (peaks, total and mean length per cutoff, STEPS cutoffs from 0 to "
+                   "the track's maximum) instead of calling.")
+@click.option("--model", type=click.Path(dir_okay=False), default=None,
+              help="The chipsr model that denoised TRACK, trained with --target-peaks: use its calibrated fold and "
+                   "peak type (narrow / broad).")
+@_peaks_option("name")
+@nan_as_zero_option
+def peaks(track, output, regions, blacklist, truth_peaks, calibrate_region, gapped, cutoff_analysis, model,
+          **options) -> None:
+    """Call peaks on a bigWig TRACK (denoised, smoothed or raw) with MACS3's track callers.
+
+    Narrow peaks by default (MACS3 bdgpeakcall), broad ones with --broad (bdgbroadcall); the track is
+    handed to MACS3 with explicit zeros, so two peaks are never merged over a gap. Writes a sorted
+    narrowPeak / broadPeak (score 0-1000, signalValue = the track value at the summit, p and q -1).
+    """
+    from chipsr import api
+
+    result = api.peaks(track, output, regions=list(regions) or None, blacklist=blacklist, truth_peaks=truth_peaks,
+                       calibrate_region=calibrate_region, gapped=gapped, cutoff_analysis=cutoff_analysis, model=model,
+                       **options)
+    if result["analysis"] is not None:
+        click.echo(result["analysis"].rstrip())
+    else:
+        click.echo(f"{result['n_peaks']} peaks: {result['rule']}", err=True)
+
+
+def _mark_depth(key: str) -> tuple[str, str]:
+    """``MARK:DEPTH`` -> (mark, depth label); ValueError unless DEPTH is a number > 0."""
+    mark, colon, label = key.rpartition(":")
+    if not (colon and mark and float(label) > 0):
+        raise ValueError(key)
+    return mark, label
+
+
+@click.command(cls=GuardedCommand)
+@click.option("--evaluation", "evaluations", multiple=True, required=True, type=NamedPath("MARK=EVAL.json"),
+              help="A target mark and its `chipsr evaluate` JSON; repeatable, in row order.")
+@click.option("--depth-evaluation", "depth_evaluations", multiple=True,
+              type=NamedPath("MARK:DEPTH=EVAL.json", key=_mark_depth),
+              help="`chipsr evaluate` JSON of MARK's model applied to inputs at DEPTH x the training input's reads "
+                   "(e.g. H3K27ac:0.25=eval.json); repeatable: the input-depth table.")
+@output_option(help="Markdown report.")
+@click.option("--hub-dir", type=OutputDir(("hub.txt", "genomes.txt", "igv_session.xml", "{genome}/trackDb.txt")),
+              default=None,
+              help="Also write a UCSC track hub and an IGV session of all tracks here.")
+@setting_option(ReportSettings, "genome")
+@click.option("--peak-file", "peak_files", multiple=True, type=NamedPath("LABEL=PEAKS"),
+              help="A peak file (e.g. `chipsr peaks` of a denoised track) added to the IGV session; repeatable. "
+                   "The evaluations' truth and MACS3 peak files are added anyway.")
+@click.option("--html", type=OutputPath(), default=None, metavar="PAGE.html",
+              help="Also write a self-contained report page (tables, figures and an igv.js genome browser with the "
+                   "data embedded; opens from disk, no internet).")
+@click.option("--training-log", "training_logs", multiple=True, type=NamedPath("MARK.ARCH[.seedN]=EPOCHS.tsv"),
+              help="A model's per-epoch log (`chipsr train` writes MODEL.epochs.tsv): training curves on the --html page.")
+def report(evaluations, depth_evaluations, output, hub_dir, peak_files, html, training_logs, **options) -> None:
+    """Aggregate per-mark evaluations into one Table-2-shaped report (+ genome-browser files)."""
+    from chipsr import api
+
+    depths: dict[str, dict[str, str]] = {}
+    for (mark, label), path in depth_evaluations:
+        depths.setdefault(mark, {})[label] = path
+    peaks, logs = dict(peak_files), dict(training_logs)
+    table = api.report(dict(evaluations), output, hub_dir=hub_dir, depth_evaluations=depths, peak_files=peaks or None,
+                       html=html, training_logs=logs or None, **options)
+    click.echo(f"{len(table)} marks -> {output}", err=True)
+
+
+@click.command(cls=GuardedCommand)
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@output_option(required=False, help="Also write the card(s) to this YAML file (atomically) [default: stdout only].")
+def info(models, output) -> None:
+    """Print the model card of each checkpoint MODEL as YAML.
+
+    The card: marks and references in input order, bin size, window, units, training depth range, data and
+    regions, validation metrics, chipsr version."""
+    from chipsr import api
+
+    click.echo(api.info_yaml(models, output).rstrip())
+
+
+@click.command(cls=GuardedCommand)
+@click.argument("model", type=click.Path(dir_okay=False))
+@output_option(help="The small checkpoint (written atomically).")
+@click.option("--half", is_flag=True, help="Store the weights as float16 (half the size; loaded back as float32).")
+def export(model, output, half) -> None:
+    """Write a small copy of MODEL for sharing (best weights and card, no training state).
+
+    About a third of the size; with --half a sixth. `chipsr info` reads it, `chipsr denoise` uses it."""
+    from chipsr import api
+
+    api.export(model, output, half=half)
+    click.echo(f"-> {output}", err=True)
+
+
+@click.group(cls=GuardedGroup)
+def chipseq() -> None:
+    """ChIP-seq commands as one group: `chipsr chipseq train` is `chipsr train`, and so on.
+
+    The flat names (`chipsr train`, `chipsr denoise`, ...) stay; this group sits beside `chipsr audio`
+    and `chipsr impute`, so every task has the same shape.
+    """
+
+
+for _name in CHIPSEQ:  # in the order `chipsr --help` lists them
+    chipseq.add_command(globals()[_name], _name)
