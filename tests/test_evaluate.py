@@ -370,3 +370,22 @@ def test_markdown_bytes(hand_case, tmp_path):
     markdown_case(hand_case, tmp_path)
     text = (tmp_path / "res.md").read_text().replace(str(tmp_path) + "/", "")
     assert text == (DATA / "report" / "evaluate.md").read_text()
+
+
+def test_constant_track_with_depth_series_and_only_seed_tracks(tmp_path):
+    """Two inputs that crashed with an IndexError: a constant track (no r, so no depth
+    equivalence) beside a depth series, and tracks that are all seeds (the figure draws them)."""
+    rng = np.random.default_rng(0)
+    sizes = {"c1": 4000}
+    truth = rng.poisson(3, 400).astype(float) + 1
+    t = write_bigwig(tmp_path / "t.bw", sizes, {"c1": truth})
+    n1 = write_bigwig(tmp_path / "n1.bw", sizes, {"c1": truth + rng.normal(0, 3, 400).clip(-0.9)})
+    n2 = write_bigwig(tmp_path / "n2.bw", sizes, {"c1": truth + rng.normal(0, 1, 400).clip(-0.9)})
+    const = write_bigwig(tmp_path / "const.bw", sizes, {"c1": np.full(400, 2.0)})
+    result = evaluate(t, {"const": const}, tmp_path / "a", bin_size=10, depth_series={1: n1, 2: n2})
+    assert rows_of(result, "const")["all"]["pearson"] is None
+    assert "const" not in result["depth_equivalence"]["by_track"]
+    result = evaluate(t, {"tfilm.seed1": n1, "tfilm.seed2": n2}, tmp_path / "b", bin_size=10)
+    assert (tmp_path / "b.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="not defined"):
+        ev.equivalent_depth([1, 2], [0.5, 0.8], float("nan"))

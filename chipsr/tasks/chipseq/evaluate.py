@@ -142,6 +142,8 @@ def equivalent_depth(multiples: Sequence[float], rs: Sequence[float], r: float) 
     ValueError
         Fewer than two usable points.
     """
+    if r is None or not math.isfinite(r):
+        raise ValueError(f"the track's r is not defined ({r})")
     pts = sorted((float(m), float(v)) for m, v in zip(multiples, rs) if v is not None and math.isfinite(v))
     if len(pts) < 2:
         raise ValueError("a depth series needs at least two raw tracks with a defined r")
@@ -664,8 +666,8 @@ def _depth_equivalence(rows: list[dict], order: list[str], depth_tracks: dict, m
     series = {multiples[n]: overall[n] for n in depth_tracks}
     by_track = {}
     for name in order:
-        if name in depth_tracks or overall.get(name) is None:
-            continue
+        if name in depth_tracks or overall.get(name) is None or not math.isfinite(overall[name]):
+            continue  # a constant track has no r, so no depth equivalence
         try:
             m, bound = equivalent_depth(list(series), list(series.values()), overall[name])
         except ValueError as exc:
@@ -879,11 +881,12 @@ def _figure(chroms: list[_Chrom], tracks: Mapping, track_bws: dict[str, BigWigFi
             bin_size: int) -> _Figure:
     """The figure's data: the locus (``locus``, or the best window of :func:`_auto_locus`) of every
     method (seeds and the depth series left out) and of the smoothed input, and the scatter of the
-    primary model (tfilm) when scored, else of the last method listed (never a seed)."""
+    primary model (tfilm) when scored, else of the last method listed (a seed only when every track
+    is one)."""
     if locus is None:
         locus = _auto_locus(chroms, bin_size)
     lb0, lb1 = bin_range(locus.start, locus.end, bin_size)
-    methods = [n for n in tracks if not SEED_TRACK.match(n)]
+    methods = [n for n in tracks if not SEED_TRACK.match(n)] or list(tracks)  # only seeds: draw them
     locus_tracks = {name: track_bws[name].binned(locus.chrom, bin_size, lb0, lb1) for name in methods}
     if smoothing is not None:
         locus_tracks[SMOOTHED_NAME] = _smoothed(track_bws[smoothing["input"]], locus.chrom, bin_size,
