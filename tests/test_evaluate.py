@@ -15,7 +15,8 @@ from chipsr.cli.chipseq import evaluate as evaluate_cmd
 from chipsr.errors import ChipsrInputError
 from chipsr.io.tracks import read_track
 from chipsr.tasks.chipseq import evaluate as ev
-from chipsr.tasks.chipseq.evaluate import PEAK_FOLD, SMOOTHED_NAME, call_peaks, evaluate, parse_tracks, read_binned
+from chipsr.api import evaluate  # the settings' defaults (EvaluateSettings); the task function has none
+from chipsr.tasks.chipseq.evaluate import PEAK_FOLD, SMOOTHED_NAME, call_peaks, parse_tracks, read_binned
 
 from conftest import DATA
 

@@ -96,7 +96,7 @@ def rich_eval(path, r: dict, peaks: bool = True, extra: dict | None = None):
 def test_report_bytes(tmp_path):
     """The whole Markdown report, byte for byte (tests/data/report/rich_report.md: written by the
     report before its tables went through chipsr.io.tables.markdown_table)."""
-    from chipsr.tasks.chipseq.report import report
+    from chipsr.api import report  # the settings' defaults (ReportSettings)
 
     a = rich_eval(tmp_path / "A.json", {"noisy": 0.6, "tfilm": 0.9, "tfilm.seed1": 0.875, "tfilm.seed2": 0.885,
                                         "conv": 0.8, "raw 1x": 0.6, "raw 2x": 0.7, "raw 4x": 0.95,

@@ -327,7 +327,7 @@ def _links(evaluations: dict[str, str | os.PathLike], out: Path, hub_dir: str | 
 
 
 def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
-           hub_dir: str | os.PathLike | None = None, genome: str = "hg19",
+           hub_dir: str | os.PathLike | None = None, *, genome: str,
            depth_evaluations: dict[str, dict[str, str | os.PathLike]] | None = None,
            peak_files: dict[str, str | os.PathLike] | None = None,
            html: str | os.PathLike | None = None, training_logs: dict | None = None) -> dict:
