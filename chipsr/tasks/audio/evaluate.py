@@ -21,6 +21,7 @@ import torch
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io import audio as aio
+from chipsr.io.tables import markdown_table
 from chipsr.tasks.audio.data import check_lowres, load_mono, make_pair
 from chipsr.tasks.audio.upsample import SuperResolver
 
@@ -218,14 +219,12 @@ def score_files(files: Sequence[Path], resolvers: dict[str, SuperResolver], mode
 def write_report(report: dict, rows: list[dict], keep: tuple | None, rate: int, prefix: Path) -> None:
     """Write PREFIX.json (the report), .tsv (the rows, 5 significant digits), .md and, for the kept
     file, .png (spectrograms) and .tfr.png (STFT and learnable WVD maps)."""
-    from chipsr.io.atomic import atomic_output
-    from chipsr.io.tables import write_json, write_tsv
+    from chipsr.io.tables import write_json, write_text, write_tsv
     from chipsr.plots import spectrogram_figure, tf_comparison_figure
 
     write_json(Path(f"{prefix}.json"), report)
     write_tsv(Path(f"{prefix}.tsv"), rows, float_format="%.5g")
-    with atomic_output(Path(f"{prefix}.md")) as tmp:
-        tmp.write_text(_markdown(report))
+    write_text(Path(f"{prefix}.md"), _markdown(report), encoding="utf-8")
     if keep is not None:
         spectrogram_figure(keep[1], rate, Path(f"{prefix}.png"), title=keep[0].name)
         tf_comparison_figure(keep[1], rate, Path(f"{prefix}.tfr.png"))
@@ -255,13 +254,12 @@ def _markdown(report: dict) -> str:
         f"resampler: {s['resampler']}; {len({r['file'] for r in report['rows']})} files.",
         f"LSD (log10): {s['lsd_log10']}. LSD (ln, ref): {s['lsd_ln_ref']}.",
         "",
-        "| method | SNR (dB) | LSD log10 | LSD ln (ref code) |",
-        "|---|---|---|---|",
     ]
-    for m in report["methods"]:
-        mean, std = report["mean"][m], report["std"][m]
-        lines.append(f"| {m} | {mean['snr_db']:.2f} ± {std['snr_db']:.2f} | {mean['lsd_log10']:.3f} ± "
-                     f"{std['lsd_log10']:.3f} | {mean['lsd_ln_ref']:.3f} ± {std['lsd_ln_ref']:.3f} |")
+    table = [[m, f"{report['mean'][m]['snr_db']:.2f} ± {report['std'][m]['snr_db']:.2f}",
+              f"{report['mean'][m]['lsd_log10']:.3f} ± {report['std'][m]['lsd_log10']:.3f}",
+              f"{report['mean'][m]['lsd_ln_ref']:.3f} ± {report['std'][m]['lsd_ln_ref']:.3f}"]
+             for m in report["methods"]]
+    lines.append(markdown_table(["method", "SNR (dB)", "LSD log10", "LSD ln (ref code)"], table))
     lines += ["", "Mean ± standard deviation over files.", ""]
     for m, w in report["wins"].items():
         lines.append(f"- {m}: beats spline on both SNR and LSD in {w['beats_spline_snr_and_lsd']} of {w['files']} "
