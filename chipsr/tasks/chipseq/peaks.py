@@ -29,6 +29,7 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -518,12 +519,72 @@ def run(track, output: str | None = None, *, cutoff: float | None = None, fold: 
         Both ``cutoff`` and ``fold``; ``truth`` without ``calibrate_region``; ``broad`` on a track
         at 1-bp resolution; bad regions, files or values (named); MACS3 missing.
     """
-    from pathlib import Path
+    from chipsr.io.genome import read_bed_intervals
+    from chipsr.io.tracks import BigWigFile
 
-    from chipsr.io.genome import parse_region, read_bed_intervals
-    from chipsr.io.peaks import read_peak_intervals, write_peaks
-    from chipsr.io.tracks import BigWigFile, genome_mean
+    fold, broad = _check_peak_options(model, cutoff, fold, broad, truth, calibrate_region, gapped)
+    require_macs3()
+    options = {"broad": broad, "min_length": min_length, "max_gap": max_gap, "max_link_gap": max_link_gap}
+    bw = BigWigFile(track, "track")
+    try:
+        covered, resolution = _covered(bw, regions, broad)
+        bl = read_bed_intervals(blacklist) if blacklist is not None else None
+        if not covered:
+            log.warning("%s has no signal in the regions asked for: no peaks", bw.path)
+        if analysis_steps is not None:
+            return _analysis(bw, covered, analysis_steps, min_length, max_gap)
+        mean, calibration = None, None
+        if cutoff is None:
+            cutoff, fold, mean, calibration = _fold_cutoff(bw, covered, resolution, bl, fold, truth, calibrate_region,
+                                                           options)
+        rule = _rule_text(cutoff, fold, mean, broad, low_cutoff, min_length, max_gap, max_link_gap, truth,
+                          calibrate_region, model)
+        found = call_peaks(((c, *bw.runs(c, s, e)) for c, s, e in covered), cutoff, low_cutoff=low_cutoff, **options)
+    finally:
+        bw.close()
+    if bl is not None and len(found):
+        found = _drop_blacklisted(found, bl)
+    _write_peak_files(found, output, gapped, name or Path(output).name.split(".")[0], broad, cutoff)
+    return {"n_peaks": len(found), "cutoff": cutoff, "fold": fold, "mean": mean, "rule": rule,
+            "calibration": calibration, "analysis": None}
 
+
+def _analysis(bw, covered, steps: int, min_length: int, max_gap: int) -> dict:
+    """:func:`run`'s result with MACS3's cutoff analysis over ``steps`` cutoffs from 0 to the track's
+    maximum in the covered regions, and no peaks."""
+    top = max((float(bw.stat(c, s, e, "max", exact=True)[0]) for c, s, e in covered), default=0)
+    text = cutoff_analysis(((c, *bw.runs(c, s, e)) for c, s, e in covered), max_score=top,
+                           steps=steps, min_length=min_length, max_gap=max_gap)
+    return {"analysis": text, "n_peaks": None, "cutoff": None, "fold": None, "mean": None, "rule": None,
+            "calibration": None}
+
+
+def _write_peak_files(found: PeakSet, output, gapped, label: str, broad: bool, cutoff: float) -> None:
+    """Write the peaks as narrowPeak or broadPeak (and gappedPeak to ``gapped``), names prefixed with
+    ``label``; an empty set is valid, with a warning."""
+    from chipsr.io.peaks import write_peaks
+
+    fmt = "broadPeak" if broad else "narrowPeak"
+    write_peaks(output, fmt, found.chrom, found.start, found.end, found.value,
+                summit=None if broad else found.summit, name=label)
+    if gapped is not None:
+        write_peaks(gapped, "gappedPeak", found.chrom, found.start, found.end, found.value, blocks=found.blocks,
+                    name=label)
+    if not len(found):
+        log.warning("no peak at cutoff %.4g: %s is empty (valid); try a lower --fold or --cutoff", cutoff, output)
+    log.info("%d %s peaks -> %s", len(found), "broad" if broad else "narrow", output)
+
+
+def _check_peak_options(model, cutoff, fold, broad: bool, truth, calibrate_region, gapped) -> tuple[float | None, bool]:
+    """Check how :func:`run` is asked to set its cutoff; returns (fold, broad), those stored in ``model``
+    when one is given.
+
+    Raises
+    ------
+    ChipsrInputError
+        Options that exclude each other, or go together and are given alone; a fold that is not
+        positive; a model without a peak rule.
+    """
     if model is not None:
         if cutoff is not None or fold is not None or truth is not None:
             raise ChipsrInputError("--model gives the calibrated fold: leave out --cutoff, --fold and --truth-peaks")
@@ -540,66 +601,62 @@ def run(track, output: str | None = None, *, cutoff: float | None = None, fold: 
         raise ChipsrInputError("--truth-peaks calibrates the cutoff: leave out --cutoff and --fold")
     if gapped is not None and not broad:
         raise ChipsrInputError("--gapped-peak needs --broad")
-    require_macs3()
-    options = {"broad": broad, "min_length": min_length, "max_gap": max_gap, "max_link_gap": max_link_gap}
-    bw = BigWigFile(track, "track")
-    try:
-        spans = _regions(bw, regions)
-        covered = [(c, s, e) for c, s, e in spans if e > s and bw.stat(c, s, e, "max")[0] > 0]
-        resolution = min((bw.resolution(c, min(e - s, 2_000_000), s) for c, s, e in covered), default=1)
-        if broad and resolution < 10:
-            raise ChipsrInputError(f"{bw.path}: --broad on a track at {resolution}-bp resolution: bin it first "
-                                   f"(e.g. `chipsr coverage --bin-size 25`); broad calls link regions of binned signal")
-        bl = read_bed_intervals(blacklist) if blacklist is not None else None
-        if not covered:
-            log.warning("%s has no signal in the regions asked for: no peaks", bw.path)
-        if analysis_steps is not None:
-            top = max((float(bw.stat(c, s, e, "max", exact=True)[0]) for c, s, e in covered), default=0)
-            text = cutoff_analysis(((c, *bw.runs(c, s, e)) for c, s, e in covered), max_score=top,
-                                   steps=analysis_steps, min_length=min_length, max_gap=max_gap)
-            return {"analysis": text, "n_peaks": None, "cutoff": None, "fold": None, "mean": None, "rule": None,
-                    "calibration": None}
-        mean, calibration = None, None
-        if cutoff is None:
-            mean = genome_mean(bw.path, max(1, min(resolution, 1000)), bl)["mean"] if covered else 1.0
-            if truth is not None:
-                reg = parse_region(calibrate_region) if isinstance(calibrate_region, str) else calibrate_region
-                (c, s, e), = _regions(bw, [reg])
-                truth_ivs = restrict(read_peak_intervals(truth), [reg], bw.chroms, bl)
-                fold, calibration = calibrate_fold(lambda: [(c, *bw.runs(c, s, e))], mean, truth_ivs, **options)
-                best = next(row for row in calibration if row["fold"] == fold)
-                log.info("calibrated on %s against %s: fold %g (cutoff %.4g), F1 %.3f", reg, truth, fold,
-                         fold * mean, best["f1"])
-            fold = DEFAULT_FOLD if fold is None else fold
-            cutoff = fold * mean
-        rule = (f"{'broad' if broad else 'narrow'} peaks (MACS3 {'bdgbroadcall' if broad else 'bdgpeakcall'}) "
-                f"where the track >= {cutoff:.4g}" + (f" = {fold:g} x its genome-wide mean {mean:.4g}" if fold else "")
-                + (f" (fold calibrated on {calibrate_region} against {Path(truth).name})" if truth else "")
-                + (f" (the fold stored in {Path(model).name})" if model is not None else "")
-                + f"; min length {min_length} bp, max gap {max_gap} bp"
-                + (f", linking cutoff {low_cutoff or DEFAULT_LOW_FRACTION * cutoff:.4g}, max link gap {max_link_gap} bp"
-                   if broad else ""))
-        found = call_peaks(((c, *bw.runs(c, s, e)) for c, s, e in covered), cutoff, low_cutoff=low_cutoff, **options)
-    finally:
-        bw.close()
-    if bl is not None and len(found):
-        from chipsr.io.genome import overlaps_intervals
+    return fold, broad
 
-        keep = np.ones(len(found), bool)
-        chroms = np.asarray(found.chrom)
-        for c in set(found.chrom) & set(bl):
-            sel = np.flatnonzero(chroms == c)
-            keep[sel] = ~overlaps_intervals(np.asarray(found.start)[sel], np.asarray(found.end)[sel], bl[c])
-        found = found.select(keep)
-    label = name or Path(output).name.split(".")[0]
-    fmt = "broadPeak" if broad else "narrowPeak"
-    write_peaks(output, fmt, found.chrom, found.start, found.end, found.value,
-                summit=None if broad else found.summit, name=label)
-    if gapped is not None:
-        write_peaks(gapped, "gappedPeak", found.chrom, found.start, found.end, found.value, blocks=found.blocks,
-                    name=label)
-    if not len(found):
-        log.warning("no peak at cutoff %.4g: %s is empty (valid); try a lower --fold or --cutoff", cutoff, output)
-    log.info("%d %s peaks -> %s", len(found), "broad" if broad else "narrow", output)
-    return {"n_peaks": len(found), "cutoff": cutoff, "fold": fold, "mean": mean, "rule": rule,
-            "calibration": calibration, "analysis": None}
+
+def _covered(bw, regions, broad: bool) -> tuple[list[tuple[str, int, int]], int]:
+    """The regions (:func:`_regions`) with any signal, and the track's resolution (bp) there (1 when
+    none). Raises ChipsrInputError for broad calls on a track under 10-bp resolution."""
+    spans = _regions(bw, regions)
+    covered = [(c, s, e) for c, s, e in spans if e > s and bw.stat(c, s, e, "max")[0] > 0]
+    resolution = min((bw.resolution(c, min(e - s, 2_000_000), s) for c, s, e in covered), default=1)
+    if broad and resolution < 10:
+        raise ChipsrInputError(f"{bw.path}: --broad on a track at {resolution}-bp resolution: bin it first "
+                               f"(e.g. `chipsr coverage --bin-size 25`); broad calls link regions of binned signal")
+    return covered, resolution
+
+
+def _fold_cutoff(bw, covered, resolution: int, bl, fold, truth, calibrate_region, options: dict):
+    """The cutoff as a fold of the track's genome-wide mean: ``fold``, else the fold calibrated against
+    ``truth`` on ``calibrate_region``, else :data:`DEFAULT_FOLD`. Returns (cutoff, fold, mean,
+    calibration table or None)."""
+    from chipsr.io.genome import parse_region
+    from chipsr.io.peaks import read_peak_intervals
+    from chipsr.io.tracks import genome_mean
+
+    calibration = None
+    mean = genome_mean(bw.path, max(1, min(resolution, 1000)), bl)["mean"] if covered else 1.0
+    if truth is not None:
+        reg = parse_region(calibrate_region) if isinstance(calibrate_region, str) else calibrate_region
+        (c, s, e), = _regions(bw, [reg])
+        truth_ivs = restrict(read_peak_intervals(truth), [reg], bw.chroms, bl)
+        fold, calibration = calibrate_fold(lambda: [(c, *bw.runs(c, s, e))], mean, truth_ivs, **options)
+        best = next(row for row in calibration if row["fold"] == fold)
+        log.info("calibrated on %s against %s: fold %g (cutoff %.4g), F1 %.3f", reg, truth, fold,
+                 fold * mean, best["f1"])
+    fold = DEFAULT_FOLD if fold is None else fold
+    return fold * mean, fold, mean, calibration
+
+
+def _rule_text(cutoff: float, fold, mean, broad: bool, low_cutoff, min_length: int, max_gap: int, max_link_gap: int,
+               truth, calibrate_region, model) -> str:
+    """The peak rule in words (the ``rule`` :func:`run` returns)."""
+    return (f"{'broad' if broad else 'narrow'} peaks (MACS3 {'bdgbroadcall' if broad else 'bdgpeakcall'}) "
+            f"where the track >= {cutoff:.4g}" + (f" = {fold:g} x its genome-wide mean {mean:.4g}" if fold else "")
+            + (f" (fold calibrated on {calibrate_region} against {Path(truth).name})" if truth else "")
+            + (f" (the fold stored in {Path(model).name})" if model is not None else "")
+            + f"; min length {min_length} bp, max gap {max_gap} bp"
+            + (f", linking cutoff {low_cutoff or DEFAULT_LOW_FRACTION * cutoff:.4g}, max link gap {max_link_gap} bp"
+               if broad else ""))
+
+
+def _drop_blacklisted(found: PeakSet, bl: dict) -> PeakSet:
+    """The peaks of ``found`` that overlap no blacklist interval (ENCODE practice)."""
+    from chipsr.io.genome import overlaps_intervals
+
+    keep = np.ones(len(found), bool)
+    chroms = np.asarray(found.chrom)
+    for c in set(found.chrom) & set(bl):
+        sel = np.flatnonzero(chroms == c)
+        keep[sel] = ~overlaps_intervals(np.asarray(found.start)[sel], np.asarray(found.end)[sel], bl[c])
+    return found.select(keep)
