@@ -267,109 +267,142 @@ def _subsample_bam(paths: list[Path], output: Path, n_reads, fraction, seed) -> 
     """BAM reads of one or more files (replicates: their templates pooled; a template is keyed by
     (file index, read name), so equal names in two files are two templates, and one file gives
     what it always gave)."""
-    import pysam
-
     label = paths[0] if len(paths) == 1 else Path(", ".join(map(str, paths)))  # for messages
-
-    def open_bam(path: Path):
-        try:
-            return pysam.AlignmentFile(str(path), "rb", check_sq=False)
-        except (ValueError, OSError) as exc:
-            raise ChipsrInputError(f"{path}: cannot open as BAM ({exc})") from None
-
     headers = []
     for path in paths:
-        with open_bam(path) as bam:
+        with _open_bam(path) as bam:
             headers.append(bam.header.to_dict())
     _check_same_references(paths, headers)
-
-    def records(index: int, path: Path):
-        """(read, key) of every record of one file; a corrupt file is named."""
-        with open_bam(path) as bam:
-            try:
-                for read in bam.fetch(until_eof=True):
-                    yield read, name_key(read.query_name, seed, source=index)
-            except OSError as exc:
-                raise ChipsrInputError(f"{path}: truncated or corrupt BAM ({exc})") from None
-
     total = 0
     if n_reads is not None:
-        bottom = BottomK(n_reads)
-        buf: list[int] = []
-        for index, path in enumerate(paths):
-            for read, key in records(index, path):
-                if _is_representative(read.flag):
-                    buf.append(key)
-                    if len(buf) >= 1 << 20:
-                        bottom.add(np.array(buf, dtype=_U64))
-                        buf = []
-        bottom.add(np.array(buf, dtype=_U64))
-        total = bottom.total
-        if total == 0:
-            raise ChipsrInputError(f"{label}: BAM has no reads")
-        keep_all = n_reads >= total
-        if keep_all:
-            _warn_all(label, n_reads, total)
-            limit, n_equal = 1 << 64, 0
-        else:
-            limit, n_equal = bottom.threshold()
+        total, limit, n_equal = _bam_threshold(paths, n_reads, seed, label)
     else:
         limit, n_equal = _fraction_threshold(fraction), 0
-    equal_decisions: dict[tuple[int, str], bool] = {}
-    kept = 0
-    counted = 0
-    sorted_output = True
-    last = (-1, -1)
     with atomic_output(output, companions=(".bai",)) as tmp:
-        header = _pooled_header(headers)
-        pg_ids = {pg.get("ID") for pg in header.get("PG", [])}
-        pg_id = "chipsr-subsample"
-        while pg_id in pg_ids:
-            pg_id += "+"
-        request = f"--reads {n_reads}" if n_reads is not None else f"--fraction {fraction}"
-        command = f"chipsr subsample {' '.join(p.name for p in paths)} {request} --seed {seed}" if len(paths) > 1 \
-            else f"chipsr subsample {request} --seed {seed}"
-        header.setdefault("PG", []).append({"ID": pg_id, "PN": "chipsr", "VN": __version__, "CL": command})
+        header = _subsample_header(headers, paths, n_reads, fraction, seed)
         unsorted_tmp = Path(str(tmp) + ".unsorted.bam")
         try:
-            with pysam.AlignmentFile(str(unsorted_tmp), "wb", header=header) as out:
-                for index, path in enumerate(paths):
-                    for read, key in records(index, path):
-                        if key < limit:
-                            keep = True
-                        elif key == limit and n_equal:
-                            name = (index, read.query_name)
-                            if name not in equal_decisions:
-                                equal_decisions[name] = sum(equal_decisions.values()) < n_equal
-                            keep = equal_decisions[name]
-                        else:
-                            keep = False
-                        rep = _is_representative(read.flag)
-                        counted += rep
-                        if not keep:
-                            continue
-                        kept += rep
-                        out.write(read)
-                        pos = (read.reference_id if read.reference_id >= 0 else 1 << 40, read.reference_start)
-                        if pos < last:
-                            sorted_output = False
-                        last = pos
+            kept, counted, sorted_output = _write_kept(unsorted_tmp, header, paths, seed, limit, n_equal)
             total = total or counted
             if total == 0:
                 raise ChipsrInputError(f"{label}: BAM has no reads")
-            if sorted_output and len(paths) == 1 and header.get("HD", {}).get("SO") == "coordinate":
-                os.replace(unsorted_tmp, tmp)
-            else:
-                if len(paths) == 1:
-                    log.info("%s is not marked coordinate-sorted; sorting the subsample", label)
-                # --no-PG: samtools would record its command line, temporary names included
-                pysam.sort("--no-PG", "-o", str(tmp), "-T", str(tmp) + ".sorttmp", str(unsorted_tmp))
-            pysam.index(str(tmp), str(tmp) + ".bai")
+            _sort_and_index(unsorted_tmp, tmp, sorted_output and len(paths) == 1
+                            and header.get("HD", {}).get("SO") == "coordinate", len(paths) == 1, label)
         finally:
             if unsorted_tmp.exists():
                 unsorted_tmp.unlink()
     log.info("%s: kept %d of %d templates", label, kept, total)
     return SubsampleStats(total=total, kept=kept, format="bam")
+
+
+def _open_bam(path: Path):
+    """``path`` opened as BAM (no reference sequences needed); ChipsrInputError naming a file that is not one."""
+    import pysam
+
+    try:
+        return pysam.AlignmentFile(str(path), "rb", check_sq=False)
+    except (ValueError, OSError) as exc:
+        raise ChipsrInputError(f"{path}: cannot open as BAM ({exc})") from None
+
+
+def _bam_records(index: int, path: Path, seed: int):
+    """(read, key) of every record of one file, the ``index``-th of the pooled files; a corrupt file
+    is named."""
+    with _open_bam(path) as bam:
+        try:
+            for read in bam.fetch(until_eof=True):
+                yield read, name_key(read.query_name, seed, source=index)
+        except OSError as exc:
+            raise ChipsrInputError(f"{path}: truncated or corrupt BAM ({exc})") from None
+
+
+def _bam_threshold(paths: list[Path], n_reads: int, seed: int, label) -> tuple[int, int, int]:
+    """Pass 1 for ``--reads``: (templates in the files, the threshold key, how many templates whose key
+    equals it are kept). Everything is kept, with a warning, when ``n_reads`` >= the templates.
+    Raises ChipsrInputError for BAMs without reads."""
+    bottom = BottomK(n_reads)
+    buf: list[int] = []
+    for index, path in enumerate(paths):
+        for read, key in _bam_records(index, path, seed):
+            if _is_representative(read.flag):
+                buf.append(key)
+                if len(buf) >= 1 << 20:
+                    bottom.add(np.array(buf, dtype=_U64))
+                    buf = []
+    bottom.add(np.array(buf, dtype=_U64))
+    total = bottom.total
+    if total == 0:
+        raise ChipsrInputError(f"{label}: BAM has no reads")
+    if n_reads >= total:
+        _warn_all(label, n_reads, total)
+        return total, 1 << 64, 0
+    return total, *bottom.threshold()
+
+
+def _subsample_header(headers: list[dict], paths: list[Path], n_reads, fraction, seed: int) -> dict:
+    """The output's header: the pooled header (:func:`_pooled_header`) plus an ``@PG`` line with this
+    command (its ID made unique)."""
+    header = _pooled_header(headers)
+    pg_ids = {pg.get("ID") for pg in header.get("PG", [])}
+    pg_id = "chipsr-subsample"
+    while pg_id in pg_ids:
+        pg_id += "+"
+    request = f"--reads {n_reads}" if n_reads is not None else f"--fraction {fraction}"
+    command = f"chipsr subsample {' '.join(p.name for p in paths)} {request} --seed {seed}" if len(paths) > 1 \
+        else f"chipsr subsample {request} --seed {seed}"
+    header.setdefault("PG", []).append({"ID": pg_id, "PN": "chipsr", "VN": __version__, "CL": command})
+    return header
+
+
+def _write_kept(path: Path, header: dict, paths: list[Path], seed: int, limit: int, n_equal: int):
+    """Pass 2: write every record of a kept template (key below ``limit``, or the first ``n_equal``
+    templates whose key equals it) to the BAM ``path``, in input order. Returns (templates kept,
+    templates seen, whether the records written are in coordinate order)."""
+    import pysam
+
+    equal_decisions: dict[tuple[int, str], bool] = {}
+    kept = 0
+    counted = 0
+    sorted_output = True
+    last = (-1, -1)
+    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+        for index, source in enumerate(paths):
+            for read, key in _bam_records(index, source, seed):
+                if key < limit:
+                    keep = True
+                elif key == limit and n_equal:
+                    name = (index, read.query_name)
+                    if name not in equal_decisions:
+                        equal_decisions[name] = sum(equal_decisions.values()) < n_equal
+                    keep = equal_decisions[name]
+                else:
+                    keep = False
+                rep = _is_representative(read.flag)
+                counted += rep
+                if not keep:
+                    continue
+                kept += rep
+                out.write(read)
+                pos = (read.reference_id if read.reference_id >= 0 else 1 << 40, read.reference_start)
+                if pos < last:
+                    sorted_output = False
+                last = pos
+    return kept, counted, sorted_output
+
+
+def _sort_and_index(unsorted: Path, tmp: Path, in_order: bool, single: bool, label) -> None:
+    """Put the written BAM at ``tmp``, as it is when ``in_order`` (one coordinate-sorted input whose
+    records stayed in order), else coordinate-sorted by samtools; then index it (``tmp.bai``)."""
+    import pysam
+
+    if in_order:
+        os.replace(unsorted, tmp)
+    else:
+        if single:
+            log.info("%s is not marked coordinate-sorted; sorting the subsample", label)
+        # --no-PG: samtools would record its command line, temporary names included
+        pysam.sort("--no-PG", "-o", str(tmp), "-T", str(tmp) + ".sorttmp", str(unsorted))
+    pysam.index(str(tmp), str(tmp) + ".bai")
 
 
 def _references(header: dict) -> list[tuple[str, int]]:
