@@ -478,6 +478,9 @@ def bam_fragments(
 ) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
     """Yield the fragments of one chromosome (or region) of an indexed BAM, in chunks.
 
+    It stays over 80 lines on purpose: its loop runs once per alignment (the hot path of BAM
+    coverage), and a helper call per read for the filters, deduplication or fragment rule would slow it.
+
     Parameters
     ----------
     bam : pysam.AlignmentFile
