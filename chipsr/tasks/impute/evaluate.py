@@ -138,33 +138,65 @@ def run(
     ChipsrInputError
         Bad data, an unknown baseline, or a model whose features differ from the data's.
     """
+    _check_choices(contexts, baselines)
+    splits = D.load_splits(dataset, data_path, wind=wind)
+    train = splits["train"]
+    X, columns = _test_table(splits["test"], window, data_path)
+    scaler = D.Standardizer.fit(train.to_numpy(float))
+    methods = _methods(baselines, models or {}, train.to_numpy(float), columns, splits["name"])
+    pf = plot_feature if plot_feature is not None else columns[0]
+    if pf not in columns:
+        raise ChipsrInputError(f"--plot-feature {pf!r} is not a column of {splits['name']}")
+    results, timings, skipped, example = _benchmark(X, methods, settings, seeds, contexts, window, scaler,
+                                                    {"block_len": block_len, "block_rate": block_rate},
+                                                    (columns.index(pf), pf))
+    rows = _summary_rows(results)
+    protocol = {
+        "dataset": splits["name"], "data_path": str(data_path), "test_steps": len(X), "features": len(columns),
+        "train_steps": len(train), "window": window, "contexts": list(contexts),
+        "settings": [str(s) for s in settings], "seeds": [int(s) for s in seeds], "block_len": block_len,
+        "block_rate": block_rate, "observed_test_values": int((~np.isnan(X)).sum()),
+        "standardised_with": "training mean / std per feature",
+        "methods": list(methods), "impute_seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+    return {"protocol": protocol, "rows": rows, "example": example, "skipped": skipped}
+
+
+def _check_choices(contexts, baselines) -> None:
+    """Raise ChipsrInputError for an unknown context or baseline."""
     for c in contexts:
         if c not in ("window", "series"):
             raise ChipsrInputError(f"unknown context {c!r}: use window and/or series")
     unknown = [b for b in baselines if b not in B.BASELINES]
     if unknown:
         raise ChipsrInputError(f"unknown baseline {unknown[0]!r}; known: {', '.join(B.BASELINES)}")
-    splits = D.load_splits(dataset, data_path, wind=wind)
-    train, test = splits["train"], splits["test"]
+
+
+def _test_table(test, window: int, data_path) -> tuple[np.ndarray, list[str]]:
+    """The test table cut to a whole number of ``window``-step windows: a writable (T, F) float array
+    and its column names. Raises ChipsrInputError when it is shorter than one window."""
     T = (len(test) // window) * window
     if T == 0:
         raise ChipsrInputError(f"{data_path}: the test part has {len(test)} steps, fewer than one window of {window}")
     test = test.iloc[:T]
     X = np.array(test.to_numpy(float))  # a writable copy (pandas copy-on-write gives read-only views)
-    columns = [str(c) for c in test.columns]
-    scaler = D.Standardizer.fit(train.to_numpy(float))
-    methods = _methods(baselines, models or {}, train.to_numpy(float), columns, splits["name"])
+    return X, [str(c) for c in test.columns]
+
+
+def _benchmark(X: np.ndarray, methods: dict, settings, seeds, contexts, window: int, scaler: D.Standardizer,
+               hiding: dict, plot: tuple[int, str]):
+    """For every setting and seed, hide entries of ``X`` (``hiding``: block_len, block_rate), let every
+    method impute them in every context and score it. ``plot`` is the (index, name) of the PNG's
+    column. Returns (scores per (setting, method, context), impute seconds per method@context, notes
+    of skipped runs, the PNG's example)."""
     skipped = []
     results: dict[tuple, list[dict]] = {}
     timings: dict[str, float] = {}
     example = None
-    pf = plot_feature if plot_feature is not None else columns[0]
-    if pf not in columns:
-        raise ChipsrInputError(f"--plot-feature {pf!r} is not a column of {splits['name']}")
-    j = columns.index(pf)
+    j, pf = plot
     for setting in settings:
         for seed in seeds:
-            Xh, ind = D.hide(X, setting, seed, block_len=block_len, block_rate=block_rate)
+            Xh, ind = D.hide(X, setting, seed, **hiding)
             for name, method in methods.items():
                 for context in contexts:
                     n_steps = getattr(getattr(method, "config", None), "n_steps", 1)
@@ -184,16 +216,7 @@ def run(
                     if example is None or (str(setting) == str(settings[0]) and seed == seeds[0]):
                         example = _example(example, X, Xh, ind, j, pf, name, context, pred, setting, seed)
             log.info("setting %s seed %s done", setting, seed)
-    rows = _summary_rows(results)
-    protocol = {
-        "dataset": splits["name"], "data_path": str(data_path), "test_steps": int(T), "features": len(columns),
-        "train_steps": len(train), "window": window, "contexts": list(contexts),
-        "settings": [str(s) for s in settings], "seeds": [int(s) for s in seeds], "block_len": block_len,
-        "block_rate": block_rate, "observed_test_values": int((~np.isnan(X)).sum()),
-        "standardised_with": "training mean / std per feature",
-        "methods": list(methods), "impute_seconds": {k: round(v, 3) for k, v in timings.items()},
-    }
-    return {"protocol": protocol, "rows": rows, "example": example, "skipped": skipped}
+    return results, timings, skipped, example
 
 
 def _methods(baselines, models: dict, train: np.ndarray, columns: list[str], data_name: str) -> dict:
