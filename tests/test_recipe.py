@@ -174,13 +174,15 @@ def test_seed_ensemble_is_the_mean_of_its_members(tmp_path, tracks):  # noqa: F8
     marks = ["--marks", f"{tracks['K27ac']},{tracks['K4me1']}"]
     outs = []
     for i, args in enumerate((["--model", str(models[0])], ["--model", str(models[1])],
-                              ["--model", str(models[0]), "--model", str(models[1])])):
+                              ["--model", str(models[0]), "--model", str(models[1])],
+                              ["--model", f"{models[0]},{models[1]}"])):
         out = tmp_path / f"d{i}.bw"
         result = CliRunner().invoke(cli, ["denoise", *marks, *args, "-o", str(out), "--region", "chrB"])
         assert result.exit_code == 0, result.output
         outs.append(read_binned(out, "chrB", BIN))
     assert not np.allclose(outs[0], outs[1])  # the seeds differ
     assert np.allclose(outs[2], (outs[0] + outs[1]) / 2, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(outs[3], outs[2])  # comma-separated = repeated
     with pyBigWig.open(str(tmp_path / "d2.bw")) as bw:
         assert bw.chroms() == SIZES
 

@@ -498,7 +498,7 @@ class EvaluateSettings:
 @_reads_nan_as_zero
 def evaluate(
     truth: str | os.PathLike,
-    tracks: dict[str, str | os.PathLike],
+    tracks: dict[str, str | os.PathLike] | Sequence[str],
     prefix: str | os.PathLike,
     *,
     regions: Sequence[str] | None = None,
@@ -508,15 +508,16 @@ def evaluate(
     smooth_reference: str | None = None,
     differential_reference: str | None = None,
     depth_series: dict[float, str | os.PathLike] | None = None,
-    called_peaks: dict[str, str | os.PathLike] | None = None,
+    called_peaks: dict[str, str | os.PathLike] | Sequence[str] | None = None,
     settings: EvaluateSettings | None = None,
     **overrides,
 ) -> dict:
     """Score tracks against a deep-sequencing truth (``chipsr evaluate``); writes PREFIX.tsv/.json/.md/.png.
 
     See :func:`chipsr.tasks.chipseq.evaluate.evaluate` for the inputs (``tracks`` ``{name: bigWig}``
-    in table order; ``depth_series`` ``{K: raw bigWig at K x the reads}``; ``called_peaks``
-    ``{name: peak file}``). ``settings`` (default :class:`EvaluateSettings`) holds the rest, with
+    in table order, or ``NAME=PATH`` items as ``--tracks`` takes them, comma-separated allowed;
+    ``depth_series`` ``{K: raw bigWig at K x the reads}``; ``called_peaks`` ``{name: peak file}``
+    or ``NAME=PATH`` items). ``settings`` (default :class:`EvaluateSettings`) holds the rest, with
     keyword ``overrides`` replacing its fields; ``threads`` sets torch's CPU threads (the metrics run
     in torch).
 
@@ -535,6 +536,10 @@ def evaluate(
     from chipsr.tasks.chipseq.evaluate import evaluate as _evaluate
 
     s = command_settings(EvaluateSettings, settings, overrides)
+    if not isinstance(tracks, dict):
+        tracks = parse_tracks(tracks)
+    if called_peaks is not None and not isinstance(called_peaks, dict):
+        called_peaks = parse_tracks(called_peaks) if called_peaks else None
     return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=peaks, bin_size=s.bin_size,
                      smooth_input=smooth_input, smooth_sigmas=list(s.smooth_sigmas),
                      smooth_select_region=s.smooth_select_region, locus=s.locus, depth_series=depth_series,

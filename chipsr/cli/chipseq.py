@@ -176,7 +176,7 @@ _denoise_option = functools.partial(setting_option, DenoiseSettings)
 @click.command(cls=GuardedCommand)
 @click.option("--marks", multiple=True, required=True,
               help="Low-depth bigWigs, the model's marks in its order (comma-separated or repeated; NAME=path).")
-@click.option("--model", "models", required=True, multiple=True, type=click.Path(dir_okay=False),
+@click.option("--model", "models", required=True, multiple=True, type=CommaList(), metavar="MODEL[,MODEL...]",
               help="Checkpoint from `chipsr train`; repeat it (or comma-separate) for a seed ensemble of one "
                    "target: the models' outputs are averaged.")
 @click.option("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
@@ -200,7 +200,7 @@ def denoise(marks, models, output, regions, overlap, batch_size, device, threads
     """
     from chipsr import api
 
-    paths = [p.strip() for m in models for p in m.split(",") if p.strip()]
+    paths = [path for items in models for path in items]  # --model repeated and comma-separated
     stats = api.denoise(list(marks), paths if len(paths) > 1 else paths[0], output, regions=regions,
                         overlap=overlap, batch_size=batch_size, device=device, threads=threads,
                         references=references, blacklist=blacklist, nan_as_zero=nan_as_zero)
@@ -278,9 +278,9 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, smooth_input, smo
 
     series = {k: path for spec in depth_series for k, path in spec}
     result = api.evaluate(
-        truth, api.parse_tracks(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
+        truth, list(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
         smooth_input=smooth_input, smooth_reference=smooth_reference, differential_reference=differential_reference,
-        depth_series=series or None, called_peaks=api.parse_tracks(called_peaks) if called_peaks else None, **options,
+        depth_series=series or None, called_peaks=list(called_peaks), **options,
     )
     overall = {r["track"]: r["pearson"] for r in result["metrics"] if r["chrom"] == "all" and r["subset"] == "all"}
     summary = ", ".join(f"{name} {r:.3f}" if r is not None else f"{name} n/a" for name, r in overall.items())
