@@ -1,1 +1,2 @@
-"""The ``chipsr`` command line: a thin click layer, one module per subcommand (see :mod:`.main`)."""
+"""The ``chipsr`` command line: a thin click layer over :mod:`chipsr.api`, one module per command
+group (:mod:`.chipseq`, :mod:`.audio`, :mod:`.impute`); :mod:`.main` is the entry point."""
