@@ -79,25 +79,12 @@ def train(data: Sequence[str], output: str | os.PathLike, *, ratio: int, arch: s
         Bad files, a bad ratio or mode, too few speakers, no patches, or ``resume`` with other
         settings.
     """
-    from chipsr.core.models import count_parameters
     from chipsr.core.train import TrainConfig, fit
-    from chipsr.io.atomic import check_output_path
     from chipsr.io.checkpoint import CheckpointWriter, EpochTsv
 
-    if ratio < 2:
-        raise ChipsrInputError(f"--ratio must be >= 2; got {ratio}")
-    check_lowres(lowres)
-    output = check_output_path(output)
-    files = aio.list_audio(data)
-    train_files, valid_files = aio.split_by_speaker(files, valid_fraction, seed)
+    output, train_files, valid_files = _check_and_split(data, output, ratio, lowres, valid_fraction, seed)
     t0 = time.perf_counter()
-    train_set = build_patches(train_files, ratio, rate, lowres, patch, stride)
-    valid_set = build_patches(valid_files, ratio, rate, lowres, patch, patch)
-    if len(train_set) == 0 or len(valid_set) == 0:
-        raise ChipsrInputError(f"no {patch}-sample patches in the training or validation files "
-                               f"({len(train_files)} / {len(valid_files)} files)")
-    log.info("%d train patches (%d files), %d validation patches (%d files) in %.1f s", len(train_set),
-             len(train_files), len(valid_set), len(valid_files), time.perf_counter() - t0)
+    train_set, valid_set = _patch_sets(train_files, valid_files, ratio, rate, lowres, patch, stride)
     torch.manual_seed(seed)  # before the model is built: a seed makes the whole run reproducible
     model = build_audio_model(arch, width, depth, blocks, patch, backbone, dropout, ratio=ratio, lowres=lowres)
     meta = {
@@ -115,11 +102,47 @@ def train(data: Sequence[str], output: str | os.PathLike, *, ratio: int, arch: s
     result = fit(model, train_set, valid_set, cfg, metric=audio_metrics, resume=state, loss_fn=loss_fn,
                  callbacks=[EpochTsv(output.with_name(output.name + ".epochs.tsv")),
                             CheckpointWriter(output, model, meta)])
+    return _summary(result, output, len(train_set), len(valid_set), model, t0)
+
+
+def _check_and_split(data: Sequence[str], output, ratio: int, lowres: str, valid_fraction: float, seed: int):
+    """Check the ratio, the low-res mode and the output path, list the audio files and split them by
+    speaker; returns (output Path, training files, validation files). Raises ChipsrInputError."""
+    from chipsr.io.atomic import check_output_path
+
+    if ratio < 2:
+        raise ChipsrInputError(f"--ratio must be >= 2; got {ratio}")
+    check_lowres(lowres)
+    output = check_output_path(output)
+    files = aio.list_audio(data)
+    train_files, valid_files = aio.split_by_speaker(files, valid_fraction, seed)
+    return output, train_files, valid_files
+
+
+def _patch_sets(train_files, valid_files, ratio: int, rate: int, lowres: str, patch: int, stride: int):
+    """The (low-res, high-res) patch pairs of the training files (at ``stride``) and of the validation
+    files (not overlapping); ChipsrInputError when either has none."""
+    t0 = time.perf_counter()
+    train_set = build_patches(train_files, ratio, rate, lowres, patch, stride)
+    valid_set = build_patches(valid_files, ratio, rate, lowres, patch, patch)
+    if len(train_set) == 0 or len(valid_set) == 0:
+        raise ChipsrInputError(f"no {patch}-sample patches in the training or validation files "
+                               f"({len(train_files)} / {len(valid_files)} files)")
+    log.info("%d train patches (%d files), %d validation patches (%d files) in %.1f s", len(train_set),
+             len(train_files), len(valid_set), len(valid_files), time.perf_counter() - t0)
+    return train_set, valid_set
+
+
+def _summary(result, output: Path, train_patches: int, valid_patches: int, model, t0: float) -> dict:
+    """What :func:`train` returns, from :func:`chipsr.core.train.fit`'s result (the best epoch's
+    validation SNR and LSD)."""
+    from chipsr.core.models import count_parameters
+
     best = result.history[result.best_epoch - 1] if result.best_epoch else {}
     return {
         "checkpoint": str(output), "best_epoch": result.best_epoch, "stop_reason": result.stop_reason,
         "valid_snr_db": best.get("valid_snr_db", float("nan")), "valid_lsd": best.get("valid_lsd", float("nan")),
-        "train_patches": len(train_set), "valid_patches": len(valid_set), "parameters": count_parameters(model),
+        "train_patches": train_patches, "valid_patches": valid_patches, "parameters": count_parameters(model),
         "seconds": time.perf_counter() - t0,
     }
 
