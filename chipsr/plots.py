@@ -368,28 +368,56 @@ def tf_comparison_figure(
     """
     from matplotlib.figure import Figure
 
+    arrays, layer = _checked_signals(signals, sample_rate, layer, n_filters)
+    n_fft, hop = layer.win_length, layer.hop_length
+    stfts = {k: stft_db(a, n_fft, hop) for k, a in arrays.items()}
+    maps = {k: tfr_db(a, layer) for k, a in arrays.items()}
+    t_max = max(len(a) for a in arrays.values()) / float(sample_rate)
+    n = len(arrays)
+    fig = Figure(figsize=(11, 2.3 * n + 0.6), layout="constrained")
+    axes = fig.subplots(n, 2, sharex=True, sharey=True, squeeze=False)
+    meshes = _draw_comparison_rows(axes, stfts, maps, layer, sample_rate)
+    _frame_comparison(fig, axes, meshes, layer, t_max)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    return Path(path)
+
+
+def _checked_signals(signals: dict, sample_rate: float, layer: LearnableWVD | None,
+                     n_filters: int) -> tuple[dict[str, np.ndarray], LearnableWVD]:
+    """The signals as checked float arrays by row label, and the LWVD layer (the default one when
+    ``layer`` is None). Raises ValueError as :func:`tf_comparison_figure` documents."""
     if not signals:
         raise ValueError("signals must hold at least one named signal")
     arrays = {str(k): _check_audio(v, f"signals[{k!r}]") for k, v in signals.items()}
     layer = _layer_for(layer, sample_rate, n_filters)
     for k, a in arrays.items():
         _check_length(a, layer, f"signals[{k!r}]")
+    return arrays, layer
+
+
+def _draw_comparison_rows(axes, stfts: dict, maps: dict, layer: LearnableWVD, sample_rate: float) -> tuple:
+    """Draw each signal's row: its STFT (left) and LWVD map (right), each column on one colour scale
+    (its maximum over all rows, :data:`DYNAMIC_RANGE_DB` range). Returns the last row's two meshes
+    (for the colour bars)."""
     n_fft, hop = layer.win_length, layer.hop_length
-    stfts = {k: stft_db(a, n_fft, hop) for k, a in arrays.items()}
-    maps = {k: tfr_db(a, layer) for k, a in arrays.items()}
     s_max = max(float(v.max()) for v in stfts.values())
     m_max = max(float(v.max()) for v in maps.values())
-    t_max = max(len(a) for a in arrays.values()) / float(sample_rate)
-    n = len(arrays)
-    fig = Figure(figsize=(11, 2.3 * n + 0.6), layout="constrained")
-    axes = fig.subplots(n, 2, sharex=True, sharey=True, squeeze=False)
-    for i, name in enumerate(arrays):
+    for i, name in enumerate(stfts):
         m1 = _draw_stft(axes[i, 0], stfts[name], sample_rate, n_fft, hop, s_max - DYNAMIC_RANGE_DB, s_max)
         m2 = _draw_lwvd(axes[i, 1], maps[name], layer, m_max - DYNAMIC_RANGE_DB, m_max)
         axes[i, 0].set_ylabel(f"{name}\nfrequency (Hz)", fontsize=8)
         for ax in axes[i]:
             ax.tick_params(labelsize=7)
-    axes[0, 0].set_title(f"STFT log-power (Hann {n_fft}, hop {hop})", fontsize=9)
+    return m1, m2
+
+
+def _frame_comparison(fig, axes, meshes: tuple, layer: LearnableWVD, t_max: float) -> None:
+    """Column titles, axis limits (0 .. ``t_max`` s, 0 .. Nyquist), time labels and a dB colour bar per
+    column."""
+    axes[0, 0].set_title(f"STFT log-power (Hann {layer.win_length}, hop {layer.hop_length})", fontsize=9)
     axes[0, 1].set_title(
         f"LWVD ({layer.n_filters} filters, S-method order {layer.smoothing_bins})", fontsize=9
     )
@@ -397,15 +425,10 @@ def tf_comparison_figure(
     axes[0, 0].set_ylim(0, layer.nyquist)
     for ax in axes[-1]:
         ax.set_xlabel("time (s)", fontsize=8)
-    for col, mesh in ((0, m1), (1, m2)):
+    for col, mesh in enumerate(meshes):
         bar = fig.colorbar(mesh, ax=axes[:, col], pad=0.01, shrink=0.9)
         bar.set_label("dB", fontsize=8)
         bar.ax.tick_params(labelsize=7)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
-    return Path(path)
 
 
 def spectrogram_figure(signals: dict, rate: int, path: Path, title: str = "") -> Path:
