@@ -114,28 +114,9 @@ def predict_tiled(
     model.eval()
     length = x.shape[1]
     out = empty = None
-
-    def run(batch: torch.Tensor) -> torch.Tensor:
-        batch = batch.to(dev)
-        if amp and dev.type == "cuda":
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                return model(batch).float().cpu()
-        return model(batch).float().cpu()
-
     try:
         for starts, batch in iter_windows(x, window, overlap, batch_size):
-            if skip_empty:
-                signal = batch.reshape(len(batch), -1).ne(0).any(dim=1)
-                if not signal.all():
-                    if empty is None:
-                        empty = run(torch.zeros_like(batch[:1]))[0]
-                    pred = empty.expand(len(batch), *empty.shape).clone()
-                    if signal.any():
-                        pred[signal] = run(batch[signal])
-                else:
-                    pred = run(batch)
-            else:
-                pred = run(batch)
+            pred, empty = _predict_batch(model, batch, dev, amp, skip_empty, empty)
             if out is None:
                 out = torch.zeros(pred.shape[1], length, dtype=torch.float32)
             for k, s in enumerate(starts):
@@ -144,3 +125,30 @@ def predict_tiled(
     finally:
         model.train(was_training)
     return out
+
+
+def _forward(model: nn.Module, batch: torch.Tensor, dev: torch.device, amp: bool) -> torch.Tensor:
+    """The model's output for a batch, float32 on the CPU (bf16 autocast on CUDA with ``amp``)."""
+    batch = batch.to(dev)
+    if amp and dev.type == "cuda":
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            return model(batch).float().cpu()
+    return model(batch).float().cpu()
+
+
+def _predict_batch(model: nn.Module, batch: torch.Tensor, dev: torch.device, amp: bool, skip_empty: bool,
+                   empty: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The model's output (B, C_out, window) for a batch of windows; with ``skip_empty``, all-zero
+    windows get ``empty`` (the output of one all-zero window, computed on first need) instead of a
+    forward pass. Returns the output and ``empty``."""
+    if not skip_empty:
+        return _forward(model, batch, dev, amp), empty
+    signal = batch.reshape(len(batch), -1).ne(0).any(dim=1)
+    if signal.all():
+        return _forward(model, batch, dev, amp), empty
+    if empty is None:
+        empty = _forward(model, torch.zeros_like(batch[:1]), dev, amp)[0]
+    pred = empty.expand(len(batch), *empty.shape).clone()
+    if signal.any():
+        pred[signal] = _forward(model, batch[signal], dev, amp)
+    return pred, empty
