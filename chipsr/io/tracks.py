@@ -270,26 +270,37 @@ def read_track(path: str | os.PathLike, chrom: str, start: int = 0, end: int | N
     with open(p, "rb") as fh:
         magic = fh.read(4)
     if magic in _BIGWIG_MAGIC:
-        import pyBigWig
+        return _bigwig_bases(p, chrom, start, end)
+    return _bedgraph_bases(p, chrom, start, end)
 
-        bw = pyBigWig.open(str(p))
-        try:
-            size = bw.chroms().get(chrom)
-            if size is None:
-                raise ChipsrInputError(f"{p}: chromosome {chrom} not in the bigWig")
-            end = size if end is None else end
-            vals = np.asarray(bw.values(chrom, start, end, numpy=True), dtype=np.float64)
-        finally:
-            bw.close()
-        inf = np.isinf(vals)  # NaN is how pyBigWig reports bases without an interval: 0 here
-        if inf.any():
-            where = np.flatnonzero(inf)
-            if not _replace_non_finite(p, chrom, 1, where + start, where + start + 1):
-                i = int(where[0])
-                raise ChipsrInputError(f"{p}: non-finite value {vals[i]} at {chrom}:{start + i + 1}; a coverage "
-                                       f"track must hold finite numbers: rebuild it, {_NAN_HINT}")
-            vals[inf] = 0.0
-        return np.nan_to_num(vals, nan=0.0)
+
+def _bigwig_bases(p: Path, chrom: str, start: int, end: int | None) -> np.ndarray:
+    """:func:`read_track` of a bigWig: per-bp float64 values, 0 where it has no interval."""
+    import pyBigWig
+
+    bw = pyBigWig.open(str(p))
+    try:
+        size = bw.chroms().get(chrom)
+        if size is None:
+            raise ChipsrInputError(f"{p}: chromosome {chrom} not in the bigWig")
+        end = size if end is None else end
+        vals = np.asarray(bw.values(chrom, start, end, numpy=True), dtype=np.float64)
+    finally:
+        bw.close()
+    inf = np.isinf(vals)  # NaN is how pyBigWig reports bases without an interval: 0 here
+    if inf.any():
+        where = np.flatnonzero(inf)
+        if not _replace_non_finite(p, chrom, 1, where + start, where + start + 1):
+            i = int(where[0])
+            raise ChipsrInputError(f"{p}: non-finite value {vals[i]} at {chrom}:{start + i + 1}; a coverage "
+                                   f"track must hold finite numbers: rebuild it, {_NAN_HINT}")
+        vals[inf] = 0.0
+    return np.nan_to_num(vals, nan=0.0)
+
+
+def _bedgraph_bases(p: Path, chrom: str, start: int, end: int | None) -> np.ndarray:
+    """:func:`read_track` of a bedGraph (plain or gzipped): per-bp float64 values, 0 between its
+    intervals. Raises ChipsrInputError for overlapping intervals."""
     import pandas as pd
 
     from chipsr.io.reads import is_header_line, open_binary
