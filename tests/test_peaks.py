@@ -118,9 +118,9 @@ def test_calibration_picks_the_fold_with_the_best_f1(tracks, tmp_path):
                "--calibrate-region", "chr22:30000001-31000000"])
     assert res.exit_code == 0, res.output
     assert "fold calibrated on chr22:30000001-31000000" in res.output
-    from chipsr.tasks.chipseq.peaks import run as call
+    from chipsr.api import peaks as call  # PeaksSettings' defaults
 
-    info = call(tracks["low"], tmp_path / "again.narrowPeak", truth=truth,
+    info = call(tracks["low"], tmp_path / "again.narrowPeak", truth_peaks=truth,
                 calibrate_region="chr22:30000001-31000000")
     best = max(row["f1"] for row in info["calibration"] if not math.isnan(row["f1"]))
     assert next(r for r in info["calibration"] if r["fold"] == info["fold"])["f1"] == best > 0.2

@@ -20,7 +20,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,8 @@ SPLIT_BP = 10_000_000
 
 @dataclass(frozen=True)
 class CoverageOptions:
-    """Options of :func:`compute_coverage` (deepTools ``bamCoverage`` names in brackets).
+    """Options of :func:`compute_coverage` (deepTools ``bamCoverage`` names in brackets); their
+    defaults are :class:`chipsr.api.chipseq.CoverageSettings`'.
 
     Attributes
     ----------
@@ -71,14 +72,14 @@ class CoverageOptions:
         Worker processes; BAM chromosomes are processed in parallel [``-p``].
     """
 
-    bin_size: int = 25
-    reads: ReadFilter = field(default_factory=ReadFilter)
-    normalize_using: str = "none"
-    effective_genome_size: int | None = None
-    blacklist: dict | None = None
-    region: Region | None = None
-    skip_unknown_chroms: bool = False
-    threads: int = 1
+    bin_size: int
+    reads: ReadFilter
+    normalize_using: str
+    effective_genome_size: int | None
+    blacklist: dict | None
+    region: Region | None
+    skip_unknown_chroms: bool
+    threads: int
 
     def __post_init__(self) -> None:
         if self.bin_size < 1:

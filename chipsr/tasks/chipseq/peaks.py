@@ -469,10 +469,10 @@ def _regions(bw, regions: Sequence[str | Region] | None) -> list[tuple[str, int,
     return out
 
 
-def run(track, output: str | None = None, *, cutoff: float | None = None, fold: float | None = None,
-        broad: bool = False, low_cutoff: float | None = None, min_length: int = 200, max_gap: int = 50,
-        max_link_gap: int = 800, regions: Sequence[str | Region] | None = None, blacklist=None, truth=None,
-        calibrate_region: str | Region | None = None, gapped=None, name: str | None = None,
+def run(track, output: str | None = None, *, cutoff: float | None, fold: float | None, broad: bool,
+        low_cutoff: float | None, min_length: int, max_gap: int, max_link_gap: int,
+        regions: Sequence[str | Region] | None = None, blacklist=None, truth=None,
+        calibrate_region: str | Region | None = None, gapped=None, name: str | None,
         analysis_steps: int | None = None, model=None) -> dict:
     """``chipsr peaks``: call peaks on a bigWig track with MACS3 and write narrowPeak or broadPeak.
 

@@ -128,9 +128,10 @@ def _fraction_threshold(fraction: float) -> int:
 def subsample(
     path: str | os.PathLike,
     output: str | os.PathLike,
-    n_reads: int | None = None,
-    fraction: float | None = None,
-    seed: int = 0,
+    *,
+    n_reads: int | None,
+    fraction: float | None,
+    seed: int,
 ) -> SubsampleStats:
     """Subsample a BAM or BED reads file to exactly ``n_reads`` templates or a ``fraction``.
 
