@@ -164,3 +164,20 @@ def test_fit_time_limit_stops_after_the_epoch():
     model = torch.nn.Conv1d(1, 1, 1)
     result = fit(model, (x, x), (x, x), TrainConfig(epochs=5, time_limit_s=0.0, patience=None), progress=False)
     assert len(result.history) == 1 and result.stop_reason == "time_limit" and result.stopped_early
+
+
+def test_fit_restores_the_deterministic_flag_when_it_fails_before_the_first_epoch(monkeypatch):
+    """An error while fit sets up (here: wrapping the model for DDP) leaves torch's deterministic
+    flag as it was (it used to stay on) and would leave the process group."""
+    import chipsr.core.train as core_train
+
+    def boom(*args):
+        raise RuntimeError("no DDP here")
+
+    monkeypatch.setattr(core_train, "_parallel", boom)
+    before = torch.are_deterministic_algorithms_enabled()
+    x, y = toy_data(8)
+    with pytest.raises(RuntimeError, match="no DDP"):
+        fit(TinyNet(), (x, y), (x, y), TrainConfig(epochs=1, batch_size=4, deterministic=not before, device="cpu"),
+            progress=False)
+    assert torch.are_deterministic_algorithms_enabled() == before

@@ -491,22 +491,22 @@ def fit(
     train_set, valid_set = _as_dataset(train_data), _as_dataset(valid_data)
     world, main = distributed.world_size(), distributed.is_main()
     rank_batch = _rank_batch(cfg, train_set, world)
-    dev, own_group = distributed.setup(pick_device(cfg.device))
-    loss_fn = loss_function(loss_fn if loss_fn is not None else cfg.loss)
-    model.to(dev)
-    n_draw = None if cfg.samples_per_epoch is None else min(cfg.samples_per_epoch, len(train_set))
-    optimizer, schedule = _optimizer(model, cfg, len(train_set), n_draw, world, rank_batch)
-    result = FitResult()
-    start_epoch, bad_epochs, best_state = 1, 0, None
-    if resume is not None:
-        start_epoch, bad_epochs, best_state = _restore(resume, model, optimizer, schedule, result)
-    else:
-        torch.manual_seed(cfg.seed)
     previous_det = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(cfg.deterministic and dev.type == "cpu", warn_only=True)
-    net = _parallel(model, dev, world)
-    started = time.perf_counter()
-    try:
+    dev, own_group = distributed.setup(pick_device(cfg.device))
+    try:  # from here on, an error leaves the process group and restores the deterministic flag
+        loss_fn = loss_function(loss_fn if loss_fn is not None else cfg.loss)
+        model.to(dev)
+        n_draw = None if cfg.samples_per_epoch is None else min(cfg.samples_per_epoch, len(train_set))
+        optimizer, schedule = _optimizer(model, cfg, len(train_set), n_draw, world, rank_batch)
+        result = FitResult()
+        start_epoch, bad_epochs, best_state = 1, 0, None
+        if resume is not None:
+            start_epoch, bad_epochs, best_state = _restore(resume, model, optimizer, schedule, result)
+        else:
+            torch.manual_seed(cfg.seed)
+        torch.use_deterministic_algorithms(cfg.deterministic and dev.type == "cpu", warn_only=True)
+        net = _parallel(model, dev, world)
+        started = time.perf_counter()
         for epoch in range(start_epoch, cfg.epochs + 1):
             if _should_stop(result, cfg, epoch, start_epoch, bad_epochs, started, dev):
                 break
