@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from chipsr.errors import ChipsrInputError
-from chipsr.io.atomic import atomic_output, check_output_path
+from chipsr.io.atomic import check_output_path
+from chipsr.io.tables import markdown_table
 from chipsr.plots import imputation_example
 from chipsr.tasks.impute import baselines as B
 from chipsr.tasks.impute import data as D
@@ -324,8 +325,7 @@ def to_markdown(result: dict, metrics=("mae", "rmse", "mre", "l2", "mae_orig", "
     index = {(r["setting"], f"{r['method']}@{r['context']}", r["metric"]): r for r in rows}
     for metric in metrics:
         out += [f"## {_METRIC_TITLES.get(metric, metric)}", ""]
-        out.append("| missing | " + " | ".join(methods) + " |")
-        out.append("|---|" + "---|" * len(methods))
+        table = []
         for s in settings:
             cells = [index.get((s, m, metric)) for m in methods]
             means = [c["mean"] if c else math.inf for c in cells]
@@ -337,8 +337,8 @@ def to_markdown(result: dict, metrics=("mae", "rmse", "mre", "l2", "mae_orig", "
                     continue
                 t = _fmt(c["mean"], c["std"], metric)
                 txt.append(f"**{t}**" if c["mean"] == best else t)
-            out.append(f"| {setting_label(s)} | " + " | ".join(txt) + " |")
-        out.append("")
+            table.append([setting_label(s), *txt])
+        out += [markdown_table(["missing", *methods], table), ""]
     if result.get("skipped"):
         out += ["Notes: " + "; ".join(result["skipped"]), ""]
     return "\n".join(out)
@@ -353,15 +353,14 @@ def output_paths(output: str | os.PathLike) -> dict:
 
 def write_results(result: dict, output: str | os.PathLike) -> dict:
     """Write TSV, JSON, Markdown and PNG beside each other (atomic each); returns their paths."""
-    from chipsr.io.tables import write_json, write_tsv
+    from chipsr.io.tables import write_json, write_text, write_tsv
 
     paths = output_paths(output)
     for p in paths.values():
         check_output_path(p)
     write_tsv(paths["tsv"], tsv_rows(result), columns=TSV_COLUMNS)
     write_json(paths["json"], result, trailing_newline=False)
-    with atomic_output(paths["md"]) as tmp:
-        tmp.write_text(to_markdown(result))
+    write_text(paths["md"], to_markdown(result), encoding="utf-8")
     if result["example"] is not None:
         imputation_example(result, paths["png"], setting_label(result["example"]["setting"]))
     return paths
