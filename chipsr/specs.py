@@ -1,4 +1,5 @@
-"""``NAME=PATH`` item lists, the one parser every layer uses (the CLI's click types, the API, the tasks).
+"""``NAME=PATH`` item lists and ``CHR:START-END`` regions: the one parser of each that every layer
+uses (the CLI's click types, the API, the tasks, :func:`chipsr.io.genome.parse_region`).
 
 Forms: ``NAME=PATH`` (the name ends at the first ``=``), or a bare ``PATH`` named by its file name
 (when names are optional); a spec may hold several items separated by commas (paths with commas
@@ -7,6 +8,7 @@ are then not supported).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -81,3 +83,28 @@ def named_paths(specs: Iterable[str], option: str, require_names: bool = False, 
     if not named:
         raise ChipsrInputError(f"{option}: no {what}s given")
     return named
+
+
+_REGION_RE = re.compile(r"^(?P<chrom>[^:\s]+)(?::(?P<start>[\d,]+)[-:](?P<end>[\d,]+))?$")
+
+
+def region_bounds(text: str) -> tuple[str, int | None, int | None]:
+    """``CHR`` or ``CHR:START-END`` (1-based inclusive, as samtools and IGV write it; commas allowed;
+    deepTools' ``CHR:START:END`` too) -> ``(chrom, start, end)`` 0-based half-open, or
+    ``(chrom, None, None)`` for a whole chromosome. ``chr22:1-100`` is ``("chr22", 0, 100)``.
+
+    Raises
+    ------
+    ChipsrInputError
+        The text does not parse, or START < 1 or END < START.
+    """
+    m = _REGION_RE.match(text.strip())
+    if not m:
+        raise ChipsrInputError(f"region {text!r}: expected CHR or CHR:START-END")
+    if m.group("start") is None:
+        return m.group("chrom"), None, None
+    start = int(m.group("start").replace(",", ""))
+    end = int(m.group("end").replace(",", ""))
+    if start < 1 or end < start:
+        raise ChipsrInputError(f"region {text!r}: need 1 <= START <= END")
+    return m.group("chrom"), start - 1, end

@@ -172,3 +172,19 @@ def test_subsample_reads_and_fraction_exclusive(tmp_path):
     result = CliRunner().invoke(cli, ["subsample", "x.bed", "-o", str(tmp_path / "y.bed"), "--reads", "5",
                                       "--fraction", "0.5"])
     assert result.exit_code != 0 and "not both" in result.output
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["train", "--marks", "a.bw", "--target", "b.bw", "-o", "m.pt", "--train-region", "chr1:30-10",
+      "--valid-region", "chr2"], "--train-region"),
+    (["evaluate", "--truth", "t.bw", "--tracks", "x=a.bw", "-o", "out", "--locus", "chr1:5"], "--locus"),
+    (["peaks", "t.bw", "-o", "p.narrowPeak", "--region", "chr1:0-10"], "--region"),
+    (["coverage", "r.bed", "-o", "c.bw", "--region", "chr1 2"], "--region"),
+])
+def test_a_bad_region_fails_where_it_is_parsed(tmp_path, argv, option):
+    """Regions are checked by the one region parser when the options are parsed: exit 2, the option
+    named, before any file is opened (the files here do not exist)."""
+    argv = [str(tmp_path / a) if a.endswith((".bw", ".pt", ".bed", ".narrowPeak")) or a == "out" else a for a in argv]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code == 2, result.output
+    assert option in result.output and "region" in result.output and len(result.output.strip().splitlines()) == 1

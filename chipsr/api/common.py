@@ -11,7 +11,7 @@ from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
-from chipsr.specs import split_item  # noqa: F401 (the CLI's NAME=PATH click type parses with it)
+from chipsr.specs import region_bounds, split_item  # noqa: F401 (the CLI's click types parse with them)
 
 
 def setting(default: Any, help: str) -> Any:

@@ -40,6 +40,7 @@ from chipsr.cli.types import (
     NamedPath,
     OutputDir,
     OutputPath,
+    RegionText,
 )
 
 _subsample_option = functools.partial(setting_option, SubsampleSettings)
@@ -131,9 +132,9 @@ _train_option = functools.partial(setting_option, TrainSettings)
 @_train_option("backbone", type=click.Choice(["pool", "stride"]))
 @_train_option("bidirectional", is_flag=True, show_default=False)
 @_train_option("residual_mark", metavar="NAME")
-@click.option("--train-region", "train_regions", multiple=True, required=True, help="CHR or CHR:START-END; repeatable.")
-@click.option("--valid-region", "valid_regions", multiple=True, required=True, help="CHR or CHR:START-END; repeatable.")
-@click.option("--test-region", "test_regions", multiple=True, help="Held out (recorded for evaluate); repeatable.")
+@click.option("--train-region", "train_regions", multiple=True, required=True, type=RegionText(), help="CHR or CHR:START-END; repeatable.")
+@click.option("--valid-region", "valid_regions", multiple=True, required=True, type=RegionText(), help="CHR or CHR:START-END; repeatable.")
+@click.option("--test-region", "test_regions", multiple=True, type=RegionText(), help="Held out (recorded for evaluate); repeatable.")
 @blacklist_option
 @_train_option("epochs", type=click.IntRange(min=1))
 @_train_option("samples_per_epoch", type=click.IntRange(min=1))
@@ -182,7 +183,7 @@ _denoise_option = functools.partial(setting_option, DenoiseSettings)
 @click.option("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
               help="The model's reference tracks (deep tracks of a related sample), same names and order.")
 @output_option()
-@click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]", help="Only these regions; repeatable.")
+@click.option("--region", "regions", multiple=True, type=RegionText(), help="Only these regions; repeatable.")
 @_denoise_option("overlap", type=click.IntRange(min=0))
 @_denoise_option("batch_size", type=click.IntRange(min=1))
 @click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
@@ -234,7 +235,7 @@ _evaluate_option = functools.partial(setting_option, EvaluateSettings)
                    "noisy=low.bw,tfilm=denoised.bw); the scatter shows tfilm, or else the last one.")
 @output_option(suffixes=(".tsv", ".json", ".md", ".png"), prefix=True, dest="prefix", metavar="PREFIX",
                help="Output prefix: writes PREFIX.tsv, PREFIX.json, PREFIX.md and PREFIX.png (atomically).")
-@click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]",
+@click.option("--region", "regions", multiple=True, type=RegionText(),
               help="Evaluate only this region (1-based inclusive, as samtools/IGV); repeatable. "
                    "[default: every chromosome of the truth]")
 @click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
@@ -252,8 +253,8 @@ _evaluate_option = functools.partial(setting_option, EvaluateSettings)
               help="Also give every track's differential r against this track: r of (track - NAME) with "
                    "(truth - NAME), in fold enrichment (does a method recover what is specific to this sample?).")
 @_evaluate_option("smooth_sigmas", metavar="S1,S2,...", type=CommaList(float, "comma-separated numbers"))
-@_evaluate_option("smooth_select_region", metavar="CHR:START-END")
-@_evaluate_option("locus", metavar="CHR:START-END")
+@_evaluate_option("smooth_select_region", type=RegionText())
+@_evaluate_option("locus", type=RegionText())
 @click.option("--depth-series", "depth_series", multiple=True, type=NamedPath("K=PATH", key=float, commas=True),
               help="Raw coverage of the input sample at K x its reads (e.g. 1=low.bw,2=x2.bw,4=x4.bw,8=x8.bw): "
                    "scored as rows 'raw Kx', and every track gets its depth equivalence (the depth at which "
@@ -301,14 +302,14 @@ _peaks_option = functools.partial(setting_option, PeaksSettings)
 @_peaks_option("min_length", type=click.IntRange(min=1))
 @_peaks_option("max_gap", type=click.IntRange(min=0))
 @_peaks_option("max_link_gap", type=click.IntRange(min=1))
-@click.option("--region", "regions", multiple=True, metavar="CHR[:START-END]",
+@click.option("--region", "regions", multiple=True, type=RegionText(),
               help="Call only in these regions (1-based inclusive); repeatable. [default: every chromosome]")
 @click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
               help="BED of regions left out of the mean; peaks overlapping them are dropped.")
 @click.option("--truth-peaks", type=click.Path(dir_okay=False), default=None,
               help="Peaks to calibrate the fold against (e.g. `macs3 callpeak` on full-depth reads): the fold with "
                    "the best peak F1 on --calibrate-region is used.")
-@click.option("--calibrate-region", metavar="CHR:START-END", default=None,
+@click.option("--calibrate-region", type=RegionText(), default=None,
               help="Where the fold is calibrated (a region you do not score afterwards, e.g. the validation region).")
 @click.option("--gapped-peak", "gapped", type=OutputPath(), default=None, metavar="GAPPED",
               help="--broad: also write the gappedPeak file (strong sub-regions as blocks).")

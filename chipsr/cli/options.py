@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import click
 
-from chipsr.cli.types import OutputPath
+from chipsr.cli.types import OutputPath, RegionText
 
 
 def output_option(suffixes: tuple[str, ...] = (), siblings: tuple[str, ...] = (), prefix: bool = False,
@@ -25,7 +25,7 @@ nan_as_zero_option = click.option(
          "[default: a non-finite value is an error naming the file and position].",
 )
 region_option = click.option(
-    "--region", metavar="CHR[:START-END]", default=None,
+    "--region", type=RegionText(), default=None,
     help="Only this region (1-based inclusive coordinates, as samtools/IGV).",
 )
 blacklist_option = click.option(

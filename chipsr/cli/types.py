@@ -303,6 +303,24 @@ class CommaList(click.ParamType):
             self.fail(f"expected {self.expected}, got {value!r}", param, ctx)
 
 
+class RegionText(click.ParamType):
+    """A click type for ``CHR`` or ``CHR:START-END`` (1-based inclusive): checked where it is parsed
+    (:func:`chipsr.specs.region_bounds`, the one region parser), so a mistyped region fails at once,
+    naming its option; the value stays the text the API takes."""
+
+    name = "CHR[:START-END]"
+
+    def convert(self, value, param, ctx):
+        from chipsr.api.common import region_bounds
+        from chipsr.errors import ChipsrInputError
+
+        try:
+            region_bounds(str(value))
+        except ChipsrInputError as exc:
+            self.fail(str(exc), param, ctx)
+        return str(value).strip()
+
+
 class GuardedCommand(click.Command):
     """A click command that runs :func:`guard_outputs` after parsing and before its callback."""
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from chipsr.errors import ChipsrInputError
+from chipsr.specs import region_bounds
 
 
 def require_file(path: str | os.PathLike, what: str = "input") -> Path:
@@ -161,9 +161,6 @@ class Region:
         return f"{self.chrom}:{self.start + 1}-{self.end}"
 
 
-_REGION_RE = re.compile(r"^(?P<chrom>[^:\s]+)(?::(?P<start>[\d,]+)[-:](?P<end>[\d,]+))?$")
-
-
 def parse_region(text: str) -> Region:
     """Parse ``CHR`` or ``CHR:START-END`` (1-based inclusive, as samtools and IGV write it; commas allowed).
 
@@ -175,16 +172,7 @@ def parse_region(text: str) -> Region:
     ChipsrInputError
         If the text does not parse or START > END.
     """
-    m = _REGION_RE.match(text.strip())
-    if not m:
-        raise ChipsrInputError(f"region {text!r}: expected CHR or CHR:START-END")
-    if m.group("start") is None:
-        return Region(m.group("chrom"))
-    start = int(m.group("start").replace(",", ""))
-    end = int(m.group("end").replace(",", ""))
-    if start < 1 or end < start:
-        raise ChipsrInputError(f"region {text!r}: need 1 <= START <= END")
-    return Region(m.group("chrom"), start - 1, end)
+    return Region(*region_bounds(text))
 
 
 def read_bed_intervals(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
