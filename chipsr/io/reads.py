@@ -578,3 +578,78 @@ def bam_fragments(
             starts, ends, n_reads = [], [], 0
     if starts or n_reads:
         yield np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64), n_reads
+
+
+# ----------------------------------------------------------------------- whole-file BAM/BED I/O
+# (chipsr subsample reads every record of a file in order and writes a subset)
+
+
+def open_bam(path: str | os.PathLike):
+    """``path`` opened for reading as BAM (``pysam.AlignmentFile``; no reference sequences needed).
+
+    Raises
+    ------
+    ChipsrInputError
+        The file cannot be opened as BAM (named).
+    """
+    import pysam
+
+    try:
+        return pysam.AlignmentFile(str(path), "rb", check_sq=False)
+    except (ValueError, OSError) as exc:
+        raise ChipsrInputError(f"{path}: cannot open as BAM ({exc})") from None
+
+
+def bam_header(path: str | os.PathLike) -> dict:
+    """The BAM header of ``path`` as a dict (``pysam.AlignmentHeader.to_dict``: ``HD``, ``SQ``, ``RG``,
+    ``PG``...). Raises ChipsrInputError as :func:`open_bam`."""
+    with open_bam(path) as bam:
+        return bam.header.to_dict()
+
+
+def iter_bam_records(path: str | os.PathLike) -> Iterator:
+    """Every record of a BAM file in file order (``pysam.AlignedSegment``; unmapped ones too).
+
+    Raises
+    ------
+    ChipsrInputError
+        Not a BAM, or a truncated / corrupt one (named).
+    """
+    with open_bam(path) as bam:
+        try:
+            yield from bam.fetch(until_eof=True)
+        except OSError as exc:
+            raise ChipsrInputError(f"{path}: truncated or corrupt BAM ({exc})") from None
+
+
+def open_bam_writer(path: str | os.PathLike, header: dict):
+    """A ``pysam.AlignmentFile`` writing BAM to ``path`` with ``header`` (a header dict)."""
+    import pysam
+
+    return pysam.AlignmentFile(str(path), "wb", header=header)
+
+
+def sort_and_index_bam(unsorted: str | os.PathLike, output: str | os.PathLike, in_order: bool) -> None:
+    """Put the BAM ``unsorted`` at ``output``, as it is when ``in_order`` (its records are known to be
+    in coordinate order), else coordinate-sorted by samtools (``pysam.sort``, without an ``@PG`` line:
+    samtools would record temporary names); then index it (``output.bai``)."""
+    import pysam
+
+    if in_order:
+        os.replace(unsorted, output)
+    else:
+        pysam.sort("--no-PG", "-o", str(output), "-T", str(output) + ".sorttmp", str(unsorted))
+    pysam.index(str(output), str(output) + ".bai")
+
+
+@contextlib.contextmanager
+def open_bed_output(path: str | os.PathLike, gzipped: bool):
+    """A binary file for BED lines at ``path``: gzip (mtime 0, so the same lines give the same bytes)
+    when ``gzipped``, plain otherwise; closed on exit."""
+    raw = open(path, "wb")  # noqa: SIM115 (closed below, after the gzip layer)
+    out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if gzipped else raw
+    try:
+        yield out
+    finally:
+        out.close()
+        raw.close()

@@ -13,7 +13,6 @@ are sorted after the draw).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import logging
 import os
@@ -26,10 +25,15 @@ from chipsr._version import __version__
 from chipsr.errors import ChipsrInputError
 from chipsr.io.atomic import atomic_output, check_output_path
 from chipsr.io.reads import (
+    bam_header,
     is_header_line,
+    iter_bam_records,
     iter_bed_reads,
+    open_bam_writer,
+    open_bed_output,
     open_binary,
     sniff_reads_format,
+    sort_and_index_bam,
 )
 
 log = logging.getLogger(__name__)
@@ -213,45 +217,39 @@ def _subsample_bed(paths: list[Path], output: Path, n_reads, fraction, seed) -> 
     # pass 2: write the kept lines unchanged
     kept = 0
     index = 0
-    with atomic_output(output) as tmp:
-        raw = open(tmp, "wb")
-        out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if output.name.endswith(".gz") else raw
-        try:
-            for n_source, source in enumerate(paths):
-                with open_binary(source) as fh:
-                    in_header = True
-                    while True:
-                        lines = fh.readlines(1 << 24)
-                        if not lines:
-                            break
-                        if in_header:
-                            j = 0
-                            while j < len(lines) and is_header_line(lines[j]):
-                                j += 1
-                            if n_source == 0:  # the first file's header only
-                                out.writelines(lines[:j])
-                            lines = lines[j:]
-                            in_header = not lines
-                        data = [ln for ln in lines if not is_header_line(ln)]  # comment lines anywhere: dropped
-                        if not data:
-                            continue
-                        if not data[-1].endswith(b"\n"):
-                            data[-1] += b"\n"
-                        if keep_all:
-                            mask = np.ones(len(data), dtype=bool)
-                        else:
-                            keys = line_keys(index, len(data), seed)
-                            mask = keys < _U64(limit)
-                            ties = np.flatnonzero(keys == _U64(limit))[:n_equal]
-                            mask[ties] = True
-                            n_equal -= len(ties)
-                        index += len(data)
-                        sel = np.flatnonzero(mask)
-                        kept += len(sel)
-                        out.writelines([data[j] for j in sel])
-        finally:
-            out.close()
-            raw.close()
+    with atomic_output(output) as tmp, open_bed_output(tmp, output.name.endswith(".gz")) as out:
+        for n_source, source in enumerate(paths):
+            with open_binary(source) as fh:
+                in_header = True
+                while True:
+                    lines = fh.readlines(1 << 24)
+                    if not lines:
+                        break
+                    if in_header:
+                        j = 0
+                        while j < len(lines) and is_header_line(lines[j]):
+                            j += 1
+                        if n_source == 0:  # the first file's header only
+                            out.writelines(lines[:j])
+                        lines = lines[j:]
+                        in_header = not lines
+                    data = [ln for ln in lines if not is_header_line(ln)]  # comment lines anywhere: dropped
+                    if not data:
+                        continue
+                    if not data[-1].endswith(b"\n"):
+                        data[-1] += b"\n"
+                    if keep_all:
+                        mask = np.ones(len(data), dtype=bool)
+                    else:
+                        keys = line_keys(index, len(data), seed)
+                        mask = keys < _U64(limit)
+                        ties = np.flatnonzero(keys == _U64(limit))[:n_equal]
+                        mask[ties] = True
+                        n_equal -= len(ties)
+                    index += len(data)
+                    sel = np.flatnonzero(mask)
+                    kept += len(sel)
+                    out.writelines([data[j] for j in sel])
     log.info("%s: kept %d of %d reads", path, kept, total)
     return SubsampleStats(total=total, kept=kept, format="bed")
 
@@ -269,10 +267,7 @@ def _subsample_bam(paths: list[Path], output: Path, n_reads, fraction, seed) -> 
     (file index, read name), so equal names in two files are two templates, and one file gives
     what it always gave)."""
     label = paths[0] if len(paths) == 1 else Path(", ".join(map(str, paths)))  # for messages
-    headers = []
-    for path in paths:
-        with _open_bam(path) as bam:
-            headers.append(bam.header.to_dict())
+    headers = [bam_header(path) for path in paths]
     _check_same_references(paths, headers)
     total = 0
     if n_reads is not None:
@@ -296,25 +291,11 @@ def _subsample_bam(paths: list[Path], output: Path, n_reads, fraction, seed) -> 
     return SubsampleStats(total=total, kept=kept, format="bam")
 
 
-def _open_bam(path: Path):
-    """``path`` opened as BAM (no reference sequences needed); ChipsrInputError naming a file that is not one."""
-    import pysam
-
-    try:
-        return pysam.AlignmentFile(str(path), "rb", check_sq=False)
-    except (ValueError, OSError) as exc:
-        raise ChipsrInputError(f"{path}: cannot open as BAM ({exc})") from None
-
-
 def _bam_records(index: int, path: Path, seed: int):
     """(read, key) of every record of one file, the ``index``-th of the pooled files; a corrupt file
     is named."""
-    with _open_bam(path) as bam:
-        try:
-            for read in bam.fetch(until_eof=True):
-                yield read, name_key(read.query_name, seed, source=index)
-        except OSError as exc:
-            raise ChipsrInputError(f"{path}: truncated or corrupt BAM ({exc})") from None
+    for read in iter_bam_records(path):
+        yield read, name_key(read.query_name, seed, source=index)
 
 
 def _bam_threshold(paths: list[Path], n_reads: int, seed: int, label) -> tuple[int, int, int]:
@@ -359,14 +340,12 @@ def _write_kept(path: Path, header: dict, paths: list[Path], seed: int, limit: i
     """Pass 2: write every record of a kept template (key below ``limit``, or the first ``n_equal``
     templates whose key equals it) to the BAM ``path``, in input order. Returns (templates kept,
     templates seen, whether the records written are in coordinate order)."""
-    import pysam
-
     equal_decisions: dict[tuple[int, str], bool] = {}
     kept = 0
     counted = 0
     sorted_output = True
     last = (-1, -1)
-    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+    with open_bam_writer(path, header) as out:
         for index, source in enumerate(paths):
             for read, key in _bam_records(index, source, seed):
                 if key < limit:
@@ -394,16 +373,9 @@ def _write_kept(path: Path, header: dict, paths: list[Path], seed: int, limit: i
 def _sort_and_index(unsorted: Path, tmp: Path, in_order: bool, single: bool, label) -> None:
     """Put the written BAM at ``tmp``, as it is when ``in_order`` (one coordinate-sorted input whose
     records stayed in order), else coordinate-sorted by samtools; then index it (``tmp.bai``)."""
-    import pysam
-
-    if in_order:
-        os.replace(unsorted, tmp)
-    else:
-        if single:
-            log.info("%s is not marked coordinate-sorted; sorting the subsample", label)
-        # --no-PG: samtools would record its command line, temporary names included
-        pysam.sort("--no-PG", "-o", str(tmp), "-T", str(tmp) + ".sorttmp", str(unsorted))
-    pysam.index(str(tmp), str(tmp) + ".bai")
+    if not in_order and single:
+        log.info("%s is not marked coordinate-sorted; sorting the subsample", label)
+    sort_and_index_bam(unsorted, tmp, in_order)
 
 
 def _references(header: dict) -> list[tuple[str, int]]:
