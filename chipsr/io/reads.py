@@ -584,8 +584,9 @@ def bam_fragments(
 # (chipsr subsample reads every record of a file in order and writes a subset)
 
 
-def open_bam(path: str | os.PathLike):
-    """``path`` opened for reading as BAM (``pysam.AlignmentFile``; no reference sequences needed).
+def open_bam(path: str | os.PathLike, index: str | os.PathLike | None = None):
+    """``path`` opened for reading as BAM (``pysam.AlignmentFile``): with its ``index`` file (``.bai``
+    or ``.csi``) for fetching by region, or without one (no reference sequences needed either).
 
     Raises
     ------
@@ -595,6 +596,8 @@ def open_bam(path: str | os.PathLike):
     import pysam
 
     try:
+        if index is not None:
+            return pysam.AlignmentFile(str(path), "rb", index_filename=str(index))
         return pysam.AlignmentFile(str(path), "rb", check_sq=False)
     except (ValueError, OSError) as exc:
         raise ChipsrInputError(f"{path}: cannot open as BAM ({exc})") from None

@@ -140,3 +140,26 @@ def write_text(path: str | os.PathLike, text: str, encoding: str | None = None) 
     with atomic_output(path) as tmp:
         tmp.write_text(text, encoding=encoding)
     return path
+
+
+def read_json(path: str | os.PathLike, what: str = "JSON file"):
+    """Read a UTF-8 JSON file (``what`` names it in errors, e.g. "evaluation JSON").
+
+    Raises
+    ------
+    ChipsrInputError
+        The file is missing, not UTF-8 (the byte and offset named) or not JSON (the parser's line
+        and column named).
+    """
+    from chipsr.errors import ChipsrInputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ChipsrInputError(f"{path}: {what} does not exist")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ChipsrInputError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") \
+            from None
+    except json.JSONDecodeError as exc:
+        raise ChipsrInputError(f"{path}: not a JSON file ({exc})") from None

@@ -330,7 +330,7 @@ def _clip_and_count(starts, ends, length, blacklist_ivs, read_ids=None):
 
 def _bam_chrom_job(job: dict) -> tuple[str, str | None, CoverageStats]:
     """Process one chromosome of the BAM inputs (runs in a worker process when threads > 1)."""
-    import pysam
+    from chipsr.io.reads import open_bam
 
     chrom, length, opts = job["chrom"], job["length"], job["options"]
     fetch_start, fetch_end = job["fetch"]
@@ -338,7 +338,7 @@ def _bam_chrom_job(job: dict) -> tuple[str, str | None, CoverageStats]:
     stats = CoverageStats()
     bl = opts.blacklist.get(chrom) if opts.blacklist else None
     for path, index in job["bams"]:
-        with pysam.AlignmentFile(path, "rb", index_filename=index) as bam:
+        with open_bam(path, index) as bam:
             if chrom not in bam.references:
                 continue
             for starts, ends, n_reads in bam_fragments(

@@ -12,14 +12,13 @@ Reads the ``chipsr evaluate`` JSON of every target mark and writes:
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from chipsr.errors import ChipsrInputError
-from chipsr.io.tables import markdown_table, write_text
+from chipsr.io.tables import markdown_table, read_json, write_text
 from chipsr.tasks.chipseq.evaluate import (
     DEPTH_NAME,
     SEED_TRACK,
@@ -89,15 +88,7 @@ def verdict(summary: dict[str, dict]) -> str:
 
 
 def _load(path: Path) -> dict:
-    if not path.is_file():
-        raise ChipsrInputError(f"{path}: evaluation JSON does not exist")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ChipsrInputError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") \
-            from None
-    except json.JSONDecodeError as exc:
-        raise ChipsrInputError(f"{path}: not a JSON file ({exc})") from None
+    data = read_json(path, "evaluation JSON")
     if not isinstance(data, dict):
         raise ChipsrInputError(f"{path}: not a `chipsr evaluate` JSON (not an object)")
     missing = [k for k in ("metrics", "tracks", "track_order", "truth", "regions", "bin_size", "peaks")
