@@ -1,4 +1,4 @@
-"""Table and report writers: TSV (via pandas), JSON and Markdown tables.
+"""Table and report files: TSV (via pandas), JSON and Markdown tables.
 
 Used by the audio, imputation and ChIP-seq tasks for their reports, logs and split files.
 
@@ -8,6 +8,7 @@ Used by the audio, imputation and ChIP-seq tasks for their reports, logs and spl
   :func:`json_text` is its text.
 - :func:`markdown_table` -- a pipe table (GitHub / markdown-it's ``table``) as Markdown text.
 - :func:`write_text` -- any text file.
+- :func:`read_json` -- a JSON file, with one-line errors (``chipsr report`` reads evaluations).
 
 The ``write_*`` functions write atomically (:func:`chipsr.io.atomic.atomic_output`). A caller
 that writes several files which must appear together opens one ``atomic_output`` per file itself
