@@ -10,7 +10,8 @@ from torch import nn
 
 from chipsr.core.device import pick_device
 from chipsr.core.train import TrainConfig, evaluate, fit
-from chipsr.io.checkpoint import CheckpointWriter, EpochTsv, load_checkpoint, make_checkpoint, model_from_checkpoint, save_checkpoint
+from chipsr.core.models import model_from_checkpoint
+from chipsr.io.checkpoint import CheckpointWriter, EpochTsv, load_checkpoint, make_checkpoint, save_checkpoint
 
 
 class TinyNet(nn.Module):

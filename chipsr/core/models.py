@@ -63,6 +63,7 @@ __all__ = [
     "DNNBaseline",
     "unet_schedule",
     "build_model",
+    "model_from_checkpoint",
     "register_model",
     "count_parameters",
     "MODELS",
@@ -896,3 +897,18 @@ def build_model(config: dict) -> nn.Module:
     if unknown:
         raise ValueError(f"unknown key(s) {unknown} for model {name!r}; allowed: {sorted(allowed)}")
     return builder(**kwargs)
+
+
+def model_from_checkpoint(checkpoint: dict) -> nn.Module:
+    """Rebuild the model of a loaded checkpoint (``{"config", "state_dict", ...}``, e.g. from
+    :func:`chipsr.io.checkpoint.load_checkpoint`) with its best weights, in eval mode, with float32
+    parameters whatever floating dtype the stored weights have.
+
+    Raises
+    ------
+    ValueError
+        An unknown model name in ``config`` (:func:`build_model`).
+    """
+    model = build_model(checkpoint["config"])
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.float().eval()

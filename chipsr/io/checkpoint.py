@@ -103,22 +103,13 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     return ckpt
 
 
-def model_from_checkpoint(checkpoint: dict):
-    """Rebuild the model of a checkpoint with its best weights, in eval mode (float32 parameters,
-    whatever floating dtype the stored weights have)."""
-    from chipsr.core.models import build_model
-
-    model = build_model(checkpoint["config"])
-    model.load_state_dict(checkpoint["state_dict"])
-    return model.float().eval()
-
-
 def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, half: bool = False) -> Path:
     """Write a small copy of a checkpoint for shipping: the best weights and metadata only.
 
     The resumable training state (optimizer moments, last and best weights: ~3x the model) is
     dropped; ``train_config`` and the per-epoch history are kept. ``half=True`` stores floating
-    weights as float16 (half the size; :func:`model_from_checkpoint` loads them back as float32).
+    weights as float16 (half the size; :func:`chipsr.core.models.model_from_checkpoint` loads them back
+    as float32).
 
     Raises
     ------
