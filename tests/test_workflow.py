@@ -169,6 +169,9 @@ def test_brain_cross_sample_config_dry_run(tmp_path):
                  "denoise_sample", "evaluate_sample", "report_sample"):
         assert f"rule {rule}:" in text or f"{rule} " in text, rule
     assert "--reference related_H3K36me3=" in text and "--differential-reference reference_related_H3K36me3" in text
+    # each seed's model scores the new sample too (the spread over seeds), on the test region only
+    assert "rule denoise_sample_seed:" in text or "denoise_sample_seed " in text
+    assert "tfilm.seed1=" in text and "/samples/Substantia_Nigra/denoised/seeds/H3K36me3.tfilm.seed1.bw" in text
 
 
 def test_slurm_gpu_profile_dry_run_launches_torchrun(tmp_path):

@@ -273,21 +273,28 @@ def seed_models(wildcards):
 
 
 def evaluate_tracks(wildcards):
-    """NAME=path list for chipsr evaluate: the noisy input, then each model's denoised track."""
-    items = [f"noisy_input={RESULTS}/coverage/{wildcards.mark}.lowdepth.bw"]
-    for arch in ARCHS:
-        items.append(f"{arch}={RESULTS}/denoised/{wildcards.mark}.{arch}.bw")
-        if len(SEEDS) > 1:  # each seed's own model, scored on the test region: the spread over seeds
-            items += [f"{arch}.seed{s}={RESULTS}/denoised/seeds/{wildcards.mark}.{arch}.seed{s}.bw" for s in SEEDS]
-    return ",".join(items)
+    """NAME=path list for chipsr evaluate: the noisy input, then each model's denoised track (and its
+    seeds' tracks: :func:`model_tracks`)."""
+    items = [("noisy_input", f"{RESULTS}/coverage/{wildcards.mark}.lowdepth.bw")]
+    items += model_tracks(f"{RESULTS}/denoised", wildcards.mark)
+    return ",".join(f"{name}={path}" for name, path in items)
 
 
 def evaluate_inputs(wildcards):
     """Denoised tracks that `chipsr evaluate` reads for one mark."""
-    paths = [f"{RESULTS}/denoised/{wildcards.mark}.{arch}.bw" for arch in ARCHS]
-    if len(SEEDS) > 1:
-        paths += [f"{RESULTS}/denoised/seeds/{wildcards.mark}.{arch}.seed{s}.bw" for arch in ARCHS for s in SEEDS]
-    return paths
+    return [path for _, path in model_tracks(f"{RESULTS}/denoised", wildcards.mark)]
+
+
+def model_tracks(folder, mark):
+    """(name, path) of every model track of a mark that `chipsr evaluate` scores, in table order: each
+    architecture's seed ensemble (``FOLDER/MARK.ARCH.bw``) and, with several seeds, each seed's own
+    model (``FOLDER/seeds/MARK.ARCH.seedN.bw``: the spread over seeds)."""
+    items = []
+    for arch in ARCHS:
+        items.append((arch, f"{folder}/{mark}.{arch}.bw"))
+        if len(SEEDS) > 1:
+            items += [(f"{arch}.seed{s}", f"{folder}/seeds/{mark}.{arch}.seed{s}.bw") for s in SEEDS]
+    return items
 
 
 # ---- references and new samples (issue 12; config/brain_h3k36me3.yaml uses both)

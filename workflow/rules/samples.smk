@@ -98,6 +98,34 @@ rule denoise_sample:
         "{params.regions} -p {threads} 2> {log}"
 
 
+rule denoise_sample_seed:
+    """A new sample denoised by one seed's model alone, on the test regions only: scored to give the
+    spread over seeds on the new sample too."""
+    input:
+        marks=lambda wc: [f"{RESULTS}/samples/{wc.sample}/coverage/{m}.bw" for m in MARKS],
+        references=lambda wc: sample_reference_tracks(wc.sample),
+        model=f"{RESULTS}/models/{{mark}}/{{arch}}.seed{{seed}}.pt",
+    output:
+        f"{RESULTS}/samples/{{sample}}/denoised/seeds/{{mark}}.{{arch}}.seed{{seed}}.bw",
+    wildcard_constraints:
+        seed=r"\d+",
+    params:
+        marks=lambda wc: sample_marks_arg(wc.sample),
+        references=lambda wc, input: reference_args(input.references),
+        regions=region_args("--region", config["splits"]["test"]),
+    threads: MODEL["threads"]
+    resources:
+        mem_mb=2000,
+        gpu=USES_GPU,
+    log:
+        f"{RESULTS}/logs/samples/{{sample}}/denoise.{{mark}}.{{arch}}.seed{{seed}}.log",
+    conda:
+        "../envs/chipsr.yaml"
+    shell:
+        "chipsr -v denoise --marks {params.marks} {params.references} --model {input.model} -o {output} "
+        "{params.regions} -p {threads} 2> {log}"
+
+
 rule callpeak_sample:
     """`macs3 callpeak` on a new sample's reads: its deep truth (q 0.05) or its low-depth reads at one cutoff."""
     input:
@@ -128,7 +156,7 @@ rule evaluate_sample:
     input:
         truth=f"{RESULTS}/samples/{{sample}}/coverage/{{mark}}.truth.bw",
         noisy=f"{RESULTS}/samples/{{sample}}/coverage/{{mark}}.bw",
-        denoised=lambda wc: [f"{RESULTS}/samples/{wc.sample}/denoised/{wc.mark}.{a}.bw" for a in ARCHS],
+        denoised=lambda wc: [p for _, p in model_tracks(f"{RESULTS}/samples/{wc.sample}/denoised", wc.mark)],
         references=lambda wc: sample_reference_tracks(wc.sample),
         truth_peaks=lambda wc: sample_peak_inputs(wc)["truth_peaks"],
         lowdepth_peaks=lambda wc: sample_peak_inputs(wc)["lowdepth_peaks"],
@@ -137,7 +165,8 @@ rule evaluate_sample:
     params:
         prefix=lambda wc: f"{RESULTS}/samples/{wc.sample}/evaluation/{wc.mark}",
         tracks=lambda wc, input: ",".join([f"noisy_input={input.noisy}"]
-                                          + [f"{a}={p}" for a, p in zip(ARCHS, input.denoised)]
+                                          + [f"{n}={p}" for n, p in model_tracks(
+                                              f"{RESULTS}/samples/{wc.sample}/denoised", wc.mark)]
                                           + [f"reference_{n}={p}" for n, p in zip(REFERENCES, input.references)]),
         reference=(f"--smooth-reference reference_{next(iter(REFERENCES))} "
                    f"--differential-reference reference_{next(iter(REFERENCES))}") if REFERENCES else "",
