@@ -210,6 +210,9 @@ def test_seed_summary_and_verdict_by_hand():
     assert verdict(s) == "tfilm ahead of conv by +0.010, within the seed sd 0.010"
     s["conv"]["mean"] = 0.85
     assert "beyond" in verdict(s)
+    tiny = {"tfilm": {"value": 0.8112, "mean": 0.8110, "sd": 0.0002, "n": 3},
+            "coda": {"value": 0.8118, "mean": 0.8103, "sd": 0.0001, "n": 3}}
+    assert verdict(tiny) == "tfilm ahead of coda by +0.0007, beyond the seed sd 0.0002"  # not "sd 0.000"
 
 
 def test_equivalent_depth_by_hand():

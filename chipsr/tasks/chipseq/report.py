@@ -74,7 +74,9 @@ def _cell(c: dict) -> str:
 
 def verdict(summary: dict[str, dict]) -> str:
     """One line: the best method by mean r, its margin over the runner-up, and whether that
-    margin exceeds the spread over seeds (the larger sd of the two); a smaller one is not a result."""
+    margin exceeds the spread over seeds (the larger sd of the two); a smaller one is not a result.
+    Three decimals, four when the spread is below 0.0005 (so that "+0.001, beyond the seed sd 0.000"
+    cannot be printed)."""
     ranked = sorted(((c["mean"], name, c) for name, c in summary.items() if c["mean"] is not None), reverse=True)
     if len(ranked) < 2:
         return "n/a"
@@ -84,7 +86,8 @@ def verdict(summary: dict[str, dict]) -> str:
     if spread == 0:
         return f"{n1} ahead of {n2} by {margin:+.3f} (one run each: no spread measured)"
     word = "beyond" if margin > spread else "within"
-    return f"{n1} ahead of {n2} by {margin:+.3f}, {word} the seed sd {spread:.3f}"
+    digits = 3 if spread >= 0.0005 else 4  # an sd that rounds to 0.000 is shown, not hidden
+    return f"{n1} ahead of {n2} by {margin:+.{digits}f}, {word} the seed sd {spread:.{digits}f}"
 
 
 def _load(path: Path) -> dict:
