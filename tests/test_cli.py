@@ -89,6 +89,11 @@ def test_chipseq_group_aliases_the_flat_commands():
 
     listed = CliRunner().invoke(cli, ["chipseq", "--help"]).output
     assert all(name in listed for name in CHIPSEQ)
+    # in the workflow's order, with whole first sentences, as `chipsr --help` lists them
+    rows = [line.split()[0] for line in listed.split("Commands:")[1].splitlines() if line[:3] == "  " + line[2:3]
+            and line.strip() and not line.startswith("    ")]
+    assert rows == list(CHIPSEQ), rows
+    assert "(best weights and card," in listed
     from pathlib import Path
 
     model = str(Path(__file__).resolve().parents[1] / "examples" / "models" / "H3K27ac.tfilm.pt")

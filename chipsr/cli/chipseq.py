@@ -1,5 +1,5 @@
 """The ChIP-seq commands: ``chipsr subsample | coverage | train | denoise | gather | evaluate | peaks |
-report | info | export``, also grouped as ``chipsr chipseq COMMAND``.
+report | info | export``, also grouped as ``chipsr chipseq COMMAND`` (the group is in :mod:`.main`).
 
 Each command parses its options and calls one function of :mod:`chipsr.api.chipseq`; option
 defaults and help come from that module's settings dataclasses
@@ -21,7 +21,6 @@ from chipsr.api.chipseq import (
     SubsampleSettings,
     TrainSettings,
 )
-from chipsr.cli.main import CHIPSEQ
 from chipsr.cli.options import (
     bin_size_option,
     blacklist_option,
@@ -36,7 +35,6 @@ from chipsr.cli.options import (
 from chipsr.cli.types import (
     CommaList,
     GuardedCommand,
-    GuardedGroup,
     NamedPath,
     OutputDir,
     OutputPath,
@@ -406,16 +404,3 @@ def export(model, output, half) -> None:
 
     api.export(model, output, half=half)
     click.echo(f"-> {output}", err=True)
-
-
-@click.group(cls=GuardedGroup)
-def chipseq() -> None:
-    """ChIP-seq commands as one group: `chipsr chipseq train` is `chipsr train`, and so on.
-
-    The flat names (`chipsr train`, `chipsr denoise`, ...) stay; this group sits beside `chipsr audio`
-    and `chipsr impute`, so every task has the same shape.
-    """
-
-
-for _name in CHIPSEQ:  # in the order `chipsr --help` lists them
-    chipseq.add_command(globals()[_name], _name)

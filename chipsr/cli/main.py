@@ -21,7 +21,7 @@ COMMANDS = {
     **{name: f"chipsr.cli.chipseq:{name}" for name in CHIPSEQ},
     "audio": "chipsr.cli.audio:audio",
     "impute": "chipsr.cli.impute:impute",
-    "chipseq": "chipsr.cli.chipseq:chipseq",
+    "chipseq": "chipsr.cli.main:chipseq",
 }
 
 
@@ -35,8 +35,10 @@ class LazyGroup(click.Group):
     one-line ``Error: ...`` message on stderr and exit code 1.
     """
 
+    names: tuple[str, ...] | None = None  # the subcommands of COMMANDS this group lists (None: all)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(COMMANDS)
+        return list(self.names or COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in self.list_commands(ctx):
@@ -88,3 +90,16 @@ def cli(verbose: int) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     cli()
+
+
+class _ChipseqGroup(LazyGroup):
+    names = CHIPSEQ
+
+
+@click.group(cls=_ChipseqGroup)
+def chipseq() -> None:
+    """ChIP-seq commands as one group: `chipsr chipseq train` is `chipsr train`, and so on.
+
+    The flat names (`chipsr train`, `chipsr denoise`, ...) stay; this group sits beside `chipsr audio`
+    and `chipsr impute`, so every task has the same shape.
+    """
