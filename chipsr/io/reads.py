@@ -626,7 +626,15 @@ def iter_bam_records(path: str | os.PathLike) -> Iterator:
 
 
 def open_bam_writer(path: str | os.PathLike, header: dict):
-    """A ``pysam.AlignmentFile`` writing BAM to ``path`` with ``header`` (a header dict)."""
+    """A ``pysam.AlignmentFile`` writing BAM to ``path`` with ``header`` (a header dict, as
+    :func:`bam_header` returns). The caller writes to a temporary path (``chipsr subsample`` does,
+    inside :func:`chipsr.io.atomic.atomic_output`), so a failed write leaves no output.
+
+    Raises
+    ------
+    OSError
+        The path cannot be created; ValueError from pysam for an invalid header.
+    """
     import pysam
 
     return pysam.AlignmentFile(str(path), "wb", header=header)
@@ -635,7 +643,15 @@ def open_bam_writer(path: str | os.PathLike, header: dict):
 def sort_and_index_bam(unsorted: str | os.PathLike, output: str | os.PathLike, in_order: bool) -> None:
     """Put the BAM ``unsorted`` at ``output``, as it is when ``in_order`` (its records are known to be
     in coordinate order), else coordinate-sorted by samtools (``pysam.sort``, without an ``@PG`` line:
-    samtools would record temporary names); then index it (``output.bai``)."""
+    samtools would record temporary names); then index it (``output.bai``). Sorting uses temporary
+    files ``output.sorttmp.*`` beside ``output`` (samtools removes them).
+
+    Raises
+    ------
+    pysam.utils.SamtoolsError
+        samtools could not sort or index (e.g. a full disk); the caller's atomic output removes
+        ``output`` and its ``.bai``.
+    """
     import pysam
 
     if in_order:
@@ -648,7 +664,8 @@ def sort_and_index_bam(unsorted: str | os.PathLike, output: str | os.PathLike, i
 @contextlib.contextmanager
 def open_bed_output(path: str | os.PathLike, gzipped: bool):
     """A binary file for BED lines at ``path``: gzip (mtime 0, so the same lines give the same bytes)
-    when ``gzipped``, plain otherwise; closed on exit."""
+    when ``gzipped``, plain otherwise; closed on exit (also on an error, so the caller's atomic output
+    can remove it). Raises OSError when ``path`` cannot be created."""
     raw = open(path, "wb")  # noqa: SIM115 (closed below, after the gzip layer)
     out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if gzipped else raw
     try:
