@@ -10,9 +10,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 from chipsr.errors import ChipsrInputError
+
+def setting(default: Any, help: str) -> Any:
+    """A settings field (``dataclasses.field``): its ``default`` and the ``help`` the CLI shows for it.
+
+    Every command's settings dataclass is built from these, so a default and its help text are written
+    once and read by the Python API, the command line and the workflow.
+    """
+    return field(default=default, metadata={"help": help})
+
+
+#: help of the threads and device settings. ``-p/--threads`` is the CPU cores a command may use
+#: (Snakemake's ``threads:``): torch's threads, or processes in ``chipsr coverage``
+THREADS_HELP = "CPU cores: torch's threads."
+DEVICE_HELP = "cpu, cuda, cuda:N, mps [default: CUDA if present, else MPS, else CPU]."
 
 #: suffixes dropped from a bare bigWig path to name it
 BIGWIG_SUFFIXES = (".bw", ".bigwig", ".bigWig")

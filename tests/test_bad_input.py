@@ -143,7 +143,7 @@ def test_killed_train_leaves_no_model_and_resume_matches_an_uninterrupted_run(tm
     from test_train_denoise import make_tracks, train_args
 
     files = make_tracks(tmp_path)
-    opts = ["--arch", "conv", "--width", "0.0625", "--depth", "2", "--epochs", "6", "--samples-per-epoch", "256",
+    opts = ["--arch", "conv", "--width", "0.0625", "--unet-depth", "2", "--epochs", "6", "--samples-per-epoch", "256",
             "--device", "cpu"]
     full = tmp_path / "full.pt"
     assert CliRunner().invoke(cli, train_args(files, full, *opts)).exit_code == 0
@@ -285,7 +285,7 @@ def test_text_named_bam_is_refused(tmp_path):
     fake = tmp_path / "reads.bam"
     fake.write_text("chr1\t100\t300\nchr1\t200\t400\n")
     out = tmp_path / "low.bam"
-    one_line_error(["subsample", fake, "-o", out, "--reads", "1"], "reads.bam", "not a BAM")
+    one_line_error(["subsample", fake, "-o", out, "--number", "1"], "reads.bam", "not a BAM")
     assert not out.exists()
 
 
@@ -314,7 +314,7 @@ def test_comment_lines_anywhere_in_a_bed_give_the_right_result(tmp_path):
     assert np.array_equal(read_binned(tmp_path / "clean.bw", "chr1", 10), read_binned(tmp_path / "mixed.bw", "chr1", 10))
     for name in ("clean", "mixed"):
         r = CliRunner().invoke(cli, ["subsample", str(tmp_path / f"{name}.bed"), "-o", str(tmp_path / f"{name}.s.bed"),
-                                     "--reads", "10", "--seed", "3"])
+                                     "--number", "10", "--seed", "3"])
         assert r.exit_code == 0, r.output
     kept = [ln for ln in (tmp_path / "mixed.s.bed").read_text().splitlines() if not ln.startswith(("track", "#"))]
     assert kept == (tmp_path / "clean.s.bed").read_text().splitlines()  # same reads kept, comments dropped
@@ -400,7 +400,7 @@ def test_subsample_pools_bed_replicates(tmp_path):
     outs = []
     for args in ([a, b], [both]):
         out = tmp_path / f"s{len(outs)}.bed"
-        r = CliRunner().invoke(cli, ["subsample", *map(str, args), "-o", str(out), "--reads", "100", "--seed", "7"])
+        r = CliRunner().invoke(cli, ["subsample", *map(str, args), "-o", str(out), "--number", "100", "--seed", "7"])
         assert r.exit_code == 0, r.output
         assert "kept 100 of 800" in r.output
         outs.append(out.read_bytes())
@@ -417,8 +417,8 @@ def test_subsample_refuses_mixed_formats_and_bams_of_different_references(tmp_pa
     hg19 = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
     bed = GOLDEN / "CTCF_SE_ChIP_chr22_50k.bed.gz"
     out = tmp_path / "o.bam"
-    one_line_error(["subsample", rep1, bed, "-o", out, "--reads", "1"], str(rep1), str(bed), "all be BAM or all be BED")
-    one_line_error(["subsample", rep1, hg19, "-o", out, "--reads", "1"], str(rep1), str(hg19),
+    one_line_error(["subsample", rep1, bed, "-o", out, "--number", "1"], str(rep1), str(bed), "all be BAM or all be BED")
+    one_line_error(["subsample", rep1, hg19, "-o", out, "--number", "1"], str(rep1), str(hg19),
                    "different reference sequences", "chr19 (58617616 bp) vs chr22 (51304566 bp)")
     assert not list(tmp_path.iterdir())
 

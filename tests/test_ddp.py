@@ -42,7 +42,7 @@ def tracks(tmp_path_factory):
 def train_args(tracks, output, seed):
     return ["train", "--marks", f"H3K27ac={tracks['low']}", "--target", f"H3K27ac={tracks['full']}", "-o", output,
             "--train-region", "chr22:30000001-31400000", "--valid-region", "chr22:31400001-32000000",
-            "--arch", "conv", "--window", "200", "--width", "0.0625", "--depth", "2", "--epochs", "6",
+            "--arch", "conv", "--window", "200", "--width", "0.0625", "--unet-depth", "2", "--epochs", "6",
             "--samples-per-epoch", "128", "--batch-size", "16", "--seed", str(seed), "-p", "1"]
 
 

@@ -55,7 +55,7 @@ def test_corrupt_and_truncated_gzip(tmp_path, sizes):
         out = tmp_path / "o.bw"
         run_fails(cov([bad], out, sizes), bad.name, "gzip", out=out)
         sub = tmp_path / "s.bed.gz"
-        run_fails(["subsample", str(bad), "-o", str(sub), "--reads", "10"], bad.name, out=sub)
+        run_fails(["subsample", str(bad), "-o", str(sub), "--number", "10"], bad.name, out=sub)
 
 
 def test_empty_reads_file(tmp_path, sizes):
@@ -80,7 +80,7 @@ def test_bad_bed_line(tmp_path, sizes, line, problem):
     out = tmp_path / "o.bw"
     run_fails(cov([bed], out, sizes), "bad.bed line 3", problem, out=out)
     sub = tmp_path / "s.bed"
-    run_fails(["subsample", str(bed), "-o", str(sub), "--reads", "1"], "bad.bed line 3", problem, out=sub)
+    run_fails(["subsample", str(bed), "-o", str(sub), "--number", "1"], "bad.bed line 3", problem, out=sub)
 
 
 def test_unknown_chromosome(tmp_path, sizes):
@@ -128,8 +128,8 @@ def test_output_directory_missing(tmp_path, sizes):
 
 def test_bad_numbers(tmp_path, sizes):
     bed = write_bed(tmp_path / "r.bed", [("chr1", 1, 50)])
-    run_fails(["subsample", str(bed), "-o", str(tmp_path / "o.bed"), "--reads", "0"], "--reads", "0")
-    run_fails(["subsample", str(bed), "-o", str(tmp_path / "o.bed"), "--reads", "-5"], "--reads")
+    run_fails(["subsample", str(bed), "-o", str(tmp_path / "o.bed"), "--number", "0"], "--number", "0")
+    run_fails(["subsample", str(bed), "-o", str(tmp_path / "o.bed"), "--number", "-5"], "--number")
     run_fails(["subsample", str(bed), "-o", str(tmp_path / "o.bed"), "--fraction", "1.5"], "--fraction", "1.5")
     run_fails(cov([bed], tmp_path / "o.bw", sizes, "--bin-size", "-25"), "--bin-size", "-25")
     run_fails(cov([bed], tmp_path / "o.bw", sizes, "--bin-size", "0"), "--bin-size")

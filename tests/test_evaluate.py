@@ -249,7 +249,7 @@ def test_cli_writes_every_output(hand_case, tmp_path):
     result = CliRunner().invoke(evaluate_cmd, [
         "--truth", str(truth_path), "--tracks", f"noisy={noisy}", "--tracks", f"tfilm={track_path}",
         "-o", str(prefix), "--bin-size", "10", "--region", "c1", "--region", "c2:1-100",
-        "--smooth-input", "noisy", "--smooth-sigmas", "1,2", "--smooth-select-region", "c2:101-200",
+        "--smooth-input", "noisy", "--smooth-sigmas", "1,2", "--valid-region", "c2:101-200",
     ])
     assert result.exit_code == 0, result.output
     assert "Pearson r over" in result.output
@@ -301,11 +301,11 @@ BAD_INPUTS = {
     "tracks without NAME=": (["--truth", "{t}", "--tracks", "{x}"], "expected NAME=PATH"),
     "duplicate track names": (["--truth", "{t}", "--tracks", "x={x},x={t}"], "'x' is used twice"),
     "selection overlaps": (["--truth", "{t}", "--tracks", "x={x}", "--region", "c1:1-200",
-                            "--smooth-input", "x", "--smooth-select-region", "c1:191-400"], "overlaps"),
+                            "--smooth-input", "x", "--valid-region", "c1:191-400"], "overlaps"),
     "selection missing": (["--truth", "{t}", "--tracks", "x={x}", "--smooth-input", "x"],
-                          "needs --smooth-select-region"),
+                          "needs --valid-region"),
     "unknown smooth input": (["--truth", "{t}", "--tracks", "x={x}", "--smooth-input", "y",
-                              "--smooth-select-region", "c2"], "--smooth-input 'y'"),
+                              "--valid-region", "c2"], "--smooth-input 'y'"),
 }
 
 
@@ -344,7 +344,7 @@ def test_failure_while_writing_leaves_no_outputs(hand_case, tmp_path, monkeypatc
 def test_help():
     result = CliRunner().invoke(evaluate_cmd, ["--help"])
     assert result.exit_code == 0
-    assert "-o, --output PREFIX" in result.output and "--smooth-select-region" in result.output
+    assert "-o, --output PREFIX" in result.output and "--valid-region" in result.output
 
 
 def markdown_case(hand_case, tmp_path):

@@ -75,7 +75,7 @@ def real(tmp_path_factory):
 
 # (slot name, builder of the command line given the bad path X, the real inputs and the output folder)
 SLOTS = {
-    "subsample READS": lambda x, r, o: ["subsample", x, "-o", o / "s.bed", "--reads", "5"],
+    "subsample READS": lambda x, r, o: ["subsample", x, "-o", o / "s.bed", "--number", "5"],
     "coverage READS": lambda x, r, o: ["coverage", x, "--chrom-sizes", SIZES, "-o", o / "c.bw"],
     "coverage --chrom-sizes": lambda x, r, o: ["coverage", BED, "--chrom-sizes", x, "-o", o / "c.bw"],
     "coverage --blacklist": lambda x, r, o: ["coverage", BED, "--chrom-sizes", SIZES, "--blacklist", x,
@@ -92,7 +92,7 @@ SLOTS = {
     "evaluate --truth": lambda x, r, o: ["evaluate", "--truth", x, "--tracks", f"x={r['bw']}", "-o", o / "e"],
     "evaluate --tracks": lambda x, r, o: ["evaluate", "--truth", r["bw"], "--tracks", f"x={x}", "-o", o / "e"],
     "evaluate --peaks": lambda x, r, o: ["evaluate", "--truth", r["bw"], "--tracks", f"x={r['bw']}",
-                                         "--peaks", x, "-o", o / "e", "--region", "chr22:30000001-32000000"],
+                                         "--truth-peaks", x, "-o", o / "e", "--region", "chr22:30000001-32000000"],
     "report --evaluation": lambda x, r, o: ["report", "--evaluation", f"H3K27ac={x}", "-o", o / "r.md"],
     "audio upsample INPUT": lambda x, r, o: ["audio", "upsample", x, "--model",
                                              REPO / "examples" / "audio" / "speech_r4_tfilm.pt", "-o", o / "u.wav"],

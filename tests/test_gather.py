@@ -15,7 +15,7 @@ from test_train_denoise import SIZES, make_tracks, train_args, write_bins
 
 def _model(tmp_path, tracks):
     model = tmp_path / "m.pt"
-    result = CliRunner().invoke(cli, train_args(tracks, model, "--epochs", "1", "--width", "0.0625", "--depth", "2"))
+    result = CliRunner().invoke(cli, train_args(tracks, model, "--epochs", "1", "--width", "0.0625", "--unet-depth", "2"))
     assert result.exit_code == 0, result.output
     return model
 

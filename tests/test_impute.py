@@ -328,7 +328,7 @@ def test_train_and_evaluate_cli_on_a_csv(cli, tmp_path):
     data = write_wide(tmp_path / "d.csv", X)
     model = tmp_path / "m.pt"
     r = CliRunner().invoke(cli, ["impute", "train", "--data", str(data), "--dataset", "csv", "-o", str(model),
-                                 "--arch", "conv", "--window", "16", "--depth", "1", "--width", "0.0625",
+                                 "--arch", "conv", "--window", "16", "--unet-depth", "1", "--width", "0.0625",
                                  "--epochs", "1", "--windows-per-epoch", "16", "--valid-fraction", "0.2"])
     assert r.exit_code == 0, r.output
     header = (tmp_path / "m.pt.epochs.tsv").read_text().splitlines()[0].split("\t")

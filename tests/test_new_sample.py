@@ -18,7 +18,7 @@ from test_train_denoise import BIN, SIZES, make_tracks, write_bins
 
 SPLITS = ["--train-region", "chrA:1-100000", "--valid-region", "chrA:100001-150000", "--test-region", "chrB"]
 FAST = ["--window", "200", "--epochs", "2", "--batch-size", "8", "--samples-per-epoch", "32", "--width", "0.0625",
-        "--depth", "2"]
+        "--unet-depth", "2"]
 
 
 def run(args):
@@ -85,7 +85,7 @@ def test_depth_sets_and_model_card(trained, tmp_path):
     half = {m: scaled_copy(t[m], tmp_path / f"{m}.half.bw", 0.5) for m in ("K27ac", "K4me1")}
     out = tmp_path / "sets.pt"
     res = run(["-v", "train", "--marks", trained["marks"],
-                                   "--marks", f"K27ac={half['K27ac']},K4me1={half['K4me1']}",
+                                   "--depth-set", f"K27ac={half['K27ac']},K4me1={half['K4me1']}",
                                    "--target", f"K27ac={t['target']}", "-o", out, "--arch", "linear", *SPLITS, *FAST])
     assert res.exit_code == 0, res.output
     assert "each from one of 2 depth sets" in res.output
@@ -169,7 +169,7 @@ def test_evaluate_reference_baseline_and_differential_r(trained, tmp_path):
     prefix = tmp_path / "ev"
     res = run(["evaluate", "--truth", t["target"], "--tracks", f"noisy={t['K27ac']},reference={trained['ref']}",
                "-o", prefix, "--region", "chrB", "--smooth-input", "noisy", "--smooth-reference", "reference",
-               "--differential-reference", "reference", "--smooth-select-region", "chrA:1-100000"])
+               "--differential-reference", "reference", "--valid-region", "chrA:1-100000"])
     assert res.exit_code == 0, res.output
     import json
 
@@ -180,7 +180,7 @@ def test_evaluate_reference_baseline_and_differential_r(trained, tmp_path):
     assert diff["reference"] is None and diff["noisy"] is not None  # the reference minus itself: undefined
     assert "Differential r" in (tmp_path / "ev.md").read_text()
     one_line_error(["evaluate", "--truth", t["target"], "--tracks", f"noisy={t['K27ac']}", "-o", tmp_path / "x",
-                    "--smooth-reference", "nope", "--smooth-select-region", "chrA:1-100000"],
+                    "--smooth-reference", "nope", "--valid-region", "chrA:1-100000"],
                    "--smooth-reference 'nope' is not one of the --tracks names")
 
 

@@ -61,7 +61,7 @@ def refused(args: list[str], inputs: list[Path], *must_contain: str) -> str:
 
 
 def test_subsample_onto_its_bam(files):
-    refused(["subsample", files["bam"], "-o", files["bam"], "--reads", "10"], [files["bam"], files["bai"]],
+    refused(["subsample", files["bam"], "-o", files["bam"], "--number", "10"], [files["bam"], files["bai"]],
             "-o/--output", "would overwrite", "an input")
 
 
@@ -131,7 +131,7 @@ def test_two_outputs_on_one_file_are_refused(files, tmp_path):
     track = tmp_path / "in" / "t.bw"
     assert CliRunner().invoke(cli, ["coverage", str(files["bed"]), "-o", str(track), "--chrom-sizes",
                                     str(files["sizes"])]).exit_code == 0
-    refused(["peaks", track, "-o", tmp_path / "p.broadPeak", "--broad", "--gapped-peak", tmp_path / "p.broadPeak"],
+    refused(["peaks", track, "-o", tmp_path / "p.broadPeak", "--peak-type", "broad", "--gapped-peak", tmp_path / "p.broadPeak"],
             [track], "--gapped-peak")
     refused(["peaks", track, "-o", track, "--fold", "3"], [track], "TRACK")
     assert not (tmp_path / "r.md").exists() and not (tmp_path / "p.broadPeak").exists()
@@ -173,6 +173,6 @@ def test_unwritable_output_folder(files, tmp_path):
 
 def test_distinct_output_still_works(files, tmp_path):
     out = tmp_path / "low.bam"
-    result = CliRunner().invoke(cli, ["subsample", str(files["bam"]), "-o", str(out), "--reads", "10"])
+    result = CliRunner().invoke(cli, ["subsample", str(files["bam"]), "-o", str(out), "--number", "10"])
     assert result.exit_code == 0, result.output
     assert out.exists() and Path(str(out) + ".bai").exists()

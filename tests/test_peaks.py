@@ -93,7 +93,7 @@ def test_a_gap_between_two_peaks_never_merges_them(tmp_path):
 
 def test_broad_peaks_write_broadpeak_and_gappedpeak(tracks, tmp_path):
     out, gapped = tmp_path / "b.broadPeak", tmp_path / "b.gappedPeak"
-    res = run(["peaks", tracks["full"], "-o", out, "--broad", "--fold", "4", "--gapped-peak", gapped,
+    res = run(["peaks", tracks["full"], "-o", out, "--peak-type", "broad", "--fold", "4", "--gapped-peak", gapped,
                "--region", REGION])
     assert res.exit_code == 0, res.output
     broad, gap = read_rows(out), read_rows(gapped)
@@ -115,13 +115,13 @@ def test_calibration_picks_the_fold_with_the_best_f1(tracks, tmp_path):
     assert run(["peaks", tracks["full"], "-o", truth, "--fold", "4"]).exit_code == 0
     out = tmp_path / "low.narrowPeak"
     res = run(["-v", "peaks", tracks["low"], "-o", out, "--truth-peaks", truth,
-               "--calibrate-region", "chr22:30000001-31000000"])
+               "--valid-region", "chr22:30000001-31000000"])
     assert res.exit_code == 0, res.output
     assert "fold calibrated on chr22:30000001-31000000" in res.output
     from chipsr.api import peaks as call  # PeaksSettings' defaults
 
     info = call(tracks["low"], tmp_path / "again.narrowPeak", truth_peaks=truth,
-                calibrate_region="chr22:30000001-31000000")
+                valid_region="chr22:30000001-31000000")
     best = max(row["f1"] for row in info["calibration"] if not math.isnan(row["f1"]))
     assert next(r for r in info["calibration"] if r["fold"] == info["fold"])["f1"] == best > 0.2
 
@@ -144,9 +144,9 @@ def test_no_peaks_give_a_warning_and_a_valid_empty_file(tracks, tmp_path):
 
 def test_bad_input_one_line(tracks, tmp_path):
     out = tmp_path / "x.narrowPeak"
-    one_line_error(["peaks", tracks["full1bp"], "-o", out, "--broad", "--region", REGION], "1-bp resolution")
+    one_line_error(["peaks", tracks["full1bp"], "-o", out, "--peak-type", "broad", "--region", REGION], "1-bp resolution")
     one_line_error(["peaks", tracks["full"], "-o", out, "--cutoff", "3", "--fold", "2"], "not both")
-    one_line_error(["peaks", tracks["full"], "-o", out, "--truth-peaks", out], "--calibrate-region")
+    one_line_error(["peaks", tracks["full"], "-o", out, "--truth-peaks", out], "--valid-region")
     one_line_error(["peaks", tracks["full"], "-o", out, "--cutoff", "-1"], "--cutoff")
     one_line_error(["peaks", tracks["full"], "-o", tracks["full"], "--cutoff", "3"], "would overwrite")
     one_line_error(["peaks", tracks["full"], "-o", out, "--region", "chrZ:1-100"], "chrZ")
@@ -210,8 +210,8 @@ def test_evaluate_scores_peaks_of_every_track_and_given_sets(tracks, tmp_path):
     given = tmp_path / "given.narrowPeak"
     assert run(["peaks", tracks["low"], "-o", given, "--fold", "6"]).exit_code == 0
     res = run(["evaluate", "--truth", tracks["full"], "--tracks", f"noisy={tracks['low']}", "-o", tmp_path / "ev",
-               "--region", "chr22:31000001-32000000", "--peaks", truth, "--smooth-input", "noisy",
-               "--smooth-select-region", "chr22:30000001-31000000", "--call-peaks", "narrow",
+               "--region", "chr22:31000001-32000000", "--truth-peaks", truth, "--smooth-input", "noisy",
+               "--valid-region", "chr22:30000001-31000000", "--peak-type", "narrow",
                "--called", f"fold6={given}"])
     assert res.exit_code == 0, res.output
     scores = json.loads((tmp_path / "ev.json").read_text())["peak_scores"]
@@ -223,7 +223,7 @@ def test_evaluate_scores_peaks_of_every_track_and_given_sets(tracks, tmp_path):
     assert smooth["auprc"] > noisy["auprc"] > scores["by_track"]["noisy"]["positives"]  # better than chance
     assert "| smoothed input |" in (tmp_path / "ev.md").read_text()
     one_line_error(["evaluate", "--truth", tracks["full"], "--tracks", f"noisy={tracks['low']}", "-o",
-                    tmp_path / "ev2", "--call-peaks", "narrow"], "--peaks")
+                    tmp_path / "ev2", "--peak-type", "narrow"], "--truth-peaks")
 
 
 def chromium() -> str | None:
@@ -240,8 +240,8 @@ def test_report_page_renders_in_a_real_browser(tracks, tmp_path):
     truth = tmp_path / "truth.narrowPeak"
     assert run(["peaks", tracks["full"], "-o", truth, "--fold", "4"]).exit_code == 0
     res = run(["evaluate", "--truth", tracks["full"], "--tracks", f"noisy={tracks['low']},model={tracks['full']}",
-               "-o", tmp_path / "ev", "--region", "chr22:31000001-32000000", "--peaks", truth,
-               "--smooth-input", "noisy", "--smooth-select-region", "chr22:30000001-31000000", "--call-peaks", "narrow"])
+               "-o", tmp_path / "ev", "--region", "chr22:31000001-32000000", "--truth-peaks", truth,
+               "--smooth-input", "noisy", "--valid-region", "chr22:30000001-31000000", "--peak-type", "narrow"])
     assert res.exit_code == 0, res.output
     page = tmp_path / "report.html"
     log = tmp_path / "m.pt.epochs.tsv"  # the columns `chipsr train` writes
@@ -278,12 +278,12 @@ def test_an_empty_truth_peak_set(tracks, tmp_path):
     empty = tmp_path / "empty.narrowPeak"
     empty.write_text("")
     out = tmp_path / "x.narrowPeak"
-    one_line_error(["peaks", tracks["low"], "-o", out, "--truth-peaks", empty, "--calibrate-region", REGION],
-                   "no peak in the calibration region")
+    one_line_error(["peaks", tracks["low"], "-o", out, "--truth-peaks", empty, "--valid-region", REGION],
+                   "no peak in the validation region")
     assert not out.exists()
     res = run(["evaluate", "--truth", tracks["full"], "--tracks", f"noisy={tracks['low']}", "-o", tmp_path / "ev",
-               "--region", "chr22:31000001-32000000", "--peaks", empty, "--smooth-input", "noisy",
-               "--smooth-select-region", "chr22:30000001-31000000", "--call-peaks", "narrow"])
+               "--region", "chr22:31000001-32000000", "--truth-peaks", empty, "--smooth-input", "noisy",
+               "--valid-region", "chr22:30000001-31000000", "--peak-type", "narrow"])
     assert res.exit_code == 0, res.output
     assert "no truth peak" in res.output
     import json
@@ -293,17 +293,17 @@ def test_an_empty_truth_peak_set(tracks, tmp_path):
 
 
 def test_model_card_stores_the_calibrated_peak_rule(tracks, tmp_path):
-    """`chipsr train --target-peaks`: the model card gets the fold calibrated on the validation region, and
+    """`chipsr train --truth-peaks`: the model card gets the fold calibrated on the validation region, and
     `chipsr peaks --model` applies it to the model's denoised track (issue 14: a lab has no deep peaks)."""
     import yaml
 
     truth = tmp_path / "truth.broadPeak"
-    assert run(["peaks", tracks["full"], "-o", truth, "--fold", "4", "--broad"]).exit_code == 0
+    assert run(["peaks", tracks["full"], "-o", truth, "--fold", "4", "--peak-type", "broad"]).exit_code == 0
     model = tmp_path / "m.pt"
     res = run(["train", "--marks", f"H3K27ac={tracks['low']}", "--target", f"H3K27ac={tracks['full']}", "-o", model,
                "--train-region", "chr22:30000001-31200000", "--valid-region", "chr22:31200001-31800000",
                "--test-region", "chr22:31800001-32000000", "--arch", "linear", "--window", "200", "--epochs", "1",
-               "--samples-per-epoch", "16", "--target-peaks", truth, "--peak-type", "broad"])
+               "--samples-per-epoch", "16", "--truth-peaks", truth, "--peak-type", "broad"])
     assert res.exit_code == 0, res.output
     card = yaml.safe_load(run(["info", model]).output)
     rule = card["peaks"]

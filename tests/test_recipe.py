@@ -167,7 +167,7 @@ def test_seed_ensemble_is_the_mean_of_its_members(tmp_path, tracks):  # noqa: F8
     models = []
     for seed in (1, 2):
         model = tmp_path / f"m{seed}.pt"
-        result = CliRunner().invoke(cli, train_args(tracks, model, "--arch", "conv", "--width", "0.0625", "--depth",
+        result = CliRunner().invoke(cli, train_args(tracks, model, "--arch", "conv", "--width", "0.0625", "--unet-depth",
                                                     "2", "--epochs", "1", "--seed", str(seed)))
         assert result.exit_code == 0, result.output
         models.append(model)
@@ -261,7 +261,7 @@ def test_evaluate_depth_series(tmp_path):
 
 def test_tfilm_variants_are_recorded_in_the_checkpoint(tmp_path, tracks):  # noqa: F811
     model = tmp_path / "v.pt"
-    result = CliRunner().invoke(cli, train_args(tracks, model, "--arch", "tfilm", "--width", "0.0625", "--depth", "2",
+    result = CliRunner().invoke(cli, train_args(tracks, model, "--arch", "tfilm", "--width", "0.0625", "--unet-depth", "2",
                                                 "--epochs", "1", "--gamma-only", "--bidirectional", "--blocks", "4"))
     assert result.exit_code == 0, result.output
     cfg = load_checkpoint(model)["config"]

@@ -35,12 +35,12 @@ def data_lines(path):
 
 def test_bed_exact_count_and_reproducible(tmp_path, bed_reads):
     a, b, c = tmp_path / "a.bed.gz", tmp_path / "b.bed.gz", tmp_path / "c.bed.gz"
-    stats = api.subsample(bed_reads, a, n_reads=100, seed=7)
+    stats = api.subsample(bed_reads, a, number=100, seed=7)
     assert (stats.total, stats.kept) == (1003, 100)
     assert len(data_lines(a)) == 100
-    api.subsample(bed_reads, b, n_reads=100, seed=7)
+    api.subsample(bed_reads, b, number=100, seed=7)
     assert md5(a) == md5(b)  # byte-identical
-    api.subsample(bed_reads, c, n_reads=100, seed=8)
+    api.subsample(bed_reads, c, number=100, seed=8)
     assert md5(a) != md5(c)
     # kept lines are unchanged input lines, in input order
     src = data_lines(bed_reads)
@@ -53,7 +53,7 @@ def test_bed_header_lines_pass_through_and_plain_output(tmp_path):
     src = tmp_path / "r.bed"
     src.write_text("track name=x\n" + "".join(f"chr1\t{i}\t{i + 50}\n" for i in range(200)))
     out = tmp_path / "o.bed"
-    api.subsample(src, out, n_reads=20)
+    api.subsample(src, out, number=20)
     text = out.read_text().splitlines()
     assert text[0] == "track name=x" and len(text) == 21
 
@@ -72,7 +72,7 @@ def test_uniform_inclusion(tmp_path):
     counts = np.zeros(m)
     for seed in range(seeds):
         out = tmp_path / "o.bed"
-        api.subsample(src, out, n_reads=n, seed=seed)
+        api.subsample(src, out, number=n, seed=seed)
         for line in out.read_text().splitlines():
             counts[int(line.split("\t")[1])] += 1
     assert counts.sum() == n * seeds
@@ -83,7 +83,7 @@ def test_uniform_inclusion(tmp_path):
 
 def test_keeps_all_and_warns_when_n_exceeds_total(tmp_path, bed_reads, caplog):
     out = tmp_path / "o.bed.gz"
-    stats = api.subsample(bed_reads, out, n_reads=5000)
+    stats = api.subsample(bed_reads, out, number=5000)
     assert stats.kept == stats.total == 1003
     assert "keeping all" in caplog.text
 
@@ -109,7 +109,7 @@ def _paired_bam(tmp_path, n_pairs=300, n_single=100):
 def test_bam_pairs_stay_together_exact_sorted_indexed(tmp_path):
     src = _paired_bam(tmp_path)
     out = tmp_path / "sub.bam"
-    result = CliRunner().invoke(cli, ["subsample", str(src), "-o", str(out), "--reads", "50", "--seed", "3"])
+    result = CliRunner().invoke(cli, ["subsample", str(src), "-o", str(out), "--number", "50", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "sub.bam.bai").exists()
     names, positions = {}, []
@@ -126,7 +126,7 @@ def test_bam_pairs_stay_together_exact_sorted_indexed(tmp_path):
         assert len(flags) == (2 if name.startswith("pair") else 1), name
     assert positions == sorted(positions)
     out2 = tmp_path / "sub2.bam"
-    api.subsample(src, out2, n_reads=50, seed=3)
+    api.subsample(src, out2, number=50, seed=3)
     assert md5(out) == md5(out2)
 
 
@@ -152,7 +152,7 @@ def test_bam_fraction_and_unsorted_input_is_sorted(tmp_path):
 def test_real_bam_subsample(tmp_path):
     src = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
     out = tmp_path / "sub.bam"
-    stats = api.subsample(src, out, n_reads=1000, seed=0)
+    stats = api.subsample(src, out, number=1000, seed=0)
     assert stats.total == 4974 and stats.kept == 1000
     with pysam.AlignmentFile(str(out)) as bam:
         assert sum(1 for _ in bam.fetch("chr22")) == 1000
@@ -168,7 +168,7 @@ def test_replicate_bams_are_pooled_sorted_indexed_and_reproducible(tmp_path):
     outs = []
     for name, seed in (("a.bam", 5), ("b.bam", 5), ("c.bam", 6)):
         out = tmp_path / name
-        r = CliRunner().invoke(cli, ["subsample", *map(str, REP_BAMS), "-o", str(out), "--reads", "1000",
+        r = CliRunner().invoke(cli, ["subsample", *map(str, REP_BAMS), "-o", str(out), "--number", "1000",
                                      "--seed", str(seed)])
         assert r.exit_code == 0, r.output
         assert "kept 1000 of 2686 templates" in r.output  # 1,323 + 1,363 reads
@@ -197,11 +197,11 @@ def test_pooled_bams_key_templates_by_file_and_name(tmp_path):
     """The same BAM given twice is two sets of templates (equal names in different files are
     distinct); a single BAM, alone or as a one-item list, gives the same bytes as before pooling."""
     src = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
-    stats = api.subsample([src, src], tmp_path / "twice.bam", n_reads=6000, seed=1)
+    stats = api.subsample([src, src], tmp_path / "twice.bam", number=6000, seed=1)
     assert (stats.total, stats.kept) == (2 * 4974, 6000)
     with pysam.AlignmentFile(str(tmp_path / "twice.bam")) as bam:
         names = [r.query_name for r in bam.fetch("chr22")]
     assert len(names) == 6000 and len(set(names)) < 6000  # some reads drawn from both copies
-    api.subsample(src, tmp_path / "one.bam", n_reads=1000, seed=2)
-    api.subsample([src], tmp_path / "list.bam", n_reads=1000, seed=2)
+    api.subsample(src, tmp_path / "one.bam", number=1000, seed=2)
+    api.subsample([src], tmp_path / "list.bam", number=1000, seed=2)
     assert md5(tmp_path / "one.bam") == md5(tmp_path / "list.bam")

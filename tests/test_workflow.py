@@ -47,26 +47,18 @@ denoise_regions: ["chr22:20000001-22000000"]
 depth_series: [2]
 archs: [linear, tfilm]
 input_depths: {{depths: [0.5], archs: [tfilm]}}
-model:
+train:
   window: 200
-  blocks: 2
-  depth: 2
-  width: 0.0625
-  dropout: 0.1
-  transform: none
-  input_transform: scaled
-  seeds: [1, 2]
-  depth_sets: [0.5, 1]
-  epochs: {{tfilm: 1, linear: 1}}
+  unet_depth: 2
+  epochs: 1
   samples_per_epoch: 64
-  reverse: true
   peak_fraction: 0.5
-  lr_schedule: cosine
-  select: pearson
-  patience: null
   time_limit: {{tfilm: 5}}
   batch_size: 32
-  lr: {{tfilm: 0.001, linear: 0.0003}}
+  lr: {{tfilm: 0.001}}
+model:
+  seeds: [1, 2]
+  depth_sets: [0.5, 1]
   threads: 1
   device: cpu
 """

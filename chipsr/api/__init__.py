@@ -10,18 +10,22 @@ The command-line interface (:mod:`chipsr.cli`) only parses options and calls one
 Example
 -------
 >>> from chipsr import api
->>> api.subsample("H3K27ac.bed.gz", "H3K27ac.1M.bed.gz", n_reads=1_000_000, seed=1)
+>>> api.subsample("H3K27ac.bed.gz", "H3K27ac.1M.bed.gz", number=1_000_000, seed=1)
 >>> api.coverage(["H3K27ac.1M.bed.gz"], "H3K27ac.bw", chrom_sizes="hg19.chrom.sizes", bin_size=25)
 """
 
 from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
+    ARCHS,
     CoverageSettings,
     DenoiseSettings,
     EvaluateSettings,
+    ModelSettings,
     PeaksSettings,
+    RecipeSettings,
     ReportSettings,
     SubsampleSettings,
     TrainSettings,
+    WORKFLOW_TRAIN_KEYS,
     coverage,
     denoise,
     evaluate,
@@ -35,5 +39,6 @@ from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
     report,
     subsample,
     train,
+    train_settings_from_map,
 )
 from chipsr.api.common import check_device, same_file  # noqa: F401

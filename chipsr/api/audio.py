@@ -45,7 +45,7 @@ class TrainSettings:
     stride: int = setting(4096, "Patch stride (samples).")
     valid_fraction: float = setting(0.1, "Share of speakers held out for validation (split by speaker).")
     width: float = setting(0.125, "Filter-count multiplier (1 = the paper's 128..512 filters, ~56-92M parameters).")
-    depth: int = setting(4, "Down blocks (K).")
+    depth: int = setting(4, "U-Net levels: down blocks (K) before the bottleneck.")
     blocks: int = setting(32, "TFiLM blocks per patch (32 in the paper).")
     backbone: str = setting("stride", "TFiLM: strided convs (cheap) or the paper's dilated convs + max-pool.")
     dropout: float = setting(0.0, "Dropout rate.")

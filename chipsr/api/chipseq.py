@@ -3,7 +3,7 @@
 Example
 -------
 >>> from chipsr import api
->>> api.subsample("H3K27ac.bed.gz", "H3K27ac.1M.bed.gz", n_reads=1_000_000, seed=1)
+>>> api.subsample("H3K27ac.bed.gz", "H3K27ac.1M.bed.gz", number=1_000_000, seed=1)
 >>> api.coverage(["H3K27ac.1M.bed.gz"], "H3K27ac.bw", chrom_sizes="hg19.chrom.sizes", bin_size=25)
 """
 
@@ -13,11 +13,27 @@ import functools
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from pathlib import Path
 
-from chipsr.api.common import DEVICE_HELP, THREADS_HELP, command_settings, setting
+from chipsr.api.common import command_settings
 from chipsr.errors import ChipsrInputError
+from chipsr.tasks.chipseq.config import (  # noqa: F401 (re-exported: the settings of every command)
+    ARCHS,
+    DEFAULT_READS,
+    PEAK_TYPES,
+    CoverageSettings,
+    DenoiseSettings,
+    EvaluateSettings,
+    ModelSettings,
+    PeaksSettings,
+    RecipeSettings,
+    ReportSettings,
+    SubsampleSettings,
+    TrainSettings,
+    WORKFLOW_TRAIN_KEYS,
+    train_settings_from_map,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +53,42 @@ def _reads_nan_as_zero(fn):
     return call
 
 
+#: keywords renamed in this release -> their names now (a value: ``(name, value)`` for a former flag);
+#: the former names still work, with a DeprecationWarning, until the next release
+RENAMED = {
+    "n_reads": "number",
+    "depth": "unet_depth",
+    "target_peaks": "truth_peaks",
+    "peaks": "truth_peaks",
+    "smooth_select_region": "valid_region",
+    "calibrate_region": "valid_region",
+    "call_peaks_mode": "peak_type",
+    "time_limit_s": "time_limit",
+}
+
+
+def _renamed(overrides: dict) -> dict:
+    """``overrides`` with former keyword names (:data:`RENAMED`, ``broad=True``, ``time_limit_s`` in
+    seconds) turned into today's, one DeprecationWarning each."""
+    import warnings
+
+    out = {}
+    for key, value in overrides.items():
+        if key == "broad":
+            new, value = "peak_type", "broad" if value else "narrow"
+        elif key in RENAMED:
+            new = RENAMED[key]
+            if key == "time_limit_s" and value is not None:
+                value = value / 60  # minutes now
+        else:
+            out[key] = value
+            continue
+        warnings.warn(f"chipsr.api: {key}= is now {new}=; {key}= goes in the next release", DeprecationWarning,
+                      stacklevel=3)
+        out[new] = value
+    return out
+
+
 def parse_tracks(specs: Sequence[str]) -> dict[str, str]:
     """``NAME=PATH`` items (comma-separated or repeated) -> ordered ``{name: path}``
     (:func:`chipsr.tasks.chipseq.evaluate.parse_tracks`).
@@ -51,18 +103,8 @@ def parse_tracks(specs: Sequence[str]) -> dict[str, str]:
     return _parse_tracks(specs)
 
 
-#: templates ``chipsr subsample`` keeps when neither ``n_reads`` nor ``fraction`` is given
-DEFAULT_READS = 1_000_000
 
 
-@dataclass
-class SubsampleSettings:
-    """The settings of ``chipsr subsample`` and their defaults (the one source the CLI reads)."""
-
-    n_reads: int | None = setting(None, f"Keep exactly N templates (reads or read pairs) [default: {DEFAULT_READS} "
-                                        "unless --fraction].")
-    fraction: float | None = setting(None, "Keep each template with probability F in (0, 1].")
-    seed: int = setting(0, "Random seed; the same inputs and seed give a byte-identical output.")
 
 
 def subsample(
@@ -72,7 +114,7 @@ def subsample(
     **overrides,
 ):
     """Subsample a BAM or BED reads file (or several of one format pooled: replicates) to
-    ``n_reads`` templates (default :data:`DEFAULT_READS`) or a ``fraction`` (``chipsr subsample``);
+    ``number`` templates (default :data:`DEFAULT_READS`) or a ``fraction`` (``chipsr subsample``);
     see :func:`chipsr.tasks.chipseq.subsample.subsample`.
 
     Returns
@@ -82,42 +124,23 @@ def subsample(
     Raises
     ------
     ChipsrInputError
-        Both ``n_reads`` and ``fraction``, ``n_reads`` < 1, or a bad reads file.
+        Both ``number`` and ``fraction``, ``number`` < 1, or a bad reads file.
     TypeError
         An override that is not a field of :class:`SubsampleSettings`.
     """
     from chipsr.tasks.chipseq.subsample import subsample as _subsample
 
-    s = command_settings(SubsampleSettings, settings, overrides)
-    if s.n_reads is not None and s.fraction is not None:
-        raise ChipsrInputError("give --reads or --fraction, not both")
-    n_reads = DEFAULT_READS if s.n_reads is None and s.fraction is None else s.n_reads
+    s = command_settings(SubsampleSettings, settings, _renamed(overrides))
+    if s.number is not None and s.fraction is not None:
+        raise ChipsrInputError("give -n/--number or --fraction, not both")
+    n_reads = DEFAULT_READS if s.number is None and s.fraction is None else s.number
     if n_reads is not None and n_reads < 1:
-        raise ChipsrInputError(f"--reads must be >= 1, got {n_reads}")
+        raise ChipsrInputError(f"-n/--number must be >= 1, got {n_reads}")
     if not isinstance(reads, (str, os.PathLike)) and len(reads) == 1:
         reads = reads[0]
     return _subsample(reads, output, n_reads=n_reads, fraction=s.fraction, seed=s.seed)
 
 
-@dataclass
-class CoverageSettings:
-    """The settings of ``chipsr coverage`` and their defaults (the one source the CLI reads); the
-    names are deepTools ``bamCoverage``'s (:class:`chipsr.tasks.chipseq.coverage.CoverageOptions`)."""
-
-    bin_size: int = setting(25, "Bin size in bp; a bin holds the mean per-bp depth over its bases.")
-    extend_reads: int | None = setting(None, "Extend single-end reads to LEN bp in their strand direction; BAM pairs "
-                                             "and BED3 rows are used as fragments. Without LEN: pairs/fragments only.")
-    normalize_using: str = setting("none", "Scaling, as deepTools bamCoverage defines it.")
-    effective_genome_size: int | None = setting(None, "Mappable genome size in bp (for RPGC).")
-    min_mapq: int = setting(0, "Skip BAM alignments with lower MAPQ.")
-    sam_flag_exclude: int = setting(0, "Skip BAM alignments with any of these flag bits (unmapped reads are always "
-                                       "skipped).")
-    ignore_duplicates: bool = setting(False, "Count reads with the same start, strand (and mate) once (deepTools' "
-                                             "rule).")
-    skip_unknown_chroms: bool = setting(False, "Drop reads on chromosomes absent from the sizes (with a warning) "
-                                               "instead of failing.")
-    out_format: str | None = setting(None, "Output format [default: from the suffix of -o; bigwig].")
-    threads: int = setting(1, "CPU cores: BAM chromosomes are counted in this many processes.")
 
 
 #: deepTools' spelling of each ``--normalize-using`` value, by its lower-case form
@@ -206,60 +229,6 @@ def _regions(texts) -> list:
     return [parse_region(t) for t in (texts or [])]
 
 
-@dataclass
-class TrainSettings:
-    """The settings of ``chipsr train`` and their defaults: the one source the CLI reads for its
-    option defaults and help (:func:`chipsr.cli.options.setting_option`). See
-    :func:`chipsr.tasks.chipseq.train.train` for what each does."""
-
-    arch: str = setting("tfilm", "TFiLM U-Net, the same U-Net without TFiLM, the Coda CNN, or a multi-mark linear "
-                                 "filter.")
-    bin_size: int = setting(25, "Bin size in bp; a bin holds the mean per-bp depth over its bases.")
-    window: int = setting(1000, "Window length in bins.")
-    blocks: int = setting(2, "TFiLM blocks per layer (B).")
-    width: float = setting(0.125, "U-Net width multiplier (1 = the paper's 128..512 filters).")
-    depth: int = setting(3, "U-Net down blocks (K).")
-    dropout: float = setting(0.1, "Dropout rate.")
-    transform: str = setting("none", "Target transform before dividing by its training mean (inverted on output).")
-    input_transform: str = setting("scaled", "Inputs: the --transform of x divided by the mark's training mean "
-                                             "(none: x / mean), or log1p(x / mean).")
-    gamma_offset: float = setting(1.0, "TFiLM: added to every gamma; 1 = (1 + gamma) * F + beta (starts as the "
-                                       "identity), 0 = the paper's gamma * F + beta.")
-    affine: bool = setting(True, "TFiLM: gamma * F + beta (the paper); --gamma-only: gamma only (the reference "
-                                 "code).")
-    backbone: str = setting("pool", "U-Nets: dilated convolutions + max-pool (the paper), or stride-2 convolutions "
-                                    "(half the compute).")
-    bidirectional: bool = setting(False, "TFiLM: bidirectional LSTMs (TFiLM paper, appendix C).")
-    residual_mark: str | None = setting(None, "U-Nets: add this input mark to the output, so the network learns "
-                                              "y - x (the paper's residual).")
-    epochs: int = setting(40, "Epochs of --samples-per-epoch random crops; the cosine schedule spans them all.")
-    samples_per_epoch: int = setting(800, "Random windows drawn afresh (seeded) from the training regions every "
-                                          "epoch.")
-    reverse: bool = setting(True, "Reverse each crop with probability 0.5 (ChIP-seq coverage has no strand).")
-    peak_fraction: float = setting(0.0, "Share of crops centred (+- window/4) on bins where the full-depth target "
-                                        "is in its top 1 % of the training region (Coda: 0.5).")
-    batch_size: int = setting(16, "Windows per step (in total over DDP processes).")
-    lr: float = setting(2e-3, "Peak Adam learning rate.")
-    lr_schedule: str = setting("cosine", "cosine: decay to 0 over --epochs.")
-    select: str = setting("pearson", "Keep the epoch with the best validation Pearson r, or the lowest validation "
-                                     "loss.")
-    patience: int | None = setting(None, "Stop after this many epochs without a better --select score "
-                                         "[default: never].")
-    time_limit_s: float | None = setting(None, "Wall-clock budget: no epoch starts after it (the best epoch so far "
-                                               "is kept).")
-    target_peaks: str | None = setting(None, "Full-depth peaks of the target (e.g. macs3 callpeak on the deep "
-                                             "reads): the model card stores the peak rule calibrated on the "
-                                             "validation region, used by `chipsr peaks --model`.")
-    peak_type: str = setting("narrow", "The target mark's peaks for --target-peaks (broad: H3K27me3, H3K36me3, "
-                                       "H3K4me1, ...).")
-    workers: int = setting(0, "Processes reading training crops from the memory-mapped bins (0: the training "
-                              "process); worth it on a GPU. The crops do not depend on it.")
-    resume: bool = setting(False, "Continue an interrupted run from OUTPUT.inprogress (the same options; changed "
-                                  "ones are refused).")
-    seed: int = setting(0, "Random seed.")
-    device: str | None = setting(None, DEVICE_HELP)
-    threads: int = setting(1, THREADS_HELP)
-    chunk_bins: int = setting(4_000_000, "Bins read from the bigWigs at a time while streaming.")
 
 
 @_reads_nan_as_zero
@@ -273,6 +242,7 @@ def train(
     test_regions: Sequence[str] = (),
     blacklist: str | os.PathLike | None = None,
     references: Sequence[str] = (),
+    depth_sets: Sequence[str] = (),
     settings: TrainSettings | None = None,
     **overrides,
 ) -> dict:
@@ -281,9 +251,13 @@ def train(
     Parameters
     ----------
     marks : sequence of str
-        Low-depth coverage bigWigs: paths or ``NAME=path``, comma-separated items allowed; the
-        order is recorded and must be the same at ``denoise`` time. Several values naming the
-        same marks are depth sets (:func:`parse_marks`).
+        Low-depth coverage bigWigs: paths or ``NAME=path``, comma-separated items allowed, joined
+        into one set of marks; the order is recorded and must be the same at ``denoise`` time. A
+        mark named twice is refused (several depths of the same marks are ``depth_sets``).
+    depth_sets : sequence of str
+        More sets of the same marks at other depths (``--depth-set``), each one value of
+        ``NAME=path`` items naming every mark in ``marks``' order: ``marks`` and these are the
+        depth sets, in this order; each training crop draws its inputs from one at random.
     references : sequence of str
         ``NAME=deep.bw`` items: deep tracks of other samples, extra input channels.
     target : path
@@ -315,48 +289,39 @@ def train(
     from chipsr.tasks.chipseq.data import parse_named_tracks
     from chipsr.tasks.chipseq.train import train as _train
 
-    s = command_settings(TrainSettings, settings, overrides)
+    s = command_settings(TrainSettings, settings, _renamed(overrides))
     check_output_path(output)
-    named = parse_marks(marks)
+    named = parse_marks(marks, depth_sets)
     refs = parse_named_tracks(references, require_names=True, option="--reference") if references else None
     target_name, target = parse_named_tracks([str(target)], option="--target").popitem()
-    options = {f.name: getattr(s, f.name) for f in fields(s) if f.name != "threads"}
     return _train(named, Path(target), output, _regions(train_regions), _regions(valid_regions),
-                  _regions(test_regions), blacklist=read_bed_intervals(blacklist) if blacklist else None,
-                  references=refs, target_name=target_name, **options)
+                  _regions(test_regions), s, blacklist=read_bed_intervals(blacklist) if blacklist else None,
+                  references=refs, target_name=target_name)
 
 
-def parse_marks(specs: Sequence[str]):
-    """``--marks`` values -> one ``{name: path}`` set, or a list of depth sets.
-
-    When ``--marks`` is given several times and every value names the same marks in the same
-    order (``NAME=path``), each value is one depth set (the same marks subsampled to another
-    depth). Otherwise the values are joined into one set (``--marks A.bw --marks B.bw`` = two marks).
+def parse_marks(marks: Sequence[str], depth_sets: Sequence[str] = ()):
+    """``--marks`` values (joined into one set) and ``--depth-set`` values (one set each) -> one
+    ``{name: path}`` set, or the list of depth sets when ``depth_sets`` is given.
 
     Raises
     ------
     ChipsrInputError
-        See :func:`chipsr.tasks.chipseq.data.parse_named_tracks`.
+        A mark named twice in ``--marks`` (pointing to ``--depth-set``), a depth set whose names or
+        order differ from ``--marks``, or see :func:`chipsr.tasks.chipseq.data.parse_named_tracks`.
     """
-    from chipsr.tasks.chipseq.data import parse_named_tracks
+    from chipsr.tasks.chipseq.data import mark_sets, parse_named_tracks
 
-    specs = list(specs)
-    if len(specs) > 1:
-        sets = [parse_named_tracks([spec]) for spec in specs]
-        if all(list(st) == list(sets[0]) for st in sets[1:]):
-            return sets
-    return parse_named_tracks(specs)
+    try:
+        marks = parse_named_tracks(list(marks))
+    except ChipsrInputError as exc:
+        if "used twice" not in str(exc):
+            raise
+        raise ChipsrInputError(f"{exc}; give the same marks at other depths with --depth-set") from None
+    if not depth_sets:
+        return marks
+    return mark_sets([marks] + [parse_named_tracks([spec], option="--depth-set") for spec in depth_sets])
 
 
-@dataclass
-class DenoiseSettings:
-    """The settings of ``chipsr denoise`` and their defaults (the one source the CLI reads)."""
-
-    overlap: int = setting(50, "Bins of context dropped at each side of every window (50: Pearson r as at 100, "
-                               "10 % faster; README, denoising speed).")
-    batch_size: int = setting(64, "Windows per forward pass (the output does not depend on it).")
-    device: str | None = setting(None, DEVICE_HELP)
-    threads: int = setting(1, THREADS_HELP)
 
 
 @_reads_nan_as_zero
@@ -472,27 +437,6 @@ def export(model: str | os.PathLike, output: str | os.PathLike, *, half: bool = 
     return export_checkpoint(model, output, half=half)
 
 
-@dataclass
-class EvaluateSettings:
-    """The settings of ``chipsr evaluate`` and their defaults (the one source the CLI reads); see
-    :func:`chipsr.tasks.chipseq.evaluate.evaluate`."""
-
-    bin_size: int = setting(25, "Bin size in bp at which the tracks are compared (a bin = the mean over its bases).")
-    smooth_sigmas: tuple[float, ...] = setting((1, 2, 4, 8, 16, 32, 64), "Candidate Gaussian sigmas (bins) for "
-                                               "--smooth-input and --smooth-reference.")
-    smooth_select_region: str | None = setting(None, "Validation region where the sigma with the best Pearson r "
-                                                     "is chosen, and --call-peaks' cutoffs are calibrated; must not "
-                                                     "overlap --region (required with --smooth-input).")
-    locus: str | None = setting(None, "Locus drawn in the figure. [default: the truth's highest-signal 100-kb "
-                                      "window]")
-    call_peaks_mode: str | None = setting(None, "With --peaks (truth peaks, e.g. `macs3 callpeak` on the "
-                                                "full-depth reads): also call peaks on every track (MACS3's track "
-                                                "caller, as `chipsr peaks`), each with the cutoff that matches the "
-                                                "truth peaks best on --smooth-select-region, and score them (peak "
-                                                "F1, precision, recall, bp Jaccard).")
-    peak_overlap: float | None = setting(None, "A peak matches when the overlap is >= this fraction of both peaks "
-                                               "(reciprocal). [default: 1 bp]")
-    threads: int = setting(1, THREADS_HELP)
 
 
 @_reads_nan_as_zero
@@ -503,7 +447,7 @@ def evaluate(
     *,
     regions: Sequence[str] | None = None,
     blacklist: str | os.PathLike | None = None,
-    peaks: str | os.PathLike | None = None,
+    truth_peaks: str | os.PathLike | None = None,
     smooth_input: str | None = None,
     smooth_reference: str | None = None,
     differential_reference: str | None = None,
@@ -535,23 +479,22 @@ def evaluate(
     """
     from chipsr.tasks.chipseq.evaluate import evaluate as _evaluate
 
+    overrides = _renamed(overrides)
+    truth_peaks = overrides.pop("truth_peaks", truth_peaks)
     s = command_settings(EvaluateSettings, settings, overrides)
     if not isinstance(tracks, dict):
         tracks = parse_tracks(tracks)
     if called_peaks is not None and not isinstance(called_peaks, dict):
         called_peaks = parse_tracks(called_peaks) if called_peaks else None
-    return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=peaks, bin_size=s.bin_size,
-                     smooth_input=smooth_input, smooth_sigmas=list(s.smooth_sigmas),
-                     smooth_select_region=s.smooth_select_region, locus=s.locus, depth_series=depth_series,
+    if s.peak_type is not None and s.peak_type not in PEAK_TYPES:
+        raise ChipsrInputError(f"--peak-type must be one of {', '.join(PEAK_TYPES)}, got {s.peak_type!r}")
+    return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=truth_peaks,
+                     bin_size=s.bin_size, smooth_input=smooth_input, smooth_sigmas=list(s.smooth_sigmas),
+                     smooth_select_region=s.valid_region, locus=s.locus, depth_series=depth_series,
                      smooth_reference=smooth_reference, differential_reference=differential_reference,
-                     call_peaks_mode=s.call_peaks_mode, called_peaks=called_peaks, peak_overlap=s.peak_overlap)
+                     call_peaks_mode=s.peak_type, called_peaks=called_peaks, peak_overlap=s.peak_overlap)
 
 
-@dataclass
-class ReportSettings:
-    """The settings of ``chipsr report`` and their defaults (the one source the CLI reads)."""
-
-    genome: str = setting("hg19", "UCSC assembly name for the hub and IGV.")
 
 
 def report(
@@ -595,23 +538,6 @@ def report(
                    peak_files=peak_files, html=html, training_logs=training_logs)
 
 
-@dataclass
-class PeaksSettings:
-    """The settings of ``chipsr peaks`` and their defaults (the one source the CLI reads); see
-    :func:`chipsr.tasks.chipseq.peaks.run` for the cutoff rule."""
-
-    broad: bool = setting(False, "Broad peaks (MACS3 bdgbroadcall: regions above the cutoff linked through regions "
-                                 "above --low-cutoff), for broad marks such as H3K27me3, H3K36me3, H3K4me1.")
-    fold: float | None = setting(None, "Cutoff = FOLD x the track's genome-wide mean over non-blacklisted bins (one "
-                                       "fold serves tracks of any depth). [default: 4, or calibrated with "
-                                       "--truth-peaks]")
-    cutoff: float | None = setting(None, "Cutoff as a track value (instead of --fold).")
-    low_cutoff: float | None = setting(None, "--broad: the linking cutoff, a track value below the cutoff. "
-                                             "[default: half the cutoff]")
-    min_length: int = setting(200, "Minimum peak length (bp).")
-    max_gap: int = setting(50, "Gaps below the cutoff up to this length (bp) stay inside a peak.")
-    max_link_gap: int = setting(800, "--broad: the longest linking stretch (bp) between strong regions.")
-    name: str | None = setting(None, "Peak name prefix. [default: the output's file stem]")
 
 
 @_reads_nan_as_zero
@@ -622,7 +548,7 @@ def peaks(
     regions: Sequence[str] | None = None,
     blacklist: str | os.PathLike | None = None,
     truth_peaks: str | os.PathLike | None = None,
-    calibrate_region: str | None = None,
+    valid_region: str | None = None,
     gapped: str | os.PathLike | None = None,
     cutoff_analysis: int | None = None,
     model: str | os.PathLike | None = None,
@@ -632,9 +558,9 @@ def peaks(
     """Call peaks on a bigWig track with MACS3's track callers (``chipsr peaks``).
 
     See :func:`chipsr.tasks.chipseq.peaks.run` for the parameters, the cutoff rule and the outputs
-    (narrowPeak; broadPeak and gappedPeak with ``broad``). ``cutoff_analysis`` (a number of steps)
-    returns MACS3's cutoff table instead of calling; ``model`` applies the peak rule stored in a model
-    trained with ``target_peaks``. ``settings`` (default :class:`PeaksSettings`) holds the cutoff
+    (narrowPeak; broadPeak and gappedPeak with ``peak_type="broad"``). ``truth_peaks`` calibrates the
+    fold on ``valid_region``; ``cutoff_analysis`` (a number of steps) returns MACS3's cutoff table
+    instead of calling; ``model`` applies the peak rule stored in a model trained with ``truth_peaks``. ``settings`` (default :class:`PeaksSettings`) holds the cutoff
     and shape settings; keyword ``overrides`` replace its fields.
 
     Returns
@@ -652,14 +578,18 @@ def peaks(
     """
     from chipsr.tasks.chipseq.peaks import run
 
+    overrides = _renamed(overrides)
+    valid_region = overrides.pop("valid_region", valid_region)
     s = command_settings(PeaksSettings, settings, overrides)
     if output is None and cutoff_analysis is None:
         raise ChipsrInputError("-o/--output is required (unless --cutoff-analysis)")
     if gapped and not output:
         raise ChipsrInputError("--gapped-peak needs -o/--output")
-    return run(track, output, cutoff=s.cutoff, fold=s.fold, broad=s.broad, low_cutoff=s.low_cutoff,
+    if s.peak_type not in PEAK_TYPES:
+        raise ChipsrInputError(f"--peak-type must be one of {', '.join(PEAK_TYPES)}, got {s.peak_type!r}")
+    return run(track, output, cutoff=s.cutoff, fold=s.fold, broad=s.peak_type == "broad", low_cutoff=s.low_cutoff,
                min_length=s.min_length, max_gap=s.max_gap, max_link_gap=s.max_link_gap, regions=regions,
-               blacklist=blacklist, truth=truth_peaks, calibrate_region=calibrate_region, gapped=gapped, name=s.name,
+               blacklist=blacklist, truth=truth_peaks, calibrate_region=valid_region, gapped=gapped, name=s.name,
                analysis_steps=cutoff_analysis, model=model)
 
 

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from chipsr.specs import region_bounds, split_item  # noqa: F401 (the CLI's click types parse with them)
-
-
-def setting(default: Any, help: str) -> Any:
-    """A settings field: its ``default`` and the ``help`` the CLI shows for it."""
-    return field(default=default, metadata={"help": help})
+# region_bounds and split_item: the CLI's click types parse with them; setting and the help texts: the
+# settings dataclasses of every task are built with them
+from chipsr.specs import DEVICE_HELP, THREADS_HELP, region_bounds, setting, split_item  # noqa: F401
 
 
 def command_settings(cls: type, settings: Any | None, overrides: dict) -> Any:
@@ -50,13 +47,6 @@ def named_paths(specs: Sequence[str | tuple[str, str]], option: str = "--model")
 
     items = [f"{s[0]}={s[1]}" if isinstance(s, tuple) else str(s) for s in specs]
     return list(_named_paths(items, option, commas=False, default_name=lambda p: Path(p).stem, what="model").items())
-
-
-#: help of the threads and device settings. ``-p/--threads`` is the CPU cores a command may use
-#: (Snakemake's ``threads:``): torch's threads here, processes in ``chipsr coverage``
-THREADS_HELP = ("CPU cores: torch's threads. 1 is the measured-safe default: on small machines shared with other "
-                "jobs, 2 threads were erratic (up to 10x slower).")
-DEVICE_HELP = "cpu, cuda, cuda:N, mps [default: CUDA if present, else MPS, else CPU]."
 
 
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:

@@ -54,7 +54,7 @@ class TrainSettings:
     linear_channel: bool = setting(_C.linear_channel, "Give linear interpolation as an input channel and predict a "
                                                       "correction of it.")
     local_skip: bool = setting(_C.local_skip, "Add a full-resolution linear Conv1d(3) path to the network output.")
-    depth: int = setting(_C.depth, "U-Net down blocks (K).")
+    depth: int = setting(_C.depth, "U-Net levels: down blocks (K) before the bottleneck.")
     width: float = setting(_C.width, "U-Net width multiplier (1 = the paper's 128..512 filters).")
     block_size: int | None = setting(_C.block_size, "TFiLM block length in steps (a multiple of 2**(depth+1)) "
                                                     "[default: 2**(depth+1)].")

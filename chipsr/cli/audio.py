@@ -16,7 +16,7 @@ from chipsr.cli.options import (
     setting_option,
     threads_option,
 )
-from chipsr.cli.types import GuardedGroup
+from chipsr.cli.types import GuardedGroup, renamed_options
 
 
 def _train_option(name: str, *decls: str, **kwargs):
@@ -35,6 +35,7 @@ def audio() -> None:
     """
 
 
+@renamed_options({"--depth": "--unet-depth"})
 @audio.command()
 @click.option("--data", multiple=True, required=True,
               help="Directory (searched recursively), audio file or list file (one path per line); repeatable.")
@@ -47,7 +48,7 @@ def audio() -> None:
 @_train_option("stride", type=click.IntRange(min=1))
 @_train_option("valid_fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True))
 @_train_option("width", type=click.FloatRange(min=0, min_open=True))
-@_train_option("depth", type=click.IntRange(min=1))
+@_train_option("depth", "--unet-depth", type=click.IntRange(min=1))
 @_train_option("blocks", type=click.IntRange(min=1))
 @_train_option("backbone", type=click.Choice(["stride", "pool"]))
 @_train_option("dropout", type=click.FloatRange(0, 1))

@@ -13,6 +13,8 @@ import functools
 import click
 
 from chipsr.api.chipseq import (
+    ARCHS,
+    PEAK_TYPES,
     CoverageSettings,
     DenoiseSettings,
     EvaluateSettings,
@@ -39,15 +41,17 @@ from chipsr.cli.types import (
     OutputDir,
     OutputPath,
     RegionText,
+    renamed_options,
 )
 
 _subsample_option = functools.partial(setting_option, SubsampleSettings)
 
 
+@renamed_options({"--reads": "--number"})
 @click.command(cls=GuardedCommand)
 @click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @output_option(suffixes=(".bai",))
-@_subsample_option("n_reads", "--reads", type=click.IntRange(min=1), show_default=False)
+@_subsample_option("number", "-n", "--number", type=click.IntRange(min=1), show_default=False, metavar="N")
 @_subsample_option("fraction", type=click.FloatRange(0, 1, min_open=True))
 @seed_option(SubsampleSettings)
 def subsample(reads, output, **options) -> None:
@@ -70,28 +74,33 @@ _coverage_option = functools.partial(setting_option, CoverageSettings)
 @click.command(cls=GuardedCommand)
 @click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @output_option()
-@bin_size_option(CoverageSettings)
-@_coverage_option("extend_reads", type=click.IntRange(min=0), is_flag=False, flag_value=0, metavar="[LEN]")
-@_coverage_option("normalize_using", type=click.Choice(["none", "CPM", "RPKM", "BPM", "RPGC"], case_sensitive=False))
-@_coverage_option("effective_genome_size", type=click.IntRange(min=1))
-@_coverage_option("min_mapq", type=click.IntRange(min=0))
-@_coverage_option("sam_flag_exclude", type=click.IntRange(min=0))
-@_coverage_option("ignore_duplicates", is_flag=True, show_default=False)
-@blacklist_option
+@_coverage_option("bin_size", "--bin-size", "--binSize", type=click.IntRange(min=1, max=1_000_000_000))
+@_coverage_option("extend_reads", "--extend-reads", "--extendReads", type=click.IntRange(min=0), is_flag=False,
+                  flag_value=0, metavar="[LEN]")
+@_coverage_option("normalize_using", "--normalize-using", "--normalizeUsing",
+                  type=click.Choice(["none", "CPM", "RPKM", "BPM", "RPGC"], case_sensitive=False))
+@_coverage_option("effective_genome_size", "--effective-genome-size", "--effectiveGenomeSize",
+                  type=click.IntRange(min=1))
+@_coverage_option("min_mapq", "--min-mapq", "--minMappingQuality", type=click.IntRange(min=0))
+@_coverage_option("sam_flag_exclude", "--sam-flag-exclude", "--samFlagExclude", type=click.IntRange(min=0))
+@_coverage_option("ignore_duplicates", "--ignore-duplicates", "--ignoreDuplicates", is_flag=True, show_default=False)
+@click.option("--blacklist", "--blackListFileName", "blacklist", type=click.Path(dir_okay=False), default=None,
+              help="BED of regions to exclude (e.g. ENCODE blacklist v2); their reads are dropped.")
 @region_option
 @click.option("--chrom-sizes", type=click.Path(dir_okay=False), default=None,
               help="UCSC chrom sizes file (needed for BED reads; BAM headers are used otherwise).")
 @click.option("--genome-fasta", type=click.Path(dir_okay=False), default=None,
               help="Genome FASTA to take chromosome sizes from (via pyfaidx).")
 @_coverage_option("skip_unknown_chroms", is_flag=True, show_default=False)
-@threads_option(CoverageSettings)
-@_coverage_option("out_format", type=click.Choice(["bigwig", "bedgraph"]))
+@_coverage_option("threads", "-p", "--threads", "--numberOfProcessors", type=click.IntRange(min=1))
+@_coverage_option("out_format", "--out-format", "--outFileFormat", type=click.Choice(["bigwig", "bedgraph"]))
 def coverage(reads, output, blacklist, region, chrom_sizes, genome_fasta, **options) -> None:
     """Merge one mark's READS (BAM and/or BED, plain or gzipped) into a coverage bigWig/bedGraph.
 
     Each bin holds the mean per-bp fragment depth over its bases (Coda's averaging); with
     --bin-size 1 this is the per-base pileup of `macs3 pileup` and `bamCoverage --binSize 1`.
-    The last bin of a chromosome is truncated at the chromosome end.
+    The last bin of a chromosome is truncated at the chromosome end. Every option also takes
+    deepTools bamCoverage's spelling (--binSize, --extendReads, --normalizeUsing, --minMappingQuality, ...).
     """
     from chipsr import api
 
@@ -100,28 +109,29 @@ def coverage(reads, output, blacklist, region, chrom_sizes, genome_fasta, **opti
     click.echo(f"{stats.n_reads} reads, scale factor {stats.scale:.6g} -> {output}", err=True)
 
 
-_ARCHS = ["tfilm", "conv", "coda", "linear"]
-
-
 _train_option = functools.partial(setting_option, TrainSettings)
 
 
+@renamed_options({"--depth": "--unet-depth", "--target-peaks": "--truth-peaks"})
 @click.command(cls=GuardedCommand)
-@click.option("--marks", multiple=True, required=True,
-              help="Low-depth coverage bigWigs (comma-separated or repeated; NAME=path to name one). Order matters. "
-                   "Repeat it with the same NAMEs for depth sets (the marks subsampled to other depths): each crop "
-                   "draws one set at random.")
+@click.option("--marks", multiple=True, required=True, metavar="NAME=PATH[,NAME=PATH...]",
+              help="Low-depth coverage bigWigs of the marks (comma-separated or repeated; NAME=path to name one), "
+                   "the model's inputs in this order.")
+@click.option("--depth-set", "depth_sets", multiple=True, metavar="NAME=PATH[,NAME=PATH...]",
+              help="The same marks at another depth (e.g. subsampled to 0.25x or 4x), every mark of --marks in its "
+                   "order; repeatable. --marks and the depth sets are drawn from at random, one per training crop, "
+                   "so the model holds up on samples of other depths.")
 @click.option("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
               help="Deep track of ANOTHER sample (individual, tissue, cell line), an extra input channel; "
                    "repeatable, order kept. Never the target itself: that is what the model must predict.")
 @click.option("--target", required=True, help="Full-depth bigWig of the target mark (NAME=path to name it).")
 @output_option(suffixes=(".epochs.tsv", ".splits.json", ".inprogress"))
-@_train_option("arch", type=click.Choice(_ARCHS))
+@_train_option("arch", type=click.Choice(ARCHS))
 @bin_size_option(TrainSettings)
 @_train_option("window", type=click.IntRange(min=2))
 @_train_option("blocks", type=click.IntRange(min=1))
 @_train_option("width", type=click.FloatRange(min=0, min_open=True))
-@_train_option("depth", type=click.IntRange(min=1))
+@_train_option("unet_depth", type=click.IntRange(min=1))
 @_train_option("dropout", type=click.FloatRange(0, 1))
 @_train_option("transform", type=click.Choice(["none", "arcsinh", "log1p"]))
 @_train_option("input_transform", type=click.Choice(["scaled", "log1p"]))
@@ -143,17 +153,16 @@ _train_option = functools.partial(setting_option, TrainSettings)
 @_train_option("lr_schedule", type=click.Choice(["cosine", "constant"]))
 @_train_option("select", type=click.Choice(["pearson", "loss"]))
 @_train_option("patience", type=click.IntRange(min=1))
-@click.option("--time-limit", "time_limit_min", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Wall-clock budget in minutes: no epoch starts after it (the best epoch so far is kept).")
-@_train_option("target_peaks", type=click.Path(dir_okay=False))
-@_train_option("peak_type", type=click.Choice(["narrow", "broad"]))
+@_train_option("time_limit", type=click.FloatRange(min=0, min_open=True), metavar="MINUTES")
+@_train_option("truth_peaks", type=click.Path(dir_okay=False))
+@_train_option("peak_type", type=click.Choice(PEAK_TYPES))
 @_train_option("workers", type=click.IntRange(min=0))
 @_train_option("resume", is_flag=True, show_default=False)
 @nan_as_zero_option
 @seed_option(TrainSettings)
 @device_option(TrainSettings)
 @threads_option(TrainSettings)
-def train(marks, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
+def train(marks, depth_sets, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
     """Train one model that maps low-depth MARKS to the full-depth TARGET mark.
 
     Writes the checkpoint (-o) when training ends, OUTPUT.epochs.tsv and OUTPUT.splits.json beside it; while it
@@ -161,10 +170,8 @@ def train(marks, target, output, train_regions, valid_regions, test_regions, bla
     """
     from chipsr import api
 
-    minutes = options.pop("time_limit_min")
     summary = api.train(list(marks), target, output, train_regions=train_regions, valid_regions=valid_regions,
-                        test_regions=test_regions, blacklist=blacklist,
-                        time_limit_s=None if minutes is None else minutes * 60, **options)
+                        test_regions=test_regions, blacklist=blacklist, depth_sets=list(depth_sets), **options)
     click.echo(f"best epoch {summary['best_epoch']}: valid Pearson r {summary['best_valid_pearson']:.4f} "
                f"-> {output}", err=True)
 
@@ -225,6 +232,8 @@ def gather(shards, output) -> None:
 _evaluate_option = functools.partial(setting_option, EvaluateSettings)
 
 
+@renamed_options({"--peaks": "--truth-peaks", "--smooth-select-region": "--valid-region",
+                  "--call-peaks": "--peak-type"})
 @click.command(cls=GuardedCommand)
 @click.option("--truth", required=True, type=click.Path(dir_okay=False),
               help="bigWig of the deep-sequencing (high-depth) track that the others are scored against.")
@@ -238,8 +247,8 @@ _evaluate_option = functools.partial(setting_option, EvaluateSettings)
                    "[default: every chromosome of the truth]")
 @click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
               help="BED of regions (e.g. ENCODE blacklist v2); bins overlapping them are excluded.")
-@click.option("--peaks", type=click.Path(dir_okay=False), default=None,
-              help="BED of peaks (e.g. MACS2 on the full-depth data); bins overlapping one are 'in peaks'. "
+@click.option("--truth-peaks", type=click.Path(dir_okay=False), default=None,
+              help="BED of peaks (e.g. `macs3 callpeak` on the full-depth reads); bins overlapping one are 'in peaks'. "
                    "[default: bins where the truth >= 5x its mean over the evaluated bins]")
 @bin_size_option(EvaluateSettings)
 @click.option("--smooth-input", metavar="NAME", default=None,
@@ -251,20 +260,20 @@ _evaluate_option = functools.partial(setting_option, EvaluateSettings)
               help="Also give every track's differential r against this track: r of (track - NAME) with "
                    "(truth - NAME), in fold enrichment (does a method recover what is specific to this sample?).")
 @_evaluate_option("smooth_sigmas", metavar="S1,S2,...", type=CommaList(float, "comma-separated numbers"))
-@_evaluate_option("smooth_select_region", type=RegionText())
+@_evaluate_option("valid_region", type=RegionText())
 @_evaluate_option("locus", type=RegionText())
 @click.option("--depth-series", "depth_series", multiple=True, type=NamedPath("K=PATH", key=float, commas=True),
               help="Raw coverage of the input sample at K x its reads (e.g. 1=low.bw,2=x2.bw,4=x4.bw,8=x8.bw): "
                    "scored as rows 'raw Kx', and every track gets its depth equivalence (the depth at which "
                    "the raw track would match its r).")
-@_evaluate_option("call_peaks_mode", "--call-peaks", type=click.Choice(["narrow", "broad"]))
+@_evaluate_option("peak_type", type=click.Choice(PEAK_TYPES))
 @click.option("--called", "called_peaks", multiple=True, metavar="NAME=PEAKS[,NAME=PEAKS...]",
-              help="Peak files scored against --peaks as they are (e.g. macs3 callpeak on the low-depth reads).")
+              help="Peak files scored against --truth-peaks as they are (e.g. macs3 callpeak on the low-depth reads).")
 @_evaluate_option("peak_overlap", type=click.FloatRange(min=0, max=1, min_open=True))
 @nan_as_zero_option
 @threads_option(EvaluateSettings)
-def evaluate(truth, tracks, prefix, regions, blacklist, peaks, smooth_input, smooth_reference, differential_reference,
-             depth_series, called_peaks, **options) -> None:
+def evaluate(truth, tracks, prefix, regions, blacklist, truth_peaks, smooth_input, smooth_reference,
+             differential_reference, depth_series, called_peaks, **options) -> None:
     """Score denoised --tracks bigWigs against a deep-sequencing --truth bigWig (the TFiLM paper's Table 2).
 
     Pearson r (the paper's metric), Spearman r and MSE of each track against the truth, at
@@ -277,7 +286,7 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, smooth_input, smo
 
     series = {k: path for spec in depth_series for k, path in spec}
     result = api.evaluate(
-        truth, list(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, peaks=peaks,
+        truth, list(tracks), prefix, regions=list(regions) or None, blacklist=blacklist, truth_peaks=truth_peaks,
         smooth_input=smooth_input, smooth_reference=smooth_reference, differential_reference=differential_reference,
         depth_series=series or None, called_peaks=list(called_peaks), **options,
     )
@@ -289,11 +298,12 @@ def evaluate(truth, tracks, prefix, regions, blacklist, peaks, smooth_input, smo
 _peaks_option = functools.partial(setting_option, PeaksSettings)
 
 
+@renamed_options({"--broad": ("--peak-type", "broad"), "--calibrate-region": "--valid-region"})
 @click.command(cls=GuardedCommand)
 @click.argument("track", type=click.Path(dir_okay=False))
 @output_option(required=False, metavar="PEAKS",
-               help="narrowPeak (broadPeak with --broad) file, sorted, written atomically.")
-@_peaks_option("broad", is_flag=True, show_default=False)
+               help="narrowPeak (broadPeak with --peak-type broad) file, sorted, written atomically.")
+@_peaks_option("peak_type", type=click.Choice(PEAK_TYPES))
 @_peaks_option("fold", type=float)
 @_peaks_option("cutoff", type=float)
 @_peaks_option("low_cutoff", type=float)
@@ -306,31 +316,31 @@ _peaks_option = functools.partial(setting_option, PeaksSettings)
               help="BED of regions left out of the mean; peaks overlapping them are dropped.")
 @click.option("--truth-peaks", type=click.Path(dir_okay=False), default=None,
               help="Peaks to calibrate the fold against (e.g. `macs3 callpeak` on full-depth reads): the fold with "
-                   "the best peak F1 on --calibrate-region is used.")
-@click.option("--calibrate-region", type=RegionText(), default=None,
-              help="Where the fold is calibrated (a region you do not score afterwards, e.g. the validation region).")
+                   "the best peak F1 on --valid-region is used.")
+@click.option("--valid-region", type=RegionText(), default=None,
+              help="Validation region, where the fold is calibrated (a region you do not score afterwards).")
 @click.option("--gapped-peak", "gapped", type=OutputPath(), default=None, metavar="GAPPED",
-              help="--broad: also write the gappedPeak file (strong sub-regions as blocks).")
+              help="--peak-type broad: also write the gappedPeak file (strong sub-regions as blocks).")
 @click.option("--cutoff-analysis", "cutoff_analysis", type=click.IntRange(min=2), default=None, metavar="STEPS",
               help="Print MACS3's cutoff analysis (peaks, total and mean length per cutoff, STEPS cutoffs from 0 to "
                    "the track's maximum) instead of calling.")
 @click.option("--model", type=click.Path(dir_okay=False), default=None,
-              help="The chipsr model that denoised TRACK, trained with --target-peaks: use its calibrated fold and "
+              help="The chipsr model that denoised TRACK, trained with --truth-peaks: use its calibrated fold and "
                    "peak type (narrow / broad).")
 @_peaks_option("name")
 @nan_as_zero_option
-def peaks(track, output, regions, blacklist, truth_peaks, calibrate_region, gapped, cutoff_analysis, model,
+def peaks(track, output, regions, blacklist, truth_peaks, valid_region, gapped, cutoff_analysis, model,
           **options) -> None:
     """Call peaks on a bigWig TRACK (denoised, smoothed or raw) with MACS3's track callers.
 
-    Narrow peaks by default (MACS3 bdgpeakcall), broad ones with --broad (bdgbroadcall); the track is
+    Narrow peaks by default (MACS3 bdgpeakcall), broad ones with --peak-type broad (bdgbroadcall); the track is
     handed to MACS3 with explicit zeros, so two peaks are never merged over a gap. Writes a sorted
     narrowPeak / broadPeak (score 0-1000, signalValue = the track value at the summit, p and q -1).
     """
     from chipsr import api
 
     result = api.peaks(track, output, regions=list(regions) or None, blacklist=blacklist, truth_peaks=truth_peaks,
-                       calibrate_region=calibrate_region, gapped=gapped, cutoff_analysis=cutoff_analysis, model=model,
+                       valid_region=valid_region, gapped=gapped, cutoff_analysis=cutoff_analysis, model=model,
                        **options)
     if result["analysis"] is not None:
         click.echo(result["analysis"].rstrip())

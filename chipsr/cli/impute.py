@@ -16,7 +16,7 @@ from chipsr.cli.options import (
     setting_option,
     threads_option,
 )
-from chipsr.cli.types import CommaList, GuardedGroup
+from chipsr.cli.types import CommaList, GuardedGroup, renamed_options
 
 
 def _pair_option(cast, valid, expected: str, rule: str):
@@ -63,6 +63,7 @@ def impute() -> None:
     """
 
 
+@renamed_options({"--depth": "--unet-depth"})
 @impute.command()
 @_data_option
 @click.option("--dataset", type=click.Choice(["beijing", "ett", "csv"]), required=True,
@@ -77,7 +78,7 @@ def impute() -> None:
 @_train_option("mask_channel", "--mask-channel/--no-mask-channel")
 @_train_option("linear_channel", "--linear-channel/--no-linear-channel")
 @_train_option("local_skip", "--local-skip/--no-local-skip")
-@_train_option("depth", type=click.IntRange(min=1))
+@_train_option("depth", "--unet-depth", type=click.IntRange(min=1))
 @_train_option("width", type=click.FloatRange(min=0, min_open=True))
 @_train_option("block_size", type=click.IntRange(min=1))
 @_train_option("hidden", type=click.IntRange(min=1))

@@ -61,6 +61,41 @@ def setting_option(settings: type, name: str, *decls: str, **kwargs):
     return click.option(*(decls or ("--" + name.replace("_", "-"),)), name, **kwargs)
 
 
+def command_line(command: click.Command, settings, skip: tuple[str, ...] = ()) -> list[str]:
+    """The options that give ``settings`` (a settings dataclass) to ``command``: one per field whose
+    value differs from the field's default, spelled as ``command`` spells it (``--name VALUE``, a
+    flag, or a ``--flag/--no-flag`` pair), in field order; fields in ``skip`` are left out. The
+    workflow builds its ``chipsr train`` calls with it, so its ``train:`` map and the command line
+    never drift apart.
+
+    Raises
+    ------
+    ValueError
+        A changed field that ``command`` has no option for.
+    """
+    default = type(settings)()
+    options = {p.name: p for p in command.params if isinstance(p, click.Option)}
+    args: list[str] = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if f.name in skip or value == getattr(default, f.name):
+            continue
+        option = options.get(f.name)
+        if option is None:
+            raise ValueError(f"{command.name} has no option for setting {f.name!r}")
+        if option.is_flag and option.secondary_opts:  # --flag/--no-flag
+            args.append(option.opts[0] if value else option.secondary_opts[0])
+        elif option.is_flag:  # a flag that stores its flag_value (True, or e.g. False for --gamma-only)
+            if value != option.flag_value:
+                raise ValueError(f"{command.name} {option.opts[0]} cannot set {f.name} to {value!r}")
+            args.append(option.opts[0])
+        else:
+            if value is None:
+                raise ValueError(f"{command.name} {option.opts[0]} cannot be unset (None)")
+            args += [option.opts[-1], ",".join(map(str, value)) if isinstance(value, tuple) else str(value)]
+    return args
+
+
 # The options every command group shares, defined once. Each takes its default and help from the
 # command's settings dataclass, so a command's default lives in one place (its API settings).
 

@@ -322,11 +322,53 @@ class RegionText(click.ParamType):
 
 
 class GuardedCommand(click.Command):
-    """A click command that runs :func:`guard_outputs` after parsing and before its callback."""
+    """A click command that runs :func:`guard_outputs` after parsing and before its callback.
+
+    ``renamed`` (set with :func:`renamed_options`) maps an option's former spelling to its name now:
+    ``{"--depth": "--unet-depth"}``, or to the option and value a former flag stands for
+    (``{"--broad": ("--peak-type", "broad")}``). A former spelling still works for one release,
+    hidden from ``--help``, with one warning on stderr naming the new one.
+    """
+
+    renamed: dict[str, str | tuple[str, str]] = {}
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if self.renamed:
+            args = self._rename(list(args))
+        return super().parse_args(ctx, args)
+
+    def _rename(self, args: list[str]) -> list[str]:
+        out: list[str] = []
+        for i, arg in enumerate(args):
+            if arg == "--":
+                return out + args[i:]
+            old, eq, value = arg.partition("=")
+            new = self.renamed.get(old)
+            if new is None:
+                out.append(arg)
+                continue
+            if isinstance(new, tuple):  # a former flag: option + value
+                click.echo(f"Warning: {old} is now {' '.join(new)}; {old} goes in the next release.", err=True)
+                out += list(new)
+            else:
+                click.echo(f"Warning: {old} is now {new}; {old} goes in the next release.", err=True)
+                out.append(f"{new}{eq}{value}" if eq else new)
+        return out
 
     def invoke(self, ctx: click.Context):
         guard_outputs(ctx)
         return super().invoke(ctx)
+
+
+def renamed_options(renamed: dict[str, str | tuple[str, str]]):
+    """Decorator over a :class:`GuardedCommand`: accept the former spellings in ``renamed`` (see
+    :attr:`GuardedCommand.renamed`) with a warning."""
+
+    def apply(command: GuardedCommand) -> GuardedCommand:
+        command.renamed = dict(renamed)
+        return command
+
+    return apply
 
 
 class GuardedGroup(click.Group):

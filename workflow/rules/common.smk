@@ -243,27 +243,47 @@ def region_args(flag, regions):
     return " ".join(f"{flag} {r}" for r in regions or [])
 
 
+#: chipsr train's settings (config train:, one map for every architecture; {arch: value} for one)
+_MOVED_TO_TRAIN = {"window", "blocks", "depth", "width", "dropout", "transform", "input_transform", "epochs",
+                   "samples_per_epoch", "reverse", "peak_fraction", "lr_schedule", "select", "patience", "time_limit",
+                   "batch_size", "lr"}
+
+
+def _train_settings():
+    """Each architecture's chipsr train settings from config ``train:`` (checked when the workflow is
+    parsed: an unknown key stops it with one line naming the key)."""
+    from chipsr.api import train_settings_from_map
+    from chipsr.errors import ChipsrInputError
+
+    moved = sorted(_MOVED_TO_TRAIN & set(config["model"]))
+    if moved:
+        new = "unet_depth" if moved[0] == "depth" else moved[0]
+        _config_error(f"model.{moved[0]}", f"chipsr train's settings are in the train: map now (train.{new})")
+    try:
+        return {arch: train_settings_from_map(config.get("train"), arch) for arch in ARCHS}
+    except ChipsrInputError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+TRAIN_SETTINGS = _train_settings()
+
+
 def train_args(arch):
-    """chipsr train options from the config."""
-    m = MODEL
-    args = [f"--arch {arch}", f"--bin-size {config['coverage']['bin_size']}", f"--window {m['window']}",
-            f"--blocks {m['blocks']}", f"--depth {m['depth']}", f"--width {m['width']}", f"--dropout {m['dropout']}",
-            f"--transform {m['transform']}", f"--input-transform {m['input_transform']}",
-            f"--epochs {m['epochs'].get(arch, 40)}", f"--samples-per-epoch {m['samples_per_epoch']}",
-            f"--peak-fraction {m['peak_fraction']}", "--reverse" if m["reverse"] else "--no-reverse",
-            f"--lr-schedule {m['lr_schedule']}", f"--select {m['select']}",
-            f"--batch-size {m['batch_size']}", f"--lr {m['lr'].get(arch, 2e-3)}",
+    """chipsr train options: the train: map's settings (only those that differ from chipsr train's
+    defaults, spelled as the command spells them), the splits and the blacklist."""
+    from chipsr.api import WORKFLOW_TRAIN_KEYS
+    from chipsr.cli.chipseq import train as train_command
+    from chipsr.cli.options import command_line
+
+    args = [f"--arch {arch}", f"--bin-size {config['coverage']['bin_size']}",
+            *command_line(train_command, TRAIN_SETTINGS[arch], skip=tuple(WORKFLOW_TRAIN_KEYS)),
             region_args("--train-region", config["splits"]["train"]),
             region_args("--valid-region", config["splits"]["valid"]),
             region_args("--test-region", config["splits"]["test"])]
     if config["blacklist"]:
         args.append(f"--blacklist {config['blacklist']}")
-    if m["patience"] is not None:
-        args.append(f"--patience {m['patience']}")
-    if m["time_limit"].get(arch) is not None:
-        args.append(f"--time-limit {m['time_limit'][arch]}")
-    if m["device"]:
-        args.append(f"--device {m['device']}")
+    if MODEL["device"]:
+        args.append(f"--device {MODEL['device']}")
     return " ".join(args)
 
 
@@ -431,7 +451,7 @@ def peak_evaluation_args(wildcards, input):
     if not PEAKS:
         return ""
     called = ",".join(f"macs3 {c}={p}" for c, p in zip(PEAKS["lowdepth_cutoffs"], input.lowdepth_peaks))
-    return f"--peaks {input.truth_peaks} --call-peaks {peak_type(wildcards.mark)} --called '{called}'"
+    return f"--truth-peaks {input.truth_peaks} --peak-type {peak_type(wildcards.mark)} --called '{called}'"
 
 
 def sample_peak_inputs(wc):

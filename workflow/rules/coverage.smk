@@ -18,7 +18,7 @@ rule subsample:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v subsample {input} -o {output} --reads {params.reads} --seed {params.seed} 2> {log}"
+        "chipsr -v subsample {input} -o {output} --number {params.reads} --seed {params.seed} 2> {log}"
 
 
 rule coverage_lowdepth:

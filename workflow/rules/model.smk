@@ -13,11 +13,11 @@ rule train:
     wildcard_constraints:
         seed=r"\d+",
     params:
-        marks=" ".join(f"--marks {named_marks(k)}" for k in DEPTH_SETS),
+        marks=" ".join(f"{'--marks' if i == 0 else '--depth-set'} {named_marks(k)}" for i, k in enumerate(DEPTH_SETS)),
         references=lambda wc, input: reference_args(input.references),
         args=lambda wc: train_args(wc.arch),
         launcher=TRAIN_LAUNCHER,
-        peaks=lambda wc, input: f"--target-peaks {input.peaks[0]} --peak-type {peak_type(wc.mark)}" if input.peaks else "",
+        peaks=lambda wc, input: f"--truth-peaks {input.peaks[0]} --peak-type {peak_type(wc.mark)}" if input.peaks else "",
     threads: MODEL["threads"]
     resources:
         mem_mb=4000,
@@ -194,7 +194,7 @@ rule evaluate_depth:
     shell:
         "chipsr -v evaluate --truth {input.truth} --tracks {params.tracks} -o {params.prefix} "
         "{params.regions} {params.blacklist} --bin-size {params.bin_size} "
-        "--smooth-input noisy_input --smooth-select-region {params.select} 2> {log}"
+        "--smooth-input noisy_input --valid-region {params.select} 2> {log}"
 
 
 rule evaluate:
@@ -228,7 +228,7 @@ rule evaluate:
     shell:
         "chipsr -v evaluate --truth {input.truth} --tracks {params.tracks} -o {params.prefix} "
         "{params.regions} {params.blacklist} --bin-size {params.bin_size} "
-        "--smooth-input noisy_input --smooth-select-region {params.select} {params.depths} {params.peaks} 2> {log}"
+        "--smooth-input noisy_input --valid-region {params.select} {params.depths} {params.peaks} 2> {log}"
 
 
 rule report:

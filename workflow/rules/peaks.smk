@@ -40,7 +40,7 @@ rule peaks_denoised:
         arch="|".join(ARCHS),
         ext="narrowPeak|broadPeak",
     params:
-        broad=lambda wc: "--broad" if peak_type(wc.mark) == "broad" else "",
+        peak_type=lambda wc: peak_type(wc.mark),
         select=config["splits"]["valid"][0],
         regions=region_args("--region", config["denoise_regions"]),
         blacklist=f"--blacklist {config['blacklist']}" if config["blacklist"] else "",
@@ -49,5 +49,5 @@ rule peaks_denoised:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v peaks {input.track} -o {output} {params.broad} --truth-peaks {input.truth} "
-        "--calibrate-region {params.select} {params.regions} {params.blacklist} 2> {log}"
+        "chipsr -v peaks {input.track} -o {output} --peak-type {params.peak_type} --truth-peaks {input.truth} "
+        "--valid-region {params.select} {params.regions} {params.blacklist} 2> {log}"

@@ -35,7 +35,7 @@ rule subsample_sample:
     conda:
         "../envs/chipsr.yaml"
     shell:
-        "chipsr -v subsample {input} -o {output} --reads {params.reads} --seed {params.seed} 2> {log}"
+        "chipsr -v subsample {input} -o {output} --number {params.reads} --seed {params.seed} 2> {log}"
 
 
 rule coverage_sample:
@@ -182,7 +182,7 @@ rule evaluate_sample:
     shell:
         "chipsr -v evaluate --truth {input.truth} --tracks {params.tracks} -o {params.prefix} "
         "{params.regions} {params.blacklist} --bin-size {params.bin_size} --smooth-input noisy_input "
-        "{params.reference} --smooth-select-region {params.select} {params.peaks} 2> {log}"
+        "{params.reference} --valid-region {params.select} {params.peaks} 2> {log}"
 
 
 rule report_sample:

@@ -633,7 +633,7 @@ def mark_sets(marks) -> list[dict[str, Path]]:
     for i, other in enumerate(sets[1:], 2):
         if list(other) != names:
             raise ChipsrInputError(
-                f"--marks set {i} names {', '.join(other)}; every depth set must name the first set's marks "
+                f"--depth-set {i - 1} names {', '.join(other)}; every depth set must name the marks of --marks "
                 f"in the same order ({', '.join(names)})")
     return sets
 

@@ -390,7 +390,7 @@ def calibrate_fold(runs_of_region, mean: float, truth: dict, folds: Sequence[flo
         No truth peak in the calibration region.
     """
     if not sum(len(s) for s, _ in truth.values()):
-        raise ChipsrInputError("--calibrate: the truth peak set has no peak in the calibration region")
+        raise ChipsrInputError("--truth-peaks: the truth peak set has no peak in the validation region (--valid-region)")
     regions = list(runs_of_region())
     table = []
     for fold in folds:
@@ -402,7 +402,7 @@ def calibrate_fold(runs_of_region, mean: float, truth: dict, folds: Sequence[flo
 
 def calibrate_prediction(prediction: np.ndarray, first_bin: int, bin_size: int, chrom: str, size: int,
                          truth: dict, broad: bool = False) -> dict:
-    """The peak rule stored in a model card (``chipsr train --target-peaks``): the fold over the mean
+    """The peak rule stored in a model card (``chipsr train --truth-peaks``): the fold over the mean
     (1 in fold-enrichment units) at which peaks of the model's prediction on the validation region
     match the full-depth peaks best there (:func:`calibrate_fold`).
 
@@ -433,7 +433,7 @@ def calibrate_prediction(prediction: np.ndarray, first_bin: int, bin_size: int, 
 
 
 def model_peak_rule(model) -> dict:
-    """The peak rule stored in a chipsr model (``chipsr train --target-peaks``).
+    """The peak rule stored in a chipsr model (``chipsr train --truth-peaks``).
 
     Raises
     ------
@@ -444,7 +444,7 @@ def model_peak_rule(model) -> dict:
 
     rule = (load_checkpoint(model).get("meta") or {}).get("peaks")
     if not rule:
-        raise ChipsrInputError(f"{model}: the model has no calibrated peak rule (train it with --target-peaks "
+        raise ChipsrInputError(f"{model}: the model has no calibrated peak rule (train it with --truth-peaks "
                                f"FULL.narrowPeak), or give --fold / --cutoff")
     return rule
 
@@ -499,7 +499,7 @@ def run(track, output: str | None = None, *, cutoff: float | None, fold: float |
     gapped : path, optional
         With ``broad``, also write the gappedPeak file (strong sub-regions as blocks).
     model : path, optional
-        A chipsr model trained with ``--target-peaks``: its stored fold and peak type (narrow / broad)
+        A chipsr model trained with ``--truth-peaks``: its stored fold and peak type (narrow / broad)
         are used (:func:`model_peak_rule`).
     name : str, optional
         Peak name prefix [default: the output's file stem].
@@ -596,11 +596,11 @@ def _check_peak_options(model, cutoff, fold, broad: bool, truth, calibrate_regio
     if fold is not None and not (math.isfinite(fold) and fold > 0):
         raise ChipsrInputError(f"--fold must be a positive number, got {fold}")
     if (truth is None) != (calibrate_region is None):
-        raise ChipsrInputError("--truth-peaks and --calibrate-region go together")
+        raise ChipsrInputError("--truth-peaks and --valid-region go together")
     if truth is not None and (cutoff is not None or fold is not None):
         raise ChipsrInputError("--truth-peaks calibrates the cutoff: leave out --cutoff and --fold")
     if gapped is not None and not broad:
-        raise ChipsrInputError("--gapped-peak needs --broad")
+        raise ChipsrInputError("--gapped-peak needs --peak-type broad")
     return fold, broad
 
 
@@ -611,7 +611,7 @@ def _covered(bw, regions, broad: bool) -> tuple[list[tuple[str, int, int]], int]
     covered = [(c, s, e) for c, s, e in spans if e > s and bw.stat(c, s, e, "max")[0] > 0]
     resolution = min((bw.resolution(c, min(e - s, 2_000_000), s) for c, s, e in covered), default=1)
     if broad and resolution < 10:
-        raise ChipsrInputError(f"{bw.path}: --broad on a track at {resolution}-bp resolution: bin it first "
+        raise ChipsrInputError(f"{bw.path}: --peak-type broad on a track at {resolution}-bp resolution: bin it first "
                                f"(e.g. `chipsr coverage --bin-size 25`); broad calls link regions of binned signal")
     return covered, resolution
 

@@ -161,7 +161,7 @@ def depth_robustness_lines(loaded: dict[str, dict], depth_loaded: dict[str, dict
 
 def peak_table_lines(loaded: dict[str, dict], ordered: list[str]) -> list[str]:
     """Markdown tables of peak F1 and AUPRC per mark and method (issue 14), from evaluations that
-    scored peaks (``chipsr evaluate --peaks ... --call-peaks``); empty when none did.
+    scored peaks (``chipsr evaluate --truth-peaks ... --peak-type``); empty when none did.
 
     Methods are the Pearson table's columns (mean ± sd over seeds where there are seeds); the
     given peak sets named ``macs3 CUTOFF`` (MACS3 on the low-depth reads) are folded into one

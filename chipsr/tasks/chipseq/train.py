@@ -1,12 +1,12 @@
 """Training one ChIP-seq denoising model (``chipsr train``).
 
 Every track is first put in depth-invariant units, a fold enrichment over its own genome-wide mean
-(issue 12, :func:`chipsr.tasks.chipseq.data.track_means`), then transformed (``none``, ``arcsinh``
+(:func:`chipsr.tasks.chipseq.data.track_means`), then transformed (``none``, ``arcsinh``
 or ``log1p``) and divided by a per-channel constant fitted on the training region (stored in the
 checkpoint, inverted on output), so the denoised track is a fold enrichment whatever the input's
 depth. Splits are by region, never overlapping; windows touching the blacklist, or with no coverage
 in any track (assembly gaps), are left out of training. The bins stream through memory-mapped
-arrays (issue 15), so a genome trains in bounded memory.
+arrays, so a genome trains in bounded memory.
 """
 
 from __future__ import annotations
@@ -36,50 +36,21 @@ from chipsr.tasks.chipseq.data import (
     runs_to_starts,
     track_means,
 )
-from chipsr.tasks.chipseq.model import ARCHS, build_chipseq_model, least_squares_filter
+from chipsr.tasks.chipseq.config import ARCHS, PEAK_TYPES, TrainSettings
+from chipsr.tasks.chipseq.model import build_chipseq_model, least_squares_filter
 
 log = logging.getLogger(__name__)
 
 
 def train(
-    marks: dict[str, Path],
+    marks: dict[str, Path] | list[dict[str, Path]],
     target: Path,
     output: str | os.PathLike,
     train_regions: list[Region],
     valid_regions: list[Region],
     test_regions: list[Region] = (),
+    settings: TrainSettings | None = None,
     *,
-    arch: str,
-    bin_size: int,
-    window: int,
-    blocks: int,
-    width: float,
-    depth: int,
-    dropout: float,
-    transform: str,
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    patience: int | None,
-    seed: int,
-    device: str | None,
-    residual_mark: str | None,
-    gamma_offset: float,
-    samples_per_epoch: int,
-    reverse: bool,
-    peak_fraction: float,
-    lr_schedule: str,
-    select: str,
-    time_limit_s: float | None,
-    input_transform: str,
-    target_peaks: str | os.PathLike | None,
-    peak_type: str,
-    affine: bool,
-    bidirectional: bool,
-    backbone: str,
-    resume: bool,
-    chunk_bins: int,
-    workers: int,
     blacklist: dict | None = None,
     target_name: str | None = None,
     references: dict | None = None,
@@ -87,11 +58,7 @@ def train(
     """Train one denoising model for one target mark; write the checkpoint, ``<output>.epochs.tsv``
     and ``<output>.splits.json`` beside it.
 
-    The settings have no defaults here: :class:`chipsr.api.chipseq.TrainSettings` holds them (one
-    source for the CLI and Python users). It stays over 80 lines for its signature and this
-    docstring, one entry per setting; the body is a sequence of steps in private helpers.
-
-    Every track is read in depth-invariant units (issue 12): divided by its own genome-wide mean
+    Every track is read in depth-invariant units: divided by its own genome-wide mean
     (:func:`track_means`, over the non-blacklisted bins of the chromosomes it covers), so the
     model maps fold enrichments to a fold enrichment and applies to samples of any depth.
 
@@ -111,67 +78,24 @@ def train(
         Checkpoint path (written atomically after every epoch: best weights + resumable state).
     train_regions, valid_regions, test_regions : list of Region
         Non-overlapping splits (the test regions are only recorded, for ``chipsr evaluate``).
-    arch : {"tfilm", "conv", "coda", "linear"}
-    bin_size : int
-        bp per bin; the bigWigs must be on this grid.
-    window : int
-        Bins per training window (1000 in the paper).
-    blocks : int
-        TFiLM blocks per layer (B = 2 in the paper's ChIP-seq experiment).
-    width, depth, dropout : float, int, float
-        U-Net width multiplier, number of down blocks and dropout.
-    transform : {"none", "arcsinh", "log1p"}
-        Target transform (inverted on output).
-    epochs, batch_size, lr, patience, seed, device :
-        Training settings (:class:`chipsr.core.train.TrainConfig`); ``patience`` None = no early
-        stopping.
-    samples_per_epoch : int
-        Random crops drawn afresh every epoch (:class:`chipsr.tasks.chipseq.data.RandomCrops`).
-    reverse : bool
-        Reverse each crop with probability 0.5 (coverage has no strand).
-    peak_fraction : float
-        Share of crops centred on the target's top-1 % bins (Coda's peak-enriched sampling).
-    lr_schedule : {"cosine", "constant"}
-        Cosine decay of the learning rate over all epochs, or constant.
-    select : {"pearson", "loss"}
-        The checkpoint kept: the epoch with the best validation Pearson r, or the lowest loss.
-    time_limit_s : float or None
-        Wall-clock budget (s): no new epoch starts after it (the cosine schedule still spans
-        ``epochs``, so set both).
-    affine, bidirectional : bool
-        TFiLM variants: gamma and beta (True) or gamma only; uni- or bidirectional LSTMs.
-    backbone : {"pool", "stride"}
-        U-Nets: dilated convolutions + max-pool (the paper) or stride-2 convolutions.
-    resume : bool
-        Continue the interrupted run whose state is in ``OUTPUT.inprogress`` (written after every
-        epoch; ``output`` itself appears only when training ends). Settings that change the model
-        or its training (marks, splits, architecture, recipe, seed, the tracks' scale) are refused.
-    input_transform : {"scaled", "log1p"}
-        Per mark: the target's transform of x over its training mean (``none``: x / mean), or
-        log1p(x / mean).
+    settings : TrainSettings or None
+        The network (:class:`~chipsr.tasks.chipseq.config.ModelSettings`: architecture, window in
+        bins, TFiLM blocks B, U-Net levels K and width, dropout, transforms), the recipe
+        (:class:`~chipsr.tasks.chipseq.config.RecipeSettings`: epochs of ``samples_per_epoch`` random
+        crops, reversal, peak-centred share, batch, learning rate and schedule, epoch selection,
+        patience, time limit in minutes, seed) and the run (bin size in bp: the bigWigs must be on
+        this grid; ``truth_peaks``: full-depth peaks of the target, whose rule calibrated on the first
+        validation region (:func:`chipsr.tasks.chipseq.peaks.calibrate_prediction`) the model card
+        stores for ``chipsr peaks --model``; ``peak_type``; DataLoader ``workers``; ``resume`` the
+        interrupted run in ``OUTPUT.inprogress``, refusing changed settings; ``device``;
+        ``chunk_bins`` read from the bigWigs at a time: the regions' bins stream into memory-mapped
+        arrays in ``OUTPUT.cache/``, so a genome at 25-bp bins trains within 3 GiB). Default:
+        :class:`~chipsr.tasks.chipseq.config.TrainSettings` (``epochs`` and ``lr`` None: the
+        architecture's values).
     blacklist : dict or None
         Merged blacklist intervals (:func:`chipsr.io.genome.read_bed_intervals`).
     target_name : str or None
         Name of the target mark (default: the target's file name).
-    gamma_offset : float
-        TFiLM: added to every gamma (1 = identity-centred modulation; 0 = the paper's form).
-    residual_mark : str or None
-        U-Nets: a mark name whose (scaled) input is added to the output, so the network learns the
-        difference (typically the target mark's own low-depth track).
-    target_peaks : path or None
-        Full-depth peaks of the target (e.g. ``macs3 callpeak`` on the deep reads): the model card
-        then stores the peak rule calibrated on the first validation region
-        (:func:`chipsr.tasks.chipseq.peaks.calibrate_prediction`), which ``chipsr peaks --model``
-        applies to the model's denoised tracks of new samples.
-    peak_type : {"narrow", "broad"}
-        The target mark's peaks (MACS3 ``bdgpeakcall`` or ``bdgbroadcall``).
-    chunk_bins : int
-        Bins read from the bigWigs at a time. The training and validation regions' bins are
-        streamed (issue 15) into memory-mapped arrays in ``OUTPUT.cache/`` (removed when training
-        ends; a killed run's is replaced by the next run), so memory does not grow with the
-        regions: a genome at 25-bp bins trains within 3 GiB.
-    workers : int
-        ``DataLoader`` worker processes reading the crops (:class:`chipsr.core.train.TrainConfig`).
 
     Returns
     -------
@@ -185,71 +109,71 @@ def train(
         that is all zeros in the training region.
     """
     t0 = time.perf_counter()
-    target_name = _check_options(arch, window, bin_size, target, target_name, batch_size, peak_type, target_peaks,
-                                 select)
+    s = (settings if settings is not None else TrainSettings()).resolved()
+    target_name = _check_options(s, target, target_name)
     from chipsr.core import distributed
     from chipsr.io.arrays import ArrayStore
 
     ArrayStore.check(cache_path(output))  # before the genome-wide reads below
-    inp = TrainingInputs.check(marks, target, references, train_regions, valid_regions, test_regions, bin_size,
+    inp = TrainingInputs.check(marks, target, references, train_regions, valid_regions, test_regions, s.bin_size,
                                blacklist)
-    if residual_mark is not None and residual_mark not in inp.marks:
-        raise ChipsrInputError(f"--residual-mark {residual_mark!r} is not one of the marks: {', '.join(inp.marks)}")
-    train_lengths, valid_lengths = inp.lengths(train_regions, window), inp.lengths(valid_regions, window)
-    # streaming training data (issue 15): the regions' bins go to memory-mapped arrays beside the
-    # output, chunk by chunk; crops and validation windows read only their own bins
+    if s.residual_mark is not None and s.residual_mark not in inp.marks:
+        raise ChipsrInputError(f"--residual-mark {s.residual_mark!r} is not one of the marks: {', '.join(inp.marks)}")
+    train_lengths, valid_lengths = inp.lengths(train_regions, s.window), inp.lengths(valid_regions, s.window)
+    # streaming training data: the regions' bins go to memory-mapped arrays beside the output, chunk
+    # by chunk; crops and validation windows read only their own bins
     store = ArrayStore(cache_path(output))
     try:
-        cached, scaling, n_usable = _cache_training(store, inp, train_regions, train_lengths, window, transform,
-                                                    input_transform, target_name, chunk_bins)
-        crops = RandomCrops([c.x for c in cached], [c.y for c in cached], [c.runs for c in cached], window,
-                            samples_per_epoch, seed=seed, reverse=reverse, peak_fraction=peak_fraction,
+        cached, scaling, n_usable = _cache_training(store, inp, train_regions, train_lengths, s.window, s.transform,
+                                                    s.input_transform, target_name, s.chunk_bins)
+        crops = RandomCrops([c.x for c in cached], [c.y for c in cached], [c.runs for c in cached], s.window,
+                            s.samples_per_epoch, seed=s.seed, reverse=s.reverse, peak_fraction=s.peak_fraction,
                             inputs=scaling.inputs, target=scaling.target)
-        va, drop_va = _validation_windows(store, inp, valid_regions, valid_lengths, window, scaling, chunk_bins)
+        va, drop_va = _validation_windows(store, inp, valid_regions, valid_lengths, s.window, scaling, s.chunk_bins)
         log.info("%d usable training window starts, %d random crops per epoch%s%s%s; %d validation windows "
-                 "(%d left out)", n_usable, samples_per_epoch, ", reversed at p=0.5" if reverse else "",
-                 f", {peak_fraction:.0%} centred on peak bins" if peak_fraction else "",
+                 "(%d left out)", n_usable, s.samples_per_epoch, ", reversed at p=0.5" if s.reverse else "",
+                 f", {s.peak_fraction:.0%} centred on peak bins" if s.peak_fraction else "",
                  f", each from one of {len(inp.sets)} depth sets" if len(inp.sets) > 1 else "", len(va), drop_va)
         import torch
 
-        torch.manual_seed(seed)
-        model = build_chipseq_model(arch, len(inp.channels), window, blocks, width, depth, dropout,
-                                    None if residual_mark is None else list(inp.marks).index(residual_mark),
-                                    gamma_offset, affine=affine, bidirectional=bidirectional, backbone=backbone)
-        if arch == "linear":
-            _least_squares_start(model, cached, crops, window, len(inp.sets), scaling)
-        recipe = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_schedule": lr_schedule, "select": select,
-                  "seed": seed, "samples_per_epoch": samples_per_epoch, "reverse": reverse,
-                  "peak_fraction": peak_fraction}
-        meta = _meta(inp, target_name, model, scaling, (train_regions, valid_regions, test_regions), n_usable, window,
-                     arch, transform, input_transform, recipe)
+        torch.manual_seed(s.seed)
+        model = build_chipseq_model(s.arch, len(inp.channels), s.window, s.blocks, s.width, s.unet_depth, s.dropout,
+                                    None if s.residual_mark is None else list(inp.marks).index(s.residual_mark),
+                                    s.gamma_offset, affine=s.affine, bidirectional=s.bidirectional,
+                                    backbone=s.backbone)
+        if s.arch == "linear":
+            _least_squares_start(model, cached, crops, s.window, len(inp.sets), scaling)
+        recipe = {"epochs": s.epochs, "batch_size": s.batch_size, "lr": s.lr, "lr_schedule": s.lr_schedule,
+                  "select": s.select, "seed": s.seed, "samples_per_epoch": s.samples_per_epoch, "reverse": s.reverse,
+                  "peak_fraction": s.peak_fraction}
+        meta = _meta(inp, target_name, model, scaling, (train_regions, valid_regions, test_regions), n_usable,
+                     s.window, s.arch, s.transform, s.input_transform, recipe)
         from chipsr.core.train import TrainConfig
 
-        cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed, device=device,
-                          lr_schedule=lr_schedule, select="metric" if select == "pearson" else "loss",
-                          time_limit_s=time_limit_s, workers=workers)
-        summary = _fit(model, crops, va, cfg, output, meta, resume)
+        cfg = TrainConfig(epochs=s.epochs, batch_size=s.batch_size, lr=s.lr, patience=s.patience, seed=s.seed,
+                          device=s.device, lr_schedule=s.lr_schedule, select="metric" if s.select == "pearson" else "loss",
+                          time_limit_s=None if s.time_limit is None else s.time_limit * 60, workers=s.workers)
+        summary = _fit(model, crops, va, cfg, output, meta, s.resume)
         summary.update(train_windows=n_usable, valid_windows=len(va), seconds=time.perf_counter() - t0)
         state, best_state = summary.pop("state"), summary.pop("best_state")
         if not distributed.is_main():  # under torchrun only rank 0 writes the model
             return summary
-        if target_peaks is not None:  # the peak rule of the model card (issue 14), on the best weights
+        if s.truth_peaks is not None:  # the peak rule of the model card, on the best weights
             meta["peaks"] = _peak_rule(model, best_state, inp.load_chunk, valid_regions[0],
-                                       len(inp.sets) // 2, scaling, target_peaks, peak_type, inp.sizes, bin_size,
-                                       window, blacklist, device)
+                                       len(inp.sets) // 2, scaling, s.truth_peaks, s.peak_type, inp.sizes, s.bin_size,
+                                       s.window, blacklist, s.device)
             log.info("peak rule: %s", meta["peaks"]["rule"])
         _save(model, meta, state, output)
         summary["seconds"] = time.perf_counter() - t0
-        log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", arch, target_name, summary["best_epoch"],
+        log.info("trained %s for %s: best epoch %d, valid r %.4f, %.0f s", s.arch, target_name, summary["best_epoch"],
                  summary["best_valid_pearson"], summary["seconds"])
         return summary
     finally:
         store.remove()
 
 
-def _check_options(arch: str, window: int, bin_size: int, target, target_name: str | None, batch_size: int,
-                   peak_type: str, target_peaks, select: str) -> str:
-    """Check the options that need no track (a bad peak file is read here, before training); returns
+def _check_options(s: TrainSettings, target, target_name: str | None) -> str:
+    """Check the settings that need no track (a bad peak file is read here, before training); returns
     the target's name (default: its file name).
 
     Raises
@@ -257,30 +181,31 @@ def _check_options(arch: str, window: int, bin_size: int, target, target_name: s
     ChipsrInputError
         Naming the option at fault.
     """
-    if arch not in ARCHS:
-        raise ChipsrInputError(f"--arch {arch!r}: expected one of {', '.join(ARCHS)}")
-    if window < 2 or bin_size < 1:
-        raise ChipsrInputError(f"--window must be >= 2 bins and --bin-size >= 1 bp; got {window}, {bin_size}")
+    if s.arch not in ARCHS:
+        raise ChipsrInputError(f"--arch {s.arch!r}: expected one of {', '.join(ARCHS)}")
+    if s.window < 2 or s.bin_size < 1:
+        raise ChipsrInputError(f"--window must be >= 2 bins and --bin-size >= 1 bp; got {s.window}, {s.bin_size}")
     target_name = target_name or parse_named_tracks([str(target)]).popitem()[0]
     from chipsr.core import distributed
 
-    if batch_size % distributed.world_size():
-        raise ChipsrInputError(f"--batch-size {batch_size} must be a multiple of the {distributed.world_size()} DDP "
-                               f"processes (each takes --batch-size / processes: the total batch stays --batch-size)")
-    if peak_type not in ("narrow", "broad"):
-        raise ChipsrInputError(f"--peak-type must be narrow or broad, got {peak_type!r}")
-    if target_peaks is not None:
+    if s.batch_size % distributed.world_size():
+        raise ChipsrInputError(f"--batch-size {s.batch_size} must be a multiple of the {distributed.world_size()} "
+                               f"DDP processes (each takes --batch-size / processes: the total batch stays "
+                               f"--batch-size)")
+    if s.peak_type not in PEAK_TYPES:
+        raise ChipsrInputError(f"--peak-type must be narrow or broad, got {s.peak_type!r}")
+    if s.truth_peaks is not None:
         from chipsr.io.peaks import read_peak_intervals
 
-        read_peak_intervals(target_peaks)  # a bad peak file fails before training
-    if select not in ("pearson", "loss"):
-        raise ChipsrInputError(f"--select {select!r}: expected pearson or loss")
+        read_peak_intervals(s.truth_peaks)  # a bad peak file fails before training
+    if s.select not in ("pearson", "loss"):
+        raise ChipsrInputError(f"--select {s.select!r}: expected pearson or loss")
     return target_name
 
 
 @dataclass
 class TrainingInputs:
-    """The checked tracks of one training run, in depth-invariant units (issue 12).
+    """The checked tracks of one training run, in depth-invariant units.
 
     Attributes
     ----------
@@ -347,7 +272,7 @@ class TrainingInputs:
                 raise ChipsrInputError(f"{what} regions overlap: {hit[0]} and {hit[1]}")
         for r in [*train_regions, *valid_regions, *test_regions]:
             region_bins(r, sizes, bin_size)
-        # depth-invariant units: every track over its own genome-wide mean (issue 12)
+        # depth-invariant units: every track over its own genome-wide mean
         set_means = [track_means(list(st.values()) + list(references.values()), bin_size, blacklist) for st in sets]
         target_mean = track_means([target], bin_size, blacklist)[0]
         log.info("units: fold enrichment over each track's genome-wide mean; %d depth set(s), mean per bin of %s: %s",

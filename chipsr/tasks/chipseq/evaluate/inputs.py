@@ -88,7 +88,7 @@ def checked_options(bin_size, tracks, depth_series, smooth_input, smooth_sigmas,
         if name is not None and name not in tracks:
             raise ChipsrInputError(f"{option} {name!r} is not one of the --tracks names ({', '.join(tracks)})")
     if smooth_reference is not None and smooth_select_region is None:
-        raise ChipsrInputError("--smooth-reference needs --smooth-select-region (a validation region)")
+        raise ChipsrInputError("--smooth-reference needs --valid-region (a validation region)")
     if SMOOTHED_REFERENCE_NAME in tracks:
         raise ChipsrInputError(f"--tracks: the name {SMOOTHED_REFERENCE_NAME!r} is reserved for the smoothed reference")
     if smooth_input is not None:
@@ -99,16 +99,16 @@ def checked_options(bin_size, tracks, depth_series, smooth_input, smooth_sigmas,
         if SMOOTHED_NAME in tracks:
             raise ChipsrInputError(f"--tracks: the name {SMOOTHED_NAME!r} is reserved for the smoothed input row")
         if smooth_select_region is None:
-            raise ChipsrInputError("--smooth-input needs --smooth-select-region (a validation region)")
+            raise ChipsrInputError("--smooth-input needs --valid-region (a validation region)")
         sigmas = [float(s) for s in smooth_sigmas]
         if not sigmas or not all(math.isfinite(s) and s > 0 for s in sigmas):
             raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
     if call_peaks_mode not in (None, "narrow", "broad"):
-        raise ChipsrInputError(f"--call-peaks must be narrow or broad, got {call_peaks_mode!r}")
+        raise ChipsrInputError(f"--peak-type must be narrow or broad, got {call_peaks_mode!r}")
     if (call_peaks_mode or called_peaks) and peaks is None:
-        raise ChipsrInputError("--call-peaks and --called need --peaks (the truth peak file)")
+        raise ChipsrInputError("--peak-type and --called need --truth-peaks (the truth peak file)")
     if call_peaks_mode and smooth_select_region is None:
-        raise ChipsrInputError("--call-peaks needs --smooth-select-region (the validation region where each "
+        raise ChipsrInputError("--peak-type needs --valid-region (the validation region where each "
                                "track's peak cutoff is calibrated)")
     called_peaks = {str(k): v for k, v in (called_peaks or {}).items()}
     called_ivs = {}  # read once, here: a bad peak file fails before any work

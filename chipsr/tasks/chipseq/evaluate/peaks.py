@@ -129,7 +129,7 @@ def score_peaks(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, c
             else:
                 fold = pk.DEFAULT_FOLD
                 how = "the default (no truth peak to calibrate on)"
-                log.warning("--call-peaks: no truth peak in %s to calibrate %s's cutoff on: fold %g", select, name, fold)
+                log.warning("--peak-type: no truth peak in %s to calibrate %s's cutoff on: fold %g", select, name, fold)
             folds[name] = fold
             found = pk.call_peaks([(c.name, *pk.bins_to_runs(c.tracks[name][i0:i0 + (b - a)], a, bin_size, c.size))
                                    for c in chroms for (a, b), i0 in zip(c.ranges, range_offsets(c.ranges))],

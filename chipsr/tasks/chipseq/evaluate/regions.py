@@ -149,12 +149,12 @@ def validation_region(smooth_select_region, smooth_sigmas: Sequence[float], size
     sigmas = [float(x) for x in smooth_sigmas]
     if not sigmas or not all(math.isfinite(x) and x > 0 for x in sigmas):
         raise ChipsrInputError(f"--smooth-sigmas must be positive numbers of bins, got {list(smooth_sigmas)}")
-    select = as_region(smooth_select_region, "--smooth-select-region")
-    s0, s1 = bin_range(*check_region(select, sizes, truth, "--smooth-select-region"), bin_size)
+    select = as_region(smooth_select_region, "--valid-region")
+    s0, s1 = bin_range(*check_region(select, sizes, truth, "--valid-region"), bin_size)
     for c in chroms:
         if c.name == select.chrom and any(a < s1 and s0 < b for a, b in c.ranges):
             raise ChipsrInputError(
-                f"--smooth-select-region {select} overlaps the evaluated region(s) on {c.name} "
+                f"--valid-region {select} overlaps the evaluated region(s) on {c.name} "
                 f"(at {bin_size}-bp bins): choose a disjoint validation region"
             )
     return Selection(select, (s0, s1), sigmas)

@@ -60,7 +60,7 @@ def _choose_sigma(bw_in: BigWigFile, truth_bw: BigWigFile, select: Region, bins:
     finite = {s: r for s, r in by_sigma.items() if math.isfinite(r)}
     if not finite:
         raise ChipsrInputError(
-            f"--smooth-select-region {select}: Pearson r is undefined there for every sigma "
+            f"--valid-region {select}: Pearson r is undefined there for every sigma "
             f"(the truth or {name!r} is constant on it); choose another region"
         )
     return max(finite, key=lambda s: (finite[s], -sigmas.index(s))), by_sigma
