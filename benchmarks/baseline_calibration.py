@@ -47,7 +47,7 @@ def low_depth_tracks(seed: int, tmp: Path) -> list[Path]:
     out = []
     for mark in MARKS:
         reads, bw = tmp / f"{mark}.s{seed}.bed.gz", tmp / f"{mark}.s{seed}.bw"
-        subprocess.run(["chipsr", "subsample", str(REPO / samples[mark]), "-o", str(reads), "--reads", str(READS),
+        subprocess.run(["chipsr", "subsample", str(REPO / samples[mark]), "-o", str(reads), "--number", str(READS),
                         "--seed", str(seed)], check=True, capture_output=True)
         subprocess.run(["chipsr", "coverage", str(reads), "-o", str(bw), "--bin-size", "25", "--chrom-sizes",
                         str(CHROM_SIZES), "--blacklist", str(BLACKLIST)], check=True, capture_output=True)

@@ -3,11 +3,11 @@
 
 Not a test. The input tracks are built by tiling the real example's low-depth chr22 coverage
 (results/coverage/*.lowdepth.bw from `make example`, 16-51 Mb) over the chr1-22 lengths of
-hg19; the model is a TFiLM U-Net of the workflow's default size (width 1/16, depth 4; weights do not
-change the speed; the numbers before issue 15 used width 1/8, depth 3).
+hg19; the model is a TFiLM U-Net of the workflow's default size (width 1/16, U-Net depth 4; weights do not
+change the speed).
 
     python benchmarks/bench_denoise.py [--chroms chr1,chr2,...] [--threads 1] [--device cpu] [--overlap 50]
-        [--width 0.0625 --depth 4] [--coverage DIR]
+        [--width 0.0625 --unet-depth 4] [--coverage DIR]
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--overlap", type=int, default=50)
     parser.add_argument("--width", type=float, default=0.0625)
-    parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--unet-depth", type=int, default=4)
     parser.add_argument("--coverage", default=str(ROOT / "results" / "coverage"),
                         help="Folder with MARK.lowdepth.bw (the example's low-depth coverage).")
     parser.add_argument("--tracks", default=None,
@@ -100,7 +100,7 @@ def main() -> None:
             tracks = build_tracks(built, sizes, Path(args.coverage))
             print(f"built {len(tracks)} tracks over {sum(sizes.values()) / 1e6:.0f} Mbp in "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
-        make_model(work / "model.pt", args.width, args.depth)
+        make_model(work / "model.pt", args.width, args.unet_depth)
         regions = [a for c in sizes for a in ("--region", c)]  # reused tracks may cover more chromosomes
         cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "chipsr", "-v", "denoise", *regions, "--marks",
                ",".join(str(p) for p in tracks), "--model", str(work / "model.pt"), "-o", str(work / "out.bw"),
@@ -113,7 +113,7 @@ def main() -> None:
         rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
         mbp = sum(sizes.values()) / 1e6
         print(f"torch {torch.__version__}, device {args.device}, threads {args.threads}, overlap {args.overlap}, "
-              f"model width {args.width:g} depth {args.depth}")
+              f"model width {args.width:g} U-Net depth {args.unet_depth}")
         print(f"denoise: {mbp:.0f} Mbp in {wall:.0f} s = {mbp / wall:.2f} Mbp/s (incl. start-up and bigWig "
               f"writing); peak RSS {rss / 1024 / 1024:.2f} GiB")
 

@@ -76,7 +76,7 @@ def main() -> None:
         for mark, stem in MARKS.items():
             reads = DATA / f"{stem}.chr22.frag200.bed.gz"
             sub = work / f"{mark}.low.bed.gz"
-            subprocess.run(chipsr("subsample", reads, "-o", sub, "--reads", 16600, "--seed", 1), check=True,
+            subprocess.run(chipsr("subsample", reads, "-o", sub, "--number", 16600, "--seed", 1), check=True,
                            capture_output=True)
             for kind, src, out in (("low", sub, low), ("full", reads, full)):
                 out[mark] = work / f"{mark}.{kind}.bw"
