@@ -25,6 +25,8 @@ from chipsr.api.chipseq import (
 )
 from chipsr.cli.options import (
     bin_size_option,
+    group,
+    grouped,
     blacklist_option,
     device_option,
     nan_as_zero_option,
@@ -73,27 +75,30 @@ _coverage_option = functools.partial(setting_option, CoverageSettings)
 
 @click.command(cls=GuardedCommand)
 @click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@output_option()
-@_coverage_option("bin_size", "--bin-size", "--binSize", type=click.IntRange(min=1, max=1_000_000_000))
+@group("Inputs and output")
+@output_option(option=grouped)
+@grouped("--chrom-sizes", type=click.Path(dir_okay=False), default=None,
+         help="UCSC chrom sizes file (needed for BED reads; BAM headers are used otherwise).")
+@grouped("--genome-fasta", type=click.Path(dir_okay=False), default=None,
+         help="Genome FASTA to take chromosome sizes from (via pyfaidx).")
+@region_option(option=grouped)
+@blacklist_option("--blackListFileName", option=grouped)
+@_coverage_option("skip_unknown_chroms", is_flag=True, show_default=False, option=grouped)
+@_coverage_option("out_format", "--out-format", "--outFileFormat", type=click.Choice(["bigwig", "bedgraph"]), option=grouped)
+@group("Reads")
 @_coverage_option("extend_reads", "--extend-reads", "--extendReads", type=click.IntRange(min=0), is_flag=False,
-                  flag_value=0, metavar="[LEN]")
+                  flag_value=0, metavar="[LEN]", option=grouped)
+@_coverage_option("min_mapq", "--min-mapq", "--minMappingQuality", type=click.IntRange(min=0), option=grouped)
+@_coverage_option("sam_flag_exclude", "--sam-flag-exclude", "--samFlagExclude", type=click.IntRange(min=0), option=grouped)
+@_coverage_option("ignore_duplicates", "--ignore-duplicates", "--ignoreDuplicates", is_flag=True, show_default=False, option=grouped)
+@group("Bins and scaling")
+@_coverage_option("bin_size", "--bin-size", "--binSize", type=click.IntRange(min=1, max=1_000_000_000), option=grouped)
 @_coverage_option("normalize_using", "--normalize-using", "--normalizeUsing",
-                  type=click.Choice(["none", "CPM", "RPKM", "BPM", "RPGC"], case_sensitive=False))
+                  type=click.Choice(["none", "CPM", "RPKM", "BPM", "RPGC"], case_sensitive=False), option=grouped)
 @_coverage_option("effective_genome_size", "--effective-genome-size", "--effectiveGenomeSize",
-                  type=click.IntRange(min=1))
-@_coverage_option("min_mapq", "--min-mapq", "--minMappingQuality", type=click.IntRange(min=0))
-@_coverage_option("sam_flag_exclude", "--sam-flag-exclude", "--samFlagExclude", type=click.IntRange(min=0))
-@_coverage_option("ignore_duplicates", "--ignore-duplicates", "--ignoreDuplicates", is_flag=True, show_default=False)
-@click.option("--blacklist", "--blackListFileName", "blacklist", type=click.Path(dir_okay=False), default=None,
-              help="BED of regions to exclude (e.g. ENCODE blacklist v2); their reads are dropped.")
-@region_option
-@click.option("--chrom-sizes", type=click.Path(dir_okay=False), default=None,
-              help="UCSC chrom sizes file (needed for BED reads; BAM headers are used otherwise).")
-@click.option("--genome-fasta", type=click.Path(dir_okay=False), default=None,
-              help="Genome FASTA to take chromosome sizes from (via pyfaidx).")
-@_coverage_option("skip_unknown_chroms", is_flag=True, show_default=False)
-@_coverage_option("threads", "-p", "--threads", "--numberOfProcessors", type=click.IntRange(min=1))
-@_coverage_option("out_format", "--out-format", "--outFileFormat", type=click.Choice(["bigwig", "bedgraph"]))
+                  type=click.IntRange(min=1), option=grouped)
+@group("Compute")
+@_coverage_option("threads", "-p", "--threads", "--numberOfProcessors", type=click.IntRange(min=1), option=grouped)
 def coverage(reads, output, blacklist, region, chrom_sizes, genome_fasta, **options) -> None:
     """Merge one mark's READS (BAM and/or BED, plain or gzipped) into a coverage bigWig/bedGraph.
 
@@ -114,54 +119,63 @@ _train_option = functools.partial(setting_option, TrainSettings)
 
 @renamed_options({"--depth": "--unet-depth", "--target-peaks": "--truth-peaks"})
 @click.command(cls=GuardedCommand)
-@click.option("--marks", multiple=True, required=True, metavar="NAME=PATH[,NAME=PATH...]",
-              help="Low-depth coverage bigWigs of the marks (comma-separated or repeated; NAME=path to name one), "
-                   "the model's inputs in this order.")
-@click.option("--depth-set", "depth_sets", multiple=True, metavar="NAME=PATH[,NAME=PATH...]",
-              help="The same marks at another depth (e.g. subsampled to 0.25x or 4x), every mark of --marks in its "
-                   "order; repeatable. --marks and the depth sets are drawn from at random, one per training crop, "
-                   "so the model holds up on samples of other depths.")
-@click.option("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
-              help="Deep track of ANOTHER sample (individual, tissue, cell line), an extra input channel; "
-                   "repeatable, order kept. Never the target itself: that is what the model must predict.")
-@click.option("--target", required=True, help="Full-depth bigWig of the target mark (NAME=path to name it).")
-@output_option(suffixes=(".epochs.tsv", ".splits.json", ".inprogress"))
-@_train_option("arch", type=click.Choice(ARCHS))
-@bin_size_option(TrainSettings)
-@_train_option("window", type=click.IntRange(min=2))
-@_train_option("blocks", type=click.IntRange(min=1))
-@_train_option("width", type=click.FloatRange(min=0, min_open=True))
-@_train_option("unet_depth", type=click.IntRange(min=1))
-@_train_option("dropout", type=click.FloatRange(0, 1))
-@_train_option("transform", type=click.Choice(["none", "arcsinh", "log1p"]))
-@_train_option("input_transform", type=click.Choice(["scaled", "log1p"]))
-@_train_option("gamma_offset", type=float)
-@_train_option("affine", "--gamma-only", flag_value=False, show_default=False)
-@_train_option("backbone", type=click.Choice(["pool", "stride"]))
-@_train_option("bidirectional", is_flag=True, show_default=False)
-@_train_option("residual_mark", metavar="NAME")
-@click.option("--train-region", "train_regions", multiple=True, required=True, type=RegionText(), help="CHR or CHR:START-END; repeatable.")
-@click.option("--valid-region", "valid_regions", multiple=True, required=True, type=RegionText(), help="CHR or CHR:START-END; repeatable.")
-@click.option("--test-region", "test_regions", multiple=True, type=RegionText(), help="Held out (recorded for evaluate); repeatable.")
-@blacklist_option
-@_train_option("epochs", type=click.IntRange(min=1))
-@_train_option("samples_per_epoch", type=click.IntRange(min=1))
-@_train_option("reverse", "--reverse/--no-reverse")
-@_train_option("peak_fraction", type=click.FloatRange(0, 1))
-@_train_option("batch_size", type=click.IntRange(min=1))
-@_train_option("lr", type=click.FloatRange(min=0, min_open=True))
-@_train_option("lr_schedule", type=click.Choice(["cosine", "constant"]))
-@_train_option("select", type=click.Choice(["pearson", "loss"]))
-@_train_option("patience", type=click.IntRange(min=1))
-@_train_option("time_limit", type=click.FloatRange(min=0, min_open=True), metavar="MINUTES")
-@_train_option("truth_peaks", type=click.Path(dir_okay=False))
-@_train_option("peak_type", type=click.Choice(PEAK_TYPES))
-@_train_option("workers", type=click.IntRange(min=0))
-@_train_option("resume", is_flag=True, show_default=False)
-@nan_as_zero_option
-@seed_option(TrainSettings)
-@device_option(TrainSettings)
-@threads_option(TrainSettings)
+@group("Inputs and output")
+@grouped("--marks", multiple=True, required=True, metavar="NAME=PATH[,NAME=PATH...]",
+         help="Low-depth coverage bigWigs of the marks (comma-separated or repeated; NAME=path to name one), the "
+              "model's inputs in this order.")
+@grouped("--depth-set", "depth_sets", multiple=True, metavar="NAME=PATH[,NAME=PATH...]",
+         help="The same marks at another depth (e.g. subsampled to 0.25x or 4x), every mark of --marks in its order; "
+              "repeatable. --marks and the depth sets are drawn from at random, one per training crop, so the model "
+              "holds up on samples of other depths.")
+@grouped("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
+         help="Deep track of ANOTHER sample (individual, tissue, cell line), an extra input channel; repeatable, "
+              "order kept. Never the target itself: that is what the model must predict.")
+@grouped("--target", required=True, metavar="[NAME=]PATH",
+         help="Full-depth bigWig of the target mark (NAME=path to name it).")
+@output_option(suffixes=(".epochs.tsv", ".splits.json", ".inprogress"), option=grouped)
+@bin_size_option(TrainSettings, option=grouped)
+@grouped("--train-region", "train_regions", multiple=True, required=True, type=RegionText(),
+         help="Training region, CHR or CHR:START-END; repeatable.")
+@grouped("--valid-region", "valid_regions", multiple=True, required=True, type=RegionText(),
+         help="Validation region, where choices are made (the epoch kept, the peak rule); repeatable.")
+@grouped("--test-region", "test_regions", multiple=True, type=RegionText(),
+         help="Held out (recorded for evaluate); repeatable.")
+@blacklist_option(option=grouped, help="BED of regions (e.g. ENCODE blacklist v2): windows touching them are left out.")
+@nan_as_zero_option(option=grouped)
+@group("Model")
+@_train_option("arch", type=click.Choice(ARCHS), option=grouped)
+@_train_option("window", type=click.IntRange(min=2), option=grouped)
+@_train_option("blocks", type=click.IntRange(min=1), option=grouped)
+@_train_option("width", type=click.FloatRange(min=0, min_open=True), option=grouped)
+@_train_option("unet_depth", type=click.IntRange(min=1), option=grouped)
+@_train_option("dropout", type=click.FloatRange(0, 1), option=grouped)
+@_train_option("transform", type=click.Choice(["none", "arcsinh", "log1p"]), option=grouped)
+@_train_option("input_transform", type=click.Choice(["scaled", "log1p"]), option=grouped)
+@_train_option("gamma_offset", type=float, option=grouped)
+@_train_option("affine", "--gamma-only", flag_value=False, show_default=False, option=grouped)
+@_train_option("backbone", type=click.Choice(["pool", "stride"]), option=grouped)
+@_train_option("bidirectional", is_flag=True, show_default=False, option=grouped)
+@_train_option("residual_mark", metavar="NAME", option=grouped)
+@group("Recipe")
+@_train_option("epochs", type=click.IntRange(min=1), option=grouped)
+@_train_option("samples_per_epoch", type=click.IntRange(min=1), option=grouped)
+@_train_option("reverse", "--reverse/--no-reverse", option=grouped)
+@_train_option("peak_fraction", type=click.FloatRange(0, 1), option=grouped)
+@_train_option("batch_size", type=click.IntRange(min=1), option=grouped)
+@_train_option("lr", type=click.FloatRange(min=0, min_open=True), option=grouped)
+@_train_option("lr_schedule", type=click.Choice(["cosine", "constant"]), option=grouped)
+@_train_option("select", type=click.Choice(["pearson", "loss"]), option=grouped)
+@_train_option("patience", type=click.IntRange(min=1), option=grouped)
+@_train_option("time_limit", type=click.FloatRange(min=0, min_open=True), metavar="MINUTES", option=grouped)
+@seed_option(TrainSettings, option=grouped)
+@group("Peaks")
+@_train_option("truth_peaks", type=click.Path(dir_okay=False), option=grouped)
+@_train_option("peak_type", type=click.Choice(PEAK_TYPES), option=grouped)
+@group("Compute")
+@_train_option("workers", type=click.IntRange(min=0), option=grouped)
+@_train_option("resume", is_flag=True, show_default=False, option=grouped)
+@device_option(TrainSettings, option=grouped)
+@threads_option(TrainSettings, option=grouped)
 def train(marks, depth_sets, target, output, train_regions, valid_regions, test_regions, blacklist, **options) -> None:
     """Train one model that maps low-depth MARKS to the full-depth TARGET mark.
 
@@ -180,23 +194,25 @@ _denoise_option = functools.partial(setting_option, DenoiseSettings)
 
 
 @click.command(cls=GuardedCommand)
-@click.option("--marks", multiple=True, required=True,
-              help="Low-depth bigWigs, the model's marks in its order (comma-separated or repeated; NAME=path).")
-@click.option("--model", "models", required=True, multiple=True, type=CommaList(), metavar="MODEL[,MODEL...]",
-              help="Checkpoint from `chipsr train`; repeat it (or comma-separate) for a seed ensemble of one "
-                   "target: the models' outputs are averaged.")
-@click.option("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
-              help="The model's reference tracks (deep tracks of a related sample), same names and order.")
-@output_option()
-@click.option("--region", "regions", multiple=True, type=RegionText(), help="Only these regions; repeatable.")
-@_denoise_option("overlap", type=click.IntRange(min=0))
-@_denoise_option("batch_size", type=click.IntRange(min=1))
-@click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
-              help="BED of regions left out of each input's genome-wide mean [default: the training blacklist, "
-                   "stored in the model].")
-@nan_as_zero_option
-@device_option(DenoiseSettings)
-@threads_option(DenoiseSettings)
+@group("Inputs and output")
+@grouped("--marks", multiple=True, required=True,
+         help="Low-depth bigWigs, the model's marks in its order (comma-separated or repeated; NAME=path).")
+@grouped("--model", "models", required=True, multiple=True, type=CommaList(), metavar="MODEL[,MODEL...]",
+         help="Checkpoint from `chipsr train`; repeat it (or comma-separate) for a seed ensemble of one "
+              "target: the models' outputs are averaged.")
+@grouped("--reference", "references", multiple=True, metavar="NAME=DEEP.bw",
+         help="The model's reference tracks (deep tracks of a related sample), same names and order.")
+@output_option(option=grouped)
+@grouped("--region", "regions", multiple=True, type=RegionText(), help="Only these regions; repeatable.")
+@grouped("--blacklist", type=click.Path(dir_okay=False), default=None,
+         help="BED of regions left out of each input's genome-wide mean [default: the training blacklist, "
+              "stored in the model].")
+@nan_as_zero_option(option=grouped)
+@group("Compute")
+@_denoise_option("overlap", type=click.IntRange(min=0), option=grouped)
+@_denoise_option("batch_size", type=click.IntRange(min=1), option=grouped)
+@device_option(DenoiseSettings, option=grouped)
+@threads_option(DenoiseSettings, option=grouped)
 def denoise(marks, models, output, regions, overlap, batch_size, device, threads, references, blacklist,
             nan_as_zero) -> None:
     """Denoise low-depth MARKS into a full-depth-like bigWig of the model's target mark.
@@ -235,43 +251,47 @@ _evaluate_option = functools.partial(setting_option, EvaluateSettings)
 @renamed_options({"--peaks": "--truth-peaks", "--smooth-select-region": "--valid-region",
                   "--call-peaks": "--peak-type"})
 @click.command(cls=GuardedCommand)
-@click.option("--truth", required=True, type=click.Path(dir_okay=False),
-              help="bigWig of the deep-sequencing (high-depth) track that the others are scored against.")
-@click.option("--tracks", "tracks", required=True, multiple=True, metavar="NAME=PATH[,NAME=PATH...]",
-              help="bigWigs to score, comma-separated or repeated, in table order (e.g. "
-                   "noisy=low.bw,tfilm=denoised.bw); the scatter shows tfilm, or else the last one.")
+@group("Inputs and output")
+@grouped("--truth", required=True, type=click.Path(dir_okay=False),
+         help="bigWig of the deep-sequencing (high-depth) track that the others are scored against.")
+@grouped("--tracks", "tracks", required=True, multiple=True, metavar="NAME=PATH[,NAME=PATH...]",
+         help="bigWigs to score, comma-separated or repeated, in table order (e.g. "
+              "noisy=low.bw,tfilm=denoised.bw); the scatter shows tfilm, or else the last one.")
 @output_option(suffixes=(".tsv", ".json", ".md", ".png"), prefix=True, dest="prefix", metavar="PREFIX",
-               help="Output prefix: writes PREFIX.tsv, PREFIX.json, PREFIX.md and PREFIX.png (atomically).")
-@click.option("--region", "regions", multiple=True, type=RegionText(),
-              help="Evaluate only this region (1-based inclusive, as samtools/IGV); repeatable. "
-                   "[default: every chromosome of the truth]")
-@click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
-              help="BED of regions (e.g. ENCODE blacklist v2); bins overlapping them are excluded.")
-@click.option("--truth-peaks", type=click.Path(dir_okay=False), default=None,
-              help="BED of peaks (e.g. `macs3 callpeak` on the full-depth reads); bins overlapping one are 'in peaks'. "
-                   "[default: bins where the truth >= 5x its mean over the evaluated bins]")
-@bin_size_option(EvaluateSettings)
-@click.option("--smooth-input", metavar="NAME", default=None,
-              help="Also score a Gaussian-smoothed copy of this track (the noisy input) as 'smoothed input'.")
-@click.option("--smooth-reference", metavar="NAME", default=None,
-              help="Also score a Gaussian-smoothed copy of this track (a related sample's deep track: the reference "
-                   "baseline) as 'smoothed reference'.")
-@click.option("--differential-reference", metavar="NAME", default=None,
-              help="Also give every track's differential r against this track: r of (track - NAME) with "
-                   "(truth - NAME), in fold enrichment (does a method recover what is specific to this sample?).")
-@_evaluate_option("smooth_sigmas", metavar="S1,S2,...", type=CommaList(float, "comma-separated numbers"))
-@_evaluate_option("valid_region", type=RegionText())
-@_evaluate_option("locus", type=RegionText())
-@click.option("--depth-series", "depth_series", multiple=True, type=NamedPath("K=PATH", key=float, commas=True),
-              help="Raw coverage of the input sample at K x its reads (e.g. 1=low.bw,2=x2.bw,4=x4.bw,8=x8.bw): "
-                   "scored as rows 'raw Kx', and every track gets its depth equivalence (the depth at which "
-                   "the raw track would match its r).")
-@_evaluate_option("peak_type", type=click.Choice(PEAK_TYPES))
-@click.option("--called", "called_peaks", multiple=True, metavar="NAME=PEAKS[,NAME=PEAKS...]",
-              help="Peak files scored against --truth-peaks as they are (e.g. macs3 callpeak on the low-depth reads).")
-@_evaluate_option("peak_overlap", type=click.FloatRange(min=0, max=1, min_open=True))
-@nan_as_zero_option
-@threads_option(EvaluateSettings)
+               help="Output prefix: writes PREFIX.tsv, PREFIX.json, PREFIX.md and PREFIX.png (atomically).", option=grouped)
+@grouped("--region", "regions", multiple=True, type=RegionText(),
+         help="Evaluate only this region (1-based inclusive, as samtools/IGV); repeatable. "
+              "[default: every chromosome of the truth]")
+@grouped("--blacklist", type=click.Path(dir_okay=False), default=None,
+         help="BED of regions (e.g. ENCODE blacklist v2); bins overlapping them are excluded.")
+@bin_size_option(EvaluateSettings, option=grouped)
+@grouped("--depth-series", "depth_series", multiple=True, type=NamedPath("K=PATH", key=float, commas=True),
+         help="Raw coverage of the input sample at K x its reads (e.g. 1=low.bw,2=x2.bw,4=x4.bw,8=x8.bw): "
+              "scored as rows 'raw Kx', and every track gets its depth equivalence (the depth at which "
+              "the raw track would match its r).")
+@nan_as_zero_option(option=grouped)
+@group("Baselines")
+@grouped("--smooth-input", metavar="NAME", default=None,
+         help="Also score a Gaussian-smoothed copy of this track (the noisy input) as 'smoothed input'.")
+@grouped("--smooth-reference", metavar="NAME", default=None,
+         help="Also score a Gaussian-smoothed copy of this track (a related sample's deep track: the reference "
+              "baseline) as 'smoothed reference'.")
+@grouped("--differential-reference", metavar="NAME", default=None,
+         help="Also give every track's differential r against this track: r of (track - NAME) with "
+              "(truth - NAME), in fold enrichment (does a method recover what is specific to this sample?).")
+@_evaluate_option("smooth_sigmas", metavar="S1,S2,...", type=CommaList(float, "comma-separated numbers"), option=grouped)
+@_evaluate_option("valid_region", type=RegionText(), option=grouped)
+@_evaluate_option("locus", type=RegionText(), option=grouped)
+@group("Peaks")
+@grouped("--truth-peaks", type=click.Path(dir_okay=False), default=None,
+         help="BED of peaks (e.g. `macs3 callpeak` on the full-depth reads); bins overlapping one are 'in peaks'. "
+              "[default: bins where the truth >= 5x its mean over the evaluated bins]")
+@_evaluate_option("peak_type", type=click.Choice(PEAK_TYPES), option=grouped)
+@grouped("--called", "called_peaks", multiple=True, metavar="NAME=PEAKS[,NAME=PEAKS...]",
+         help="Peak files scored against --truth-peaks as they are (e.g. macs3 callpeak on the low-depth reads).")
+@_evaluate_option("peak_overlap", type=click.FloatRange(min=0, max=1, min_open=True), option=grouped)
+@group("Compute")
+@threads_option(EvaluateSettings, option=grouped)
 def evaluate(truth, tracks, prefix, regions, blacklist, truth_peaks, smooth_input, smooth_reference,
              differential_reference, depth_series, called_peaks, **options) -> None:
     """Score denoised --tracks bigWigs against a deep-sequencing --truth bigWig (the TFiLM paper's Table 2).
@@ -301,34 +321,36 @@ _peaks_option = functools.partial(setting_option, PeaksSettings)
 @renamed_options({"--broad": ("--peak-type", "broad"), "--calibrate-region": "--valid-region"})
 @click.command(cls=GuardedCommand)
 @click.argument("track", type=click.Path(dir_okay=False))
+@group("Inputs and output")
 @output_option(required=False, metavar="PEAKS",
-               help="narrowPeak (broadPeak with --peak-type broad) file, sorted, written atomically.")
-@_peaks_option("peak_type", type=click.Choice(PEAK_TYPES))
-@_peaks_option("fold", type=float)
-@_peaks_option("cutoff", type=float)
-@_peaks_option("low_cutoff", type=float)
-@_peaks_option("min_length", type=click.IntRange(min=1))
-@_peaks_option("max_gap", type=click.IntRange(min=0))
-@_peaks_option("max_link_gap", type=click.IntRange(min=1))
-@click.option("--region", "regions", multiple=True, type=RegionText(),
-              help="Call only in these regions (1-based inclusive); repeatable. [default: every chromosome]")
-@click.option("--blacklist", type=click.Path(dir_okay=False), default=None,
-              help="BED of regions left out of the mean; peaks overlapping them are dropped.")
-@click.option("--truth-peaks", type=click.Path(dir_okay=False), default=None,
-              help="Peaks to calibrate the fold against (e.g. `macs3 callpeak` on full-depth reads): the fold with "
-                   "the best peak F1 on --valid-region is used.")
-@click.option("--valid-region", type=RegionText(), default=None,
-              help="Validation region, where the fold is calibrated (a region you do not score afterwards).")
-@click.option("--gapped-peak", "gapped", type=OutputPath(), default=None, metavar="GAPPED",
-              help="--peak-type broad: also write the gappedPeak file (strong sub-regions as blocks).")
-@click.option("--cutoff-analysis", "cutoff_analysis", type=click.IntRange(min=2), default=None, metavar="STEPS",
-              help="Print MACS3's cutoff analysis (peaks, total and mean length per cutoff, STEPS cutoffs from 0 to "
-                   "the track's maximum) instead of calling.")
-@click.option("--model", type=click.Path(dir_okay=False), default=None,
-              help="The chipsr model that denoised TRACK, trained with --truth-peaks: use its calibrated fold and "
-                   "peak type (narrow / broad).")
-@_peaks_option("name")
-@nan_as_zero_option
+               help="narrowPeak (broadPeak with --peak-type broad) file, sorted, written atomically.", option=grouped)
+@grouped("--region", "regions", multiple=True, type=RegionText(),
+         help="Call only in these regions (1-based inclusive); repeatable. [default: every chromosome]")
+@grouped("--blacklist", type=click.Path(dir_okay=False), default=None,
+         help="BED of regions left out of the mean; peaks overlapping them are dropped.")
+@grouped("--gapped-peak", "gapped", type=OutputPath(), default=None, metavar="GAPPED",
+         help="--peak-type broad: also write the gappedPeak file (strong sub-regions as blocks).")
+@_peaks_option("name", option=grouped)
+@nan_as_zero_option(option=grouped)
+@group("Peak rule")
+@_peaks_option("peak_type", type=click.Choice(PEAK_TYPES), option=grouped)
+@_peaks_option("fold", type=float, option=grouped)
+@_peaks_option("cutoff", type=float, option=grouped)
+@_peaks_option("low_cutoff", type=float, option=grouped)
+@_peaks_option("min_length", type=click.IntRange(min=1), option=grouped)
+@_peaks_option("max_gap", type=click.IntRange(min=0), option=grouped)
+@_peaks_option("max_link_gap", type=click.IntRange(min=1), option=grouped)
+@grouped("--model", type=click.Path(dir_okay=False), default=None,
+         help="The chipsr model that denoised TRACK, trained with --truth-peaks: use its calibrated fold and "
+              "peak type (narrow / broad).")
+@grouped("--truth-peaks", type=click.Path(dir_okay=False), default=None,
+         help="Peaks to calibrate the fold against (e.g. `macs3 callpeak` on full-depth reads): the fold with "
+              "the best peak F1 on --valid-region is used.")
+@grouped("--valid-region", type=RegionText(), default=None,
+         help="Validation region, where the fold is calibrated (a region you do not score afterwards).")
+@grouped("--cutoff-analysis", "cutoff_analysis", type=click.IntRange(min=2), default=None, metavar="STEPS",
+         help="Print MACS3's cutoff analysis (peaks, total and mean length per cutoff, STEPS cutoffs from 0 to "
+              "the track's maximum) instead of calling.")
 def peaks(track, output, regions, blacklist, truth_peaks, valid_region, gapped, cutoff_analysis, model,
           **options) -> None:
     """Call peaks on a bigWig TRACK (denoised, smoothed or raw) with MACS3's track callers.

@@ -23,6 +23,8 @@ COMMANDS = {
     "impute": "chipsr.cli.impute:impute",
     "chipseq": "chipsr.cli.main:chipseq",
 }
+#: commands that run but are not listed: ``chipsr chipseq COMMAND`` is ``chipsr COMMAND``
+HIDDEN = ("chipseq",)
 
 
 class LazyGroup(click.Group):
@@ -47,9 +49,14 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, self.get_command(ctx, name).get_short_help_str(limit=150)) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        names = [name for name in self.list_commands(ctx) if name not in HIDDEN]
+        sections = [("Commands", [n for n in names if n in CHIPSEQ]),
+                    ("Other tasks", [n for n in names if n not in CHIPSEQ])]
+        for title, section in sections:
+            if section:
+                rows = [(name, self.get_command(ctx, name).get_short_help_str(limit=150)) for name in section]
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         from chipsr.errors import ChipsrInputError
@@ -75,8 +82,8 @@ class LazyGroup(click.Group):
 def cli(verbose: int) -> None:
     """chipsr: turn low-depth histone ChIP-seq into deep-experiment tracks.
 
-    ChIP-seq steps: subsample reads, build coverage tracks, train, denoise, evaluate, report.
-    The same models also super-resolve audio (`chipsr audio ...`) and impute time series
+    ChIP-seq steps: subsample reads, build coverage tracks, train, denoise, call peaks, evaluate,
+    report. The same models also super-resolve audio (`chipsr audio ...`) and impute time series
     (`chipsr impute ...`).
     Run `chipsr COMMAND --help` for a command's options.
     """
@@ -96,7 +103,7 @@ class _ChipseqGroup(LazyGroup):
     names = CHIPSEQ
 
 
-@click.group(cls=_ChipseqGroup)
+@click.group(cls=_ChipseqGroup, hidden=True)
 def chipseq() -> None:
     """ChIP-seq commands as one group: `chipsr chipseq train` is `chipsr train`, and so on.
 
