@@ -52,3 +52,22 @@ def test_shards_gather_into_the_unsharded_bigwig_byte_for_byte(tmp_path):
     one_line_error(["gather", str(tmp_path / "odd.bw"), "-o", str(tmp_path / "x.bw")], "odd.bw", "not a binned")
     one_line_error(["gather", str(shards[0]), str(shards[1]), "-o", str(shards[1])], "would overwrite")
     assert not (tmp_path / "x.bw").exists()
+
+
+def test_bigwig_file_closes_on_every_exit_path(tmp_path):
+    """BigWigFile is a context manager: the file is closed after the block, also when it raises."""
+    import pyBigWig
+
+    from chipsr.io.tracks import BigWigFile
+
+    path = tmp_path / "t.bw"
+    out = pyBigWig.open(str(path), "w")
+    out.addHeader([("chr1", 100)])
+    out.addEntries(["chr1"], [0], ends=[50], values=[1.0])
+    out.close()
+    with BigWigFile(path) as bw:
+        assert bw.chroms == {"chr1": 100}
+    assert bw.bw is None
+    with pytest.raises(RuntimeError), BigWigFile(path) as bw:
+        raise RuntimeError("inside")
+    assert bw.bw is None

@@ -384,6 +384,13 @@ class BigWigFile:
             self.bw.close()
             self.bw = None
 
+    def __enter__(self) -> BigWigFile:
+        """``with BigWigFile(path) as bw:`` closes the file on every exit path."""
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def size(self, chrom: str) -> int:
         """Length (bp) of ``chrom``; ChipsrInputError if the bigWig lacks it."""
         if chrom not in self.chroms:
@@ -585,8 +592,7 @@ def read_binned(
     """
     if int(bin_size) != bin_size or bin_size < 1:
         raise ChipsrInputError(f"bin size must be a positive number of bp, got {bin_size}")
-    bw = BigWigFile(path)
-    try:
+    with BigWigFile(path) as bw:
         size = bw.size(chrom)
         end = size if end is None else int(end)
         start = int(start)
@@ -595,8 +601,6 @@ def read_binned(
                 f"{bw.path}: range {chrom}:[{start}, {end}) is outside {chrom} (0-{size} bp)"
             )
         return bw.binned(chrom, int(bin_size), *bin_range(start, end, int(bin_size)))
-    finally:
-        bw.close()
 
 
 #: the units of every track a chipsr model reads or writes (issue 12): see :func:`genome_mean`

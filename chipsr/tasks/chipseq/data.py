@@ -553,20 +553,14 @@ def bigwig_sizes(path: Path) -> dict[str, int]:
     ChipsrInputError
         Missing file or not a bigWig.
     """
-    bw = BigWigFile(path)
-    try:
+    with BigWigFile(path) as bw:
         return dict(bw.chroms)
-    finally:
-        bw.close()
 
 
 def bigwig_bin_size(path: Path, chrom: str, span: int = 10_000_000) -> int:
     """The resolution (bp) of a bigWig on ``chrom``: :meth:`chipsr.io.tracks.BigWigFile.resolution`."""
-    bw = BigWigFile(path)
-    try:
+    with BigWigFile(path) as bw:
         return bw.resolution(chrom, span)
-    finally:
-        bw.close()
 
 
 def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: int | None = None,

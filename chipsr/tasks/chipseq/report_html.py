@@ -51,17 +51,14 @@ def _bedgraph_slice(path: str, loci: list[tuple[str, int, int]]) -> str:
     """bedGraph lines of a bigWig over the loci (its runs, clipped; bases without data as explicit zeros)."""
     from chipsr.io.tracks import BigWigFile
 
-    bw = BigWigFile(path, "track")
     lines = []
-    try:
+    with BigWigFile(path, "track") as bw:
         for chrom, start, end in loci:
             ends, values = bw.runs(chrom, start, end)
             starts = np.concatenate(([0], ends[:-1]))
             keep = ends > start
             lines += [f"{chrom}\t{max(int(s), start)}\t{int(e)}\t{v:.4g}"
                       for s, e, v in zip(starts[keep], ends[keep], values[keep])]
-    finally:
-        bw.close()
     return "\n".join(lines) + "\n"
 
 
@@ -85,11 +82,8 @@ def _windows(path: str, chrom: str, start: int, end: int, width: int = LOCUS_BP)
     from chipsr.io.tracks import BigWigFile
 
     n = max(1, (end - start) // width)
-    bw = BigWigFile(path, "track")
-    try:
+    with BigWigFile(path, "track") as bw:
         means = bw.stat(chrom, start, start + n * width, "mean", bins=n)
-    finally:
-        bw.close()
     return start + np.arange(n) * width, means
 
 
@@ -97,9 +91,8 @@ def _chrom_sizes(path: str) -> dict[str, int]:
     """Chromosome sizes (bp) of a bigWig, in file order."""
     from chipsr.io.tracks import BigWigFile
 
-    bw = BigWigFile(path, "truth bigWig")
-    bw.close()
-    return bw.chroms
+    with BigWigFile(path, "truth bigWig") as bw:
+        return bw.chroms
 
 
 def choose_loci(loaded: dict[str, dict], blacklist: dict | None = None) -> list[dict]:
