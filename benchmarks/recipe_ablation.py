@@ -36,7 +36,7 @@ def region_r(model_path: Path, coverage: Path, target: str, region: str) -> floa
 
     from chipsr.core.inference import predict_tiled
     from chipsr.core.metrics import pearson_r
-    from chipsr.core.models import model_from_checkpoint
+    from chipsr.tasks.chipseq.model import model_from_checkpoint  # registers the ChIP-seq networks
     from chipsr.io.checkpoint import load_checkpoint
     from chipsr.io.genome import overlaps_intervals, parse_region, read_bed_intervals
     from chipsr.tasks.chipseq.data import Scaling, load_bins

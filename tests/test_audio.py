@@ -225,7 +225,7 @@ def test_upsample_bad_input_one_line_error_and_no_output(tmp_path, ckpt, case):
 
 
 def test_upsample_refuses_a_chipseq_checkpoint(tmp_path):
-    from chipsr.core.models import LinearFilter
+    from chipsr.tasks.chipseq.model import LinearFilter
 
     path = tmp_path / "chip.pt"
     model = LinearFilter(3, 1, 5)

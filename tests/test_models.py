@@ -9,20 +9,29 @@ import pytest
 import torch
 from torch import nn
 
-from chipsr.core.baselines import Identity, SplineUpsampler
+from chipsr.core.baselines import Identity, IdentityConfig, SplineUpsampler
 from chipsr.core.layers import TFiLM
 from chipsr.core.models import (
     MODELS,
     AudioUNet,
-    CodaCNN,
+    AudioUNetConfig,
     ConvUNet,
-    DNNBaseline,
-    LinearFilter,
     TFiLMUNet,
+    TFiLMUNetConfig,
+    UNetConfig,
     build_model,
     count_parameters,
+    model_from_checkpoint,
     register_model,
     unet_schedule,
+)
+from chipsr.tasks.audio.model import DNNBaseline, DNNConfig  # registers "dnn_baseline" in MODELS
+from chipsr.tasks.chipseq.model import (  # registers "coda_cnn" and "linear_filter" in MODELS
+    CodaCNN,
+    CodaConfig,
+    LinearFilter,
+    LinearFilterConfig,
+    fft_conv1d_same,
 )
 from chipsr.tasks.impute import (
     model as impute_model,  # registers "impute_dnn" in MODELS
@@ -65,12 +74,15 @@ def test_shapes(device, config, shape):
 def test_config_round_trip(config, shape):
     torch.manual_seed(0)
     model = build_model(config)
-    cfg = json.loads(json.dumps(model.config))  # JSON-serialisable, as saved in checkpoints
-    assert cfg == model.config and cfg["name"] == config["name"]
+    assert type(model).config_class is type(model.config)
+    cfg = json.loads(json.dumps(model.config.to_dict()))  # JSON-serialisable, as saved in checkpoints
+    assert cfg == model.config.to_dict() == dict(model.config) and cfg["name"] == config["name"]
+    assert {k: v for k, v in cfg.items() if k in config} == config  # every given field kept as given
     torch.manual_seed(1)  # different initial weights
     rebuilt = build_model(cfg)
     assert type(rebuilt) is type(model)
     assert rebuilt.config == model.config
+    assert type(build_model(model.config)) is type(model)  # the config itself builds it too
     assert count_parameters(rebuilt) == count_parameters(model)
     rebuilt.load_state_dict(model.state_dict())
     model.eval(), rebuilt.eval()
@@ -86,6 +98,8 @@ def test_build_model_errors():
         build_model({"depth": 3})
     with pytest.raises(ValueError, match="colour"):
         build_model({"name": "tfilm_unet", "colour": "red"})
+    with pytest.raises(ValueError, match=r"\['n_blocks'\] for model 'conv_unet'"):
+        build_model({"name": "conv_unet", "n_blocks": 2})  # a TFiLM field is not a plain U-Net's
     config = {"name": "conv_unet", "depth": 2}
     build_model(config)
     assert config == {"name": "conv_unet", "depth": 2}  # not modified
@@ -109,7 +123,7 @@ def test_register_model_is_open_and_guarded():
     register_model("test_tiny_conv", tiny)
     try:
         model = build_model({"name": "test_tiny_conv", "channels": 2})
-        assert model.config == {"name": "test_tiny_conv", "channels": 2}
+        assert model.config == {"name": "test_tiny_conv", "channels": 2}  # a plain callable keeps a dict config
         with pytest.raises(ValueError, match="colour"):
             build_model({"name": "test_tiny_conv", "colour": "red"})
     finally:
@@ -118,12 +132,78 @@ def test_register_model_is_open_and_guarded():
 
 def test_default_tfilm_unet_config():
     model = TFiLMUNet()
-    assert model.config == {
+    assert model.config == TFiLMUNetConfig()
+    assert model.config.to_dict() == {
         "name": "tfilm_unet", "in_channels": 1, "out_channels": 1, "depth": 4, "n_blocks": 32, "block_size": None,
         "width": 1.0, "residual_channel": None, "dropout": 0.5, "affine": True, "bidirectional": False,
         "dilation": 2, "pool": "max", "gamma_offset": 0.0, "downsample": "pool",
     }  # fmt: skip
     assert model.length_multiple == 2**5 * 32
+
+
+# ---------------------------------------------------------------- config dataclasses
+
+
+def test_model_takes_its_config_or_the_fields():
+    cfg = TFiLMUNetConfig(3, 1, depth=2, n_blocks=2, width=1 / 16)
+    torch.manual_seed(0)
+    a = TFiLMUNet(cfg)
+    torch.manual_seed(0)
+    b = TFiLMUNet(in_channels=3, depth=2, n_blocks=2, width=1 / 16)
+    assert a.config is cfg and b.config == cfg
+    assert all(torch.equal(a.state_dict()[k], v) for k, v in b.state_dict().items())
+    with pytest.raises(TypeError):
+        TFiLMUNet(cfg, depth=3)  # a config and fields
+    with pytest.raises(TypeError):
+        ConvUNet(cfg)  # another model's config
+    with pytest.raises(TypeError):
+        TFiLMUNet(3, 1, 2)  # fields after the channel counts are keyword-only
+    with pytest.raises(TypeError):
+        TFiLMUNet(colour="red")
+    assert LinearFilter(3, 1, 5).config == LinearFilterConfig(in_channels=3, out_channels=1, width=5)
+
+
+def test_configs_are_frozen_typed_and_read_like_dicts():
+    cfg = UNetConfig(np.int64(3), depth=np.int64(2), width=np.float32(0.5), residual_channel=np.int64(0))
+    assert type(cfg.in_channels) is int and type(cfg.depth) is int and type(cfg.width) is float
+    assert type(cfg.residual_channel) is int and UNetConfig().residual_channel is None
+    json.dumps(cfg.to_dict())
+    assert cfg["depth"] == 2 and "name" in cfg and cfg["name"] == "conv_unet" and len(cfg) == 1 + 8
+    with pytest.raises(KeyError):
+        cfg["colour"]
+    with pytest.raises(AttributeError):
+        cfg.depth = 3
+    with pytest.raises(TypeError, match="depth must not be None"):
+        UNetConfig(depth=None)
+    assert hash(cfg) == hash(UNetConfig(3, depth=2, width=0.5, residual_channel=0))
+    # the defaults are those of the models' papers (and of the constructors before configs)
+    assert AudioUNetConfig().residual_channel == 0 and TFiLMUNetConfig().n_blocks == 32
+    assert TFiLMUNetConfig(block_size=64).n_blocks is None
+    assert (CodaConfig(3).window, CodaConfig(3).filters, CodaConfig(3).width) == (1001, 6, 51)
+    assert DNNConfig() == DNNConfig(1, 512, 128, 2048, 3, 0, False, 0)
+    assert IdentityConfig().channel == 0
+
+
+def test_from_dict_refuses_another_models_config():
+    assert UNetConfig.from_dict({"depth": 2}) == UNetConfig(depth=2)
+    with pytest.raises(ValueError, match="'tfilm_unet' cannot build 'conv_unet'"):
+        UNetConfig.from_dict({"name": "tfilm_unet", "depth": 2})
+
+
+def test_checkpoint_dict_of_a_moved_model_loads(tmp_path):
+    """A checkpoint stores ``config.to_dict()``: the same dict the constructors wrote before configs."""
+    from chipsr.io.checkpoint import load_checkpoint, make_checkpoint, save_checkpoint
+
+    torch.manual_seed(0)
+    model = CodaCNN(2, window=21, width=5).eval()
+    ckpt = make_checkpoint(model)
+    assert ckpt["config"] == {"name": "coda_cnn", "in_channels": 2, "out_channels": 1, "window": 21, "filters": 6,
+                              "width": 5}  # fmt: skip
+    assert type(ckpt["config"]) is dict
+    rebuilt = model_from_checkpoint(load_checkpoint(save_checkpoint(tmp_path / "c.pt", ckpt)))
+    x = torch.randn(1, 2, 50)
+    with torch.no_grad():
+        assert torch.equal(model(x), rebuilt(x))
 
 
 # ---------------------------------------------------------------- U-Net structure and lengths
@@ -381,8 +461,6 @@ def test_dnn_residual_keep_bins_starts_as_the_identity():
 
 
 def test_fft_conv_matches_conv1d_values_and_gradients():
-    from chipsr.core.models import fft_conv1d_same
-
     torch.manual_seed(0)
     x = torch.randn(3, 4, 257, dtype=torch.float64, requires_grad=True)
     w = torch.randn(2, 4, 101, dtype=torch.float64, requires_grad=True)

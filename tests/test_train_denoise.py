@@ -139,7 +139,7 @@ def test_bad_input(tmp_path, tracks):
 def test_least_squares_filter_recovers_a_known_filter():
     import torch
 
-    from chipsr.core.models import LinearFilter
+    from chipsr.tasks.chipseq.model import LinearFilter
     from chipsr.tasks.chipseq.model import least_squares_filter
 
     torch.manual_seed(0)

@@ -1,8 +1,9 @@
 """Non-learned baselines with the models' call interface.
 
 Each baseline is an ``nn.Module`` without parameters: call it on a ``(N, C, L)`` tensor like any
-model, and it carries a ``config`` that :func:`chipsr.core.models.build_model` rebuilds (names
-``"spline"`` and ``"identity"``). They have an empty ``state_dict`` and ignore ``train()`` /
+model. Like every model it is built from a config dataclass (:class:`SplineConfig`,
+:class:`IdentityConfig`), kept as ``model.config``, that :func:`chipsr.core.models.build_model`
+rebuilds (names ``"spline"`` and ``"identity"``). They have an empty ``state_dict`` and ignore ``train()`` /
 ``eval()``; gradients do not flow through :class:`SplineUpsampler` (it runs in numpy/scipy).
 
 - :class:`SplineUpsampler` -- cubic B-spline interpolation of a low-rate signal onto the
@@ -14,10 +15,43 @@ model, and it carries a ``config`` that :func:`chipsr.core.models.build_model` r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 import torch
 from torch import nn
 
-__all__ = ["SplineUpsampler", "Identity"]
+from chipsr.core.registry import ModelConfig
+
+__all__ = ["SplineConfig", "SplineUpsampler", "IdentityConfig", "Identity"]
+
+
+@dataclass(frozen=True)
+class SplineConfig(ModelConfig):
+    """The cubic B-spline baseline (:class:`SplineUpsampler`).
+
+    Attributes
+    ----------
+    ratio : int
+        Up-sampling factor r >= 1 (1 returns a copy of the input); no default.
+    """
+
+    name: ClassVar[str] = "spline"
+    ratio: int
+
+
+@dataclass(frozen=True)
+class IdentityConfig(ModelConfig):
+    """The noisy-input baseline (:class:`Identity`).
+
+    Attributes
+    ----------
+    channel : int
+        Index of the input channel to return (>= 0).
+    """
+
+    name: ClassVar[str] = "identity"
+    channel: int = 0
 
 
 class SplineUpsampler(nn.Module):
@@ -33,8 +67,8 @@ class SplineUpsampler(nn.Module):
 
     Parameters
     ----------
-    ratio : int
-        Up-sampling factor r >= 1 (1 returns a copy of the input).
+    config : SplineConfig
+        The up-sampling ratio; ``SplineUpsampler(ratio)`` builds the config.
 
     Raises
     ------
@@ -49,14 +83,16 @@ class SplineUpsampler(nn.Module):
     ``(N, C, L_low) -> (N, C, L_low * ratio)``.
     """
 
-    name = "spline"
+    config_class = SplineConfig
+    name = SplineConfig.name
 
-    def __init__(self, ratio: int) -> None:
+    def __init__(self, *args: Any, **fields: Any) -> None:
         super().__init__()
-        if ratio < 1:
-            raise ValueError(f"ratio must be >= 1; got {ratio}")
-        self.ratio = int(ratio)
-        self.config = {"name": self.name, "ratio": self.ratio}
+        cfg = SplineConfig.from_args(args, fields)
+        if cfg.ratio < 1:
+            raise ValueError(f"ratio must be >= 1; got {cfg.ratio}")
+        self.ratio = cfg.ratio
+        self.config: SplineConfig = cfg
 
     def extra_repr(self) -> str:
         return f"ratio={self.ratio}"
@@ -91,8 +127,8 @@ class Identity(nn.Module):
 
     Parameters
     ----------
-    channel : int
-        Index of the input channel to return (>= 0).
+    config : IdentityConfig
+        The channel to return; ``Identity(channel)`` builds the config.
 
     Raises
     ------
@@ -104,14 +140,16 @@ class Identity(nn.Module):
     ``(N, C, L) -> (N, 1, L)``.
     """
 
-    name = "identity"
+    config_class = IdentityConfig
+    name = IdentityConfig.name
 
-    def __init__(self, channel: int = 0) -> None:
+    def __init__(self, *args: Any, **fields: Any) -> None:
         super().__init__()
-        if channel < 0:
-            raise ValueError(f"channel must be >= 0; got {channel}")
-        self.channel = int(channel)
-        self.config = {"name": self.name, "channel": self.channel}
+        cfg = IdentityConfig.from_args(args, fields)
+        if cfg.channel < 0:
+            raise ValueError(f"channel must be >= 0; got {cfg.channel}")
+        self.channel = cfg.channel
+        self.config: IdentityConfig = cfg
 
     def extra_repr(self) -> str:
         return f"channel={self.channel}"

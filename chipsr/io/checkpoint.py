@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from chipsr._version import __version__
@@ -34,7 +35,7 @@ def make_checkpoint(model, meta: dict | None = None, train_state: dict | None = 
     Parameters
     ----------
     model : nn.Module
-        A chipsr model with a ``config`` dict attribute.
+        A chipsr model with a ``config`` attribute: its config dataclass (a mapping) or a dict.
     meta : dict or None
         What applying the model needs (task, marks, units, scaling, splits, metrics): numbers,
         strings, lists, tensors.
@@ -49,7 +50,7 @@ def make_checkpoint(model, meta: dict | None = None, train_state: dict | None = 
         If the model has no ``config``.
     """
     config = getattr(model, "config", None)
-    if not isinstance(config, dict):
+    if not isinstance(config, Mapping):
         raise ValueError(f"{type(model).__name__} has no config dict; build it with chipsr.core.models")
     weights = state_dict if state_dict is not None else model.state_dict()
     return {

@@ -51,7 +51,7 @@ class SuperResolver:
 
     def __init__(self, checkpoint: dict, device: str | None = None, batch_size: int = 8,
                  overlap: int | None = None, windows_per_segment: int = 8, source: str | None = None) -> None:
-        from chipsr.core.models import model_from_checkpoint
+        from chipsr.tasks.audio.model import model_from_checkpoint  # registers the audio networks
 
         norm = checkpoint.get("meta") or {}
         if norm.get("task") != TASK:

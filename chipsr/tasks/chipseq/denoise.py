@@ -115,7 +115,7 @@ def _load_ensemble(ckpt_paths: list, marks: dict, references: dict | None) -> tu
         No checkpoint; a file that is not a finished ChIP-seq model; marks or references that do
         not match a model; models of different targets, bin sizes, windows or units.
     """
-    from chipsr.core.models import model_from_checkpoint
+    from chipsr.tasks.chipseq.model import model_from_checkpoint  # registers the ChIP-seq networks
     from chipsr.io.checkpoint import load_checkpoint
 
     if not ckpt_paths:

@@ -25,11 +25,12 @@ triangular weights; observed values are returned exactly.
 
 Networks (``arch``): ``"tfilm"`` :class:`chipsr.core.models.TFiLMUNet`, ``"conv"``
 :class:`chipsr.core.models.ConvUNet`, ``"dnn"`` :class:`ImputationDNN` (the paper's DNN row: the
-core ``DNNBaseline`` is an STFT network for audio that needs windows longer than its FFT and
+audio task's ``DNNBaseline`` is an STFT network that needs windows longer than its FFT and
 predicts one channel, so it does not fit multivariate imputation windows; this is a plain dense
-network with the same 3 x 2048 hidden layers). ``ImputationDNN`` is registered in the core model
-registry (:func:`chipsr.core.models.register_model`, name ``"impute_dnn"``), so every network here,
-saved or fresh, is rebuilt by :func:`chipsr.core.models.build_model`.
+network with the same 3 x 2048 hidden layers). ``ImputationDNN`` (config
+:class:`ImputationDNNConfig`) is registered in the core model registry
+(:func:`chipsr.core.models.register_model`, name ``"impute_dnn"``) when this module is imported, so
+every network here, saved or fresh, is rebuilt by :func:`chipsr.core.models.build_model`.
 """
 
 from __future__ import annotations
@@ -37,14 +38,15 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from chipsr.core.models import ConvUNet, TFiLMUNet, build_model, register_model
+from chipsr.core.models import ModelConfig, TFiLMUNetConfig, UNetConfig, build_model, register_model
 from chipsr.tasks.impute.baselines import linear_fill
 from chipsr.tasks.impute.config import ARCHS, ImputerConfig
 from chipsr.tasks.impute.data import Standardizer, as_3d
@@ -52,50 +54,80 @@ from chipsr.tasks.impute.data import Standardizer, as_3d
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class ImputationDNNConfig(ModelConfig):
+    """The dense imputation network (:class:`ImputationDNN`).
+
+    Attributes
+    ----------
+    in_channels, out_channels : int
+        Channels in (``k F``) and out (``F``); no defaults.
+    n_steps : int
+        Window length L in time steps; no default.
+    hidden : int
+        Units per hidden layer (2048, as the TFiLM paper's DNN).
+    n_layers : int
+        Number of hidden layers (3, as the TFiLM paper's DNN).
+    dropout : float
+        Dropout probability after every hidden layer.
+    """
+
+    name: ClassVar[str] = "impute_dnn"
+    in_channels: int
+    out_channels: int
+    n_steps: int
+    hidden: int = 2048
+    n_layers: int = 3
+    dropout: float = 0.1
+
 
 class ImputationDNN(nn.Module):
     """Dense network over a whole window: flatten ``(C_in, L)`` -> ``n_layers`` x ``hidden``
     ReLU units (dropout) -> ``(C_out, L)``.
 
     The TFiLM paper's "DNN" baseline (3 dense layers of 2048 units, as in its audio experiments)
-    for imputation windows. Only windows of exactly ``n_steps`` positions are accepted.
+    for imputation windows. Only windows of exactly ``n_steps`` positions are accepted. The last
+    layer starts at N(0, 1e-3) weights and zero bias.
 
     Parameters
     ----------
-    in_channels, out_channels : int
-    n_steps : int
-        Window length L.
-    hidden : int
-    n_layers : int
-    dropout : float
+    config : ImputationDNNConfig
+        The sizes; ``ImputationDNN(in_channels, out_channels, n_steps, ...)`` builds the config.
+
+    Raises
+    ------
+    ValueError
+        A size < 1, or at call time an input that is not ``(N, in_channels, n_steps)``.
+    TypeError
+        A keyword that is not a field of :class:`ImputationDNNConfig`, or a config of another class.
 
     Shape
     -----
     ``(N, in_channels, n_steps) -> (N, out_channels, n_steps)``.
     """
 
-    name = "impute_dnn"
+    config_class = ImputationDNNConfig
+    name = ImputationDNNConfig.name
 
-    def __init__(self, in_channels: int, out_channels: int, n_steps: int, hidden: int = 2048, n_layers: int = 3,
-                 dropout: float = 0.1) -> None:
+    def __init__(self, *args: Any, **fields: Any) -> None:
         super().__init__()
-        if min(in_channels, out_channels, n_steps, hidden, n_layers) < 1:
+        cfg = ImputationDNNConfig.from_args(args, fields)
+        if min(cfg.in_channels, cfg.out_channels, cfg.n_steps, cfg.hidden, cfg.n_layers) < 1:
             raise ValueError("in_channels, out_channels, n_steps, hidden and n_layers must be >= 1")
         layers: list[nn.Module] = []
-        d = in_channels * n_steps
-        for _ in range(n_layers):
-            layers += [nn.Linear(d, hidden), nn.ReLU(), nn.Dropout(dropout)]
-            d = hidden
-        last = nn.Linear(d, out_channels * n_steps)
+        d = cfg.in_channels * cfg.n_steps
+        for _ in range(cfg.n_layers):
+            layers += [nn.Linear(d, cfg.hidden), nn.ReLU(), nn.Dropout(cfg.dropout)]
+            d = cfg.hidden
+        last = nn.Linear(d, cfg.out_channels * cfg.n_steps)
         nn.init.normal_(last.weight, std=1e-3)
         nn.init.zeros_(last.bias)
         self.net = nn.Sequential(*layers, last)
-        self.in_channels, self.out_channels, self.n_steps = in_channels, out_channels, n_steps
-        self.config = {"name": self.name, "in_channels": int(in_channels), "out_channels": int(out_channels),
-                       "n_steps": int(n_steps), "hidden": int(hidden), "n_layers": int(n_layers),
-                       "dropout": float(dropout)}
+        self.in_channels, self.out_channels, self.n_steps = cfg.in_channels, cfg.out_channels, cfg.n_steps
+        self.config: ImputationDNNConfig = cfg
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, in_channels, n_steps) -> (N, out_channels, n_steps)``."""
         if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != self.n_steps:
             raise ValueError(f"expected input (N, {self.in_channels}, {self.n_steps}); got {tuple(x.shape)}")
         return self.net(x.flatten(1)).view(x.shape[0], self.out_channels, self.n_steps)
@@ -272,14 +304,16 @@ class Imputer:
     def _build(self, f: int) -> ImputationNet:
         c = self.config
         cin = self._in_channels(f)
+        cfg: ModelConfig
         if c.arch == "dnn":
-            net = ImputationDNN(cin, f, c.n_steps, hidden=c.hidden, n_layers=c.n_layers, dropout=c.dropout)
+            cfg = ImputationDNNConfig(cin, f, c.n_steps, hidden=c.hidden, n_layers=c.n_layers, dropout=c.dropout)
         elif c.arch == "conv":
-            net = ConvUNet(cin, f, depth=c.depth, width=c.width, dropout=c.dropout, dilation=c.dilation)
+            cfg = UNetConfig(cin, f, depth=c.depth, width=c.width, dropout=c.dropout, dilation=c.dilation)
         else:
             bs = c.block_size if c.block_size is not None else 2 ** (c.depth + 1)
-            net = TFiLMUNet(cin, f, depth=c.depth, block_size=bs, width=c.width, dropout=c.dropout,
-                            dilation=c.dilation, gamma_offset=c.gamma_offset)
+            cfg = TFiLMUNetConfig(cin, f, depth=c.depth, block_size=bs, width=c.width, dropout=c.dropout,
+                                  dilation=c.dilation, gamma_offset=c.gamma_offset)
+        net = build_model(cfg)
         return ImputationNet(net, f, residual=c.linear_channel, local_skip=c.local_skip, in_channels=cin)
 
     # ------------------------------------------------------------------ data
@@ -504,6 +538,7 @@ def _plain(obj):
 __all__ = [
     "ARCHS",
     "ImputationDNN",
+    "ImputationDNNConfig",
     "ImputationNet",
     "Imputer",
     "ImputerConfig",
