@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyBigWig
+import pytest
 from click.testing import CliRunner
 
 from chipsr.cli.main import cli
