@@ -65,9 +65,10 @@ def build_tracks(workdir: Path, sizes: dict[str, int], coverage: Path,
 
 def make_model(path: Path, width: float, depth: int) -> None:
     from chipsr.io.checkpoint import make_checkpoint, save_checkpoint
+    from chipsr.tasks.chipseq.config import ModelSettings
     from chipsr.tasks.chipseq.model import build_chipseq_model
 
-    model = build_chipseq_model("tfilm", len(MARKS), 1000, 2, width, depth, 0.1)
+    model = build_chipseq_model(ModelSettings(width=width, unet_depth=depth), len(MARKS))
     norm = {"task": "chipseq", "marks": [f"{m}.lowdepth" for m in MARKS], "target": "H3K27ac.fulldepth",
             "bin_size": BIN, "window": 1000, "arch": "tfilm", "transform": "none", "input_scale": [1.0] * 3,
             "target_scale": 1.0, "splits": {}}

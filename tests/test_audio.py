@@ -249,7 +249,7 @@ def speech_dir(tmp_path):
 def test_train_cli_writes_checkpoint_tsv_splits_and_resumes(tmp_path, speech_dir):
     out = tmp_path / "m.pt"
     args = ["audio", "train", "--data", speech_dir, "-o", out, "--ratio", "4", "--patch", "2048", "--stride", "1024",
-            "--width", "0.03125", "--depth", "2", "--blocks", "8", "--epochs", "2", "--batch-size", "8",
+            "--width", "0.03125", "--unet-depth", "2", "--blocks", "8", "--epochs", "2", "--batch-size", "8",
             "--valid-fraction", "0.2", "--lr", "1e-3"]
     result = _invoke(*args)
     assert result.exit_code == 0, result.output
@@ -281,7 +281,7 @@ def test_train_with_a_seed_is_reproducible(tmp_path, speech_dir):
     for name in ("a", "b"):
         out = tmp_path / f"{name}.pt"
         result = _invoke("audio", "train", "--data", speech_dir, "-o", out, "--ratio", "4", "--patch", "2048",
-                         "--stride", "2048", "--width", "0.03125", "--depth", "2", "--blocks", "8", "--epochs", "1",
+                         "--stride", "2048", "--width", "0.03125", "--unet-depth", "2", "--blocks", "8", "--epochs", "1",
                          "--batch-size", "8", "--valid-fraction", "0.2", "--seed", "5", "--device", "cpu")
         assert result.exit_code == 0, result.output
         rows.append([line.split("\t")[1:4] for line in (tmp_path / f"{name}.pt.epochs.tsv").read_text().splitlines()])
@@ -316,7 +316,7 @@ def test_evaluate_refuses_a_low_rate_reference(tmp_path, ckpt):
 def test_train_with_the_lwvd_loss_records_it(tmp_path, speech_dir):
     out = tmp_path / "w.pt"
     result = _invoke("audio", "train", "--data", speech_dir, "-o", out, "--patch", "2048", "--stride", "2048",
-                     "--width", "0.03125", "--depth", "2", "--blocks", "8", "--epochs", "1", "--valid-fraction", "0.2",
+                     "--width", "0.03125", "--unet-depth", "2", "--blocks", "8", "--epochs", "1", "--valid-fraction", "0.2",
                      "--tf-loss", "lwvd", "--tf-loss-weight", "0.05")
     assert result.exit_code == 0, result.output
     norm = torch.load(out, weights_only=True)["meta"]
@@ -338,7 +338,7 @@ def test_export_drops_the_training_state_and_keeps_the_output(tmp_path, speech_d
 
     out = tmp_path / "m.pt"
     result = _invoke("audio", "train", "--data", speech_dir, "-o", out, "--patch", "2048", "--stride", "2048",
-                     "--width", "0.03125", "--depth", "2", "--blocks", "8", "--epochs", "1", "--valid-fraction", "0.2")
+                     "--width", "0.03125", "--unet-depth", "2", "--blocks", "8", "--epochs", "1", "--valid-fraction", "0.2")
     assert result.exit_code == 0, result.output
     small = tmp_path / "small.pt"
     assert _invoke("audio", "export", out, "-o", small, "--half").exit_code == 0

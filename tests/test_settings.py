@@ -49,9 +49,7 @@ def test_shipped_models_are_the_default_network_and_recipe(card):
     checkpoint = torch.load(card, weights_only=False)
     saved = checkpoint["normalization"]["settings"]
     s = TrainSettings(arch=saved["arch"]).resolved()
-    built = build_chipseq_model(s.arch, len(saved["marks"]), s.window, s.blocks, s.width, s.unet_depth, s.dropout,
-                                None, s.gamma_offset, affine=s.affine, bidirectional=s.bidirectional,
-                                backbone=s.backbone)
+    built = build_chipseq_model(s.model(), len(saved["marks"]))
     shipped = model_from_checkpoint(checkpoint)
     assert count_parameters(built) == count_parameters(shipped) == 364_002
     built_config = built.config if isinstance(built.config, dict) else built.config.to_dict()

@@ -139,10 +139,11 @@ def test_empty_windows_are_not_run_but_get_the_empty_window_output():
     """predict_tiled(skip_empty=True): all-zero windows (assembly gaps) take the one output of an
     all-zero window instead of a forward pass each; the track equals a full run to float rounding."""
     from chipsr.core.inference import predict_tiled
+    from chipsr.tasks.chipseq.config import ModelSettings
     from chipsr.tasks.chipseq.model import build_chipseq_model
 
     torch.manual_seed(0)
-    model = build_chipseq_model("tfilm", 3, 200, 2, 0.0625, 2, 0.1).eval()
+    model = build_chipseq_model(ModelSettings(window=200, unet_depth=2), 3).eval()
     seen = []
     model.register_forward_hook(lambda mod, args, out: seen.append(len(args[0])))
     x = np.random.default_rng(0).gamma(0.5, 1, (3, 5000)).astype(np.float32)

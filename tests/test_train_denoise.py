@@ -62,7 +62,7 @@ def test_train_then_denoise(tmp_path, tracks, arch, lr, must_beat_input):
     input on the held-out chromosome. TFiLM's accuracy is measured on real data by the workflow."""
     model = tmp_path / f"{arch}.pt"
     result = CliRunner().invoke(cli, train_args(tracks, model, "--arch", arch, "--lr", lr, "--width", "0.0625",
-                                                "--depth", "2"))
+                                                "--unet-depth", "2"))
     assert result.exit_code == 0, result.output
     assert model.exists() and (tmp_path / f"{arch}.pt.epochs.tsv").exists()
     splits = json.loads((tmp_path / f"{arch}.pt.splits.json").read_text())

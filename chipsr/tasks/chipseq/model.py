@@ -41,10 +41,10 @@ from chipsr.core.models import (
     register_model,
 )
 from chipsr.errors import ChipsrInputError
+from chipsr.tasks.chipseq.config import ARCHS, ModelSettings
 
 log = logging.getLogger(__name__)
 
-ARCHS = ("tfilm", "conv", "coda", "linear")
 
 __all__ = [
     "ARCHS",
@@ -295,16 +295,16 @@ def least_squares_filter(model, x, y: np.ndarray | None = None, ridge: float = 1
         conv.bias.copy_(torch.tensor([w[-1]], dtype=conv.bias.dtype))
 
 
-def build_chipseq_model(arch: str, n_marks: int, window: int, blocks: int, width: float, depth: int,
-                        dropout: float, residual_channel: int | None = None, gamma_offset: float = 1.0,
-                        affine: bool = True, bidirectional: bool = False, backbone: str = "pool"):
-    """The network for ``--arch``: (N, k, window) -> (N, 1, window).
+def build_chipseq_model(settings: ModelSettings, n_channels: int, residual_channel: int | None = None):
+    """The network of ``settings`` (:class:`~chipsr.tasks.chipseq.config.ModelSettings`) for
+    ``n_channels`` input tracks (marks, then references): (N, n_channels, window) -> (N, 1, window).
 
-    ``residual_channel`` (U-Nets only): the network learns y - x for that input mark (the paper's
-    additive residual). TFiLM only: ``gamma_offset`` 1 = identity-centred modulation
-    (1 + gamma) * F + beta; ``affine`` False = gamma only, no beta (the reference code; the paper
-    writes gamma * F + beta); ``bidirectional`` LSTMs (TFiLM paper, appendix C). U-Nets:
-    ``backbone`` "pool" (the paper's dilated convolutions + max-pool) or "stride" (stride-2
+    ``residual_channel`` (U-Nets only; the channel of ``settings.residual_mark``): the network learns
+    y - x for that input (the paper's additive residual). TFiLM only: ``gamma_offset`` 1 =
+    identity-centred modulation (1 + gamma) * F + beta; ``affine`` False = gamma only, no beta (the
+    reference code; the paper writes gamma * F + beta); ``bidirectional`` LSTMs (TFiLM paper, appendix
+    C). U-Nets: ``unet_depth`` levels K, ``blocks`` TFiLM blocks B per layer, ``width`` x the paper's
+    filters, ``backbone`` "pool" (the paper's dilated convolutions + max-pool) or "stride" (stride-2
     convolutions, the AudioUNet's; about half the compute).
 
     The TFiLM U-Net is :class:`~chipsr.core.models.TFiLMUNet`, the plain one
@@ -318,14 +318,16 @@ def build_chipseq_model(arch: str, n_marks: int, window: int, blocks: int, width
     ValueError
         Sizes the network rejects.
     """
+    s = settings
+    arch, n_marks, window, depth = s.arch, n_channels, s.window, s.unet_depth
     cfg: ModelConfig
     if arch == "tfilm":
-        cfg = TFiLMUNetConfig(n_marks, 1, depth=depth, n_blocks=blocks, width=width, dropout=dropout,
-                              residual_channel=residual_channel, gamma_offset=gamma_offset, affine=affine,
-                              bidirectional=bidirectional, downsample=backbone)
+        cfg = TFiLMUNetConfig(n_marks, 1, depth=depth, n_blocks=s.blocks, width=s.width, dropout=s.dropout,
+                              residual_channel=residual_channel, gamma_offset=s.gamma_offset, affine=s.affine,
+                              bidirectional=s.bidirectional, downsample=s.backbone)
     elif arch == "conv":
-        cfg = UNetConfig(n_marks, 1, depth=depth, width=width, dropout=dropout, residual_channel=residual_channel,
-                         downsample=backbone)
+        cfg = UNetConfig(n_marks, 1, depth=depth, width=s.width, dropout=s.dropout, residual_channel=residual_channel,
+                         downsample=s.backbone)
     elif arch == "coda":
         cfg = CodaConfig(n_marks, 1, window=window + 1 - window % 2)
     elif arch == "linear":
@@ -383,7 +385,7 @@ def model_card(path: str | os.PathLike) -> dict:
             "training_data": norm.get("data"),
             "regions": norm.get("splits"),
             "blacklisted_chromosomes": sorted(norm.get("blacklist") or {}),
-            "peaks": norm.get("peaks") or "no calibrated rule (train with --target-peaks; `chipsr peaks --fold`)",
+            "peaks": norm.get("peaks") or "no calibrated rule (train with --truth-peaks; `chipsr peaks --fold`)",
             "recipe": {k: settings[k] for k in ("arch", "epochs", "samples_per_epoch", "batch_size", "lr",
                                                 "lr_schedule", "select", "reverse", "peak_fraction", "seed",
                                                 "transform", "input_transform") if k in settings},

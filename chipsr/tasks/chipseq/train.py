@@ -137,10 +137,8 @@ def train(
         import torch
 
         torch.manual_seed(s.seed)
-        model = build_chipseq_model(s.arch, len(inp.channels), s.window, s.blocks, s.width, s.unet_depth, s.dropout,
-                                    None if s.residual_mark is None else list(inp.marks).index(s.residual_mark),
-                                    s.gamma_offset, affine=s.affine, bidirectional=s.bidirectional,
-                                    backbone=s.backbone)
+        model = build_chipseq_model(s.model(), len(inp.channels),
+                                    None if s.residual_mark is None else list(inp.marks).index(s.residual_mark))
         if s.arch == "linear":
             _least_squares_start(model, cached, crops, s.window, len(inp.sets), scaling)
         recipe = {"epochs": s.epochs, "batch_size": s.batch_size, "lr": s.lr, "lr_schedule": s.lr_schedule,
