@@ -170,7 +170,18 @@ def coverage_args():
     return " ".join(args)
 
 
-ARCHS = config["archs"]
+def _archs():
+    """config archs, each one of chipsr's architectures (chipsr.api.ARCHS), and input_depths.archs among them."""
+    from chipsr.api import ARCHS as KNOWN
+
+    for key, archs in (("archs", config["archs"]), ("input_depths.archs", config["input_depths"]["archs"])):
+        unknown = [a for a in archs if a not in KNOWN]
+        if unknown:
+            _config_error(key, f"{unknown[0]!r} is not an architecture of chipsr train ({', '.join(KNOWN)})")
+    return list(config["archs"])
+
+
+ARCHS = _archs()
 #: denoise_scatter: the main denoised tracks are denoised one chromosome per job, then gathered;
 #: chromosome -> the denoise_regions on it (the whole chromosome when denoise_regions is null)
 DENOISE_SCATTER = bool(config.get("denoise_scatter"))
