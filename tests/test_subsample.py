@@ -194,10 +194,21 @@ def test_replicate_bams_are_pooled_sorted_indexed_and_reproducible(tmp_path):
 
 
 def test_pooled_bams_key_templates_by_file_and_name(tmp_path):
-    """The same BAM given twice is two sets of templates (equal names in different files are
-    distinct); a single BAM, alone or as a one-item list, gives the same bytes as before pooling."""
+    """Two BAMs with the same reads are two sets of templates (equal names in different files are
+    distinct); the same file given twice is refused; a single BAM, alone or as a one-item list, gives
+    the same bytes as before pooling."""
+    import shutil
+
+    from chipsr.errors import ChipsrInputError
+
     src = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
-    stats = api.subsample([src, src], tmp_path / "twice.bam", number=6000, seed=1)
+    copy = tmp_path / "copy.bam"
+    shutil.copy(src, copy)
+    shutil.copy(f"{src}.bai", f"{copy}.bai")
+    with pytest.raises(ChipsrInputError, match="given twice among the READS"):
+        api.subsample([src, src], tmp_path / "refused.bam", number=10, seed=1)
+    assert not (tmp_path / "refused.bam").exists()
+    stats = api.subsample([src, copy], tmp_path / "twice.bam", number=6000, seed=1)
     assert (stats.total, stats.kept) == (2 * 4974, 6000)
     with pysam.AlignmentFile(str(tmp_path / "twice.bam")) as bam:
         names = [r.query_name for r in bam.fetch("chr22")]

@@ -250,8 +250,13 @@ def model_from_checkpoint(checkpoint: dict) -> nn.Module:
     ------
     ValueError
         An unknown model name in ``config`` (:func:`build_model`): a task's network whose task
-        module has not been imported.
+        module has not been imported; or weights that do not fit the config (a missing, unexpected
+        or differently shaped tensor: the message names the first).
     """
     model = build_model(checkpoint["config"])
-    model.load_state_dict(checkpoint["state_dict"])
+    try:
+        model.load_state_dict(checkpoint["state_dict"])
+    except RuntimeError as exc:  # torch lists every mismatch over many lines
+        detail = next((ln.strip() for ln in str(exc).splitlines()[1:] if ln.strip()), str(exc))
+        raise ValueError(f"its weights do not fit its config ({detail[:200]})") from None
     return model.float().eval()

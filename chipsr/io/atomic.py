@@ -75,6 +75,24 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
+def require_distinct(paths, what: str = "READS") -> None:
+    """Refuse a file given twice among inputs that are pooled (the same path, or one file through a
+    symbolic or hard link: :func:`same_file`): pooling it with itself would count its data twice.
+
+    Raises
+    ------
+    ChipsrInputError
+        Naming both spellings of the file and ``what`` they were given as.
+    """
+    paths = [os.fspath(p) for p in paths]
+    for i, a in enumerate(paths):
+        for b in paths[i + 1:]:
+            if same_file(a, b):
+                same = f"{a} is given twice" if os.path.abspath(a) == os.path.abspath(b) else f"{a} and {b} are one file"
+                raise ChipsrInputError(f"{same} among the {what}; pooling a file with itself would count its reads "
+                                       f"twice: give each file once")
+
+
 def check_output_path(path: str | os.PathLike) -> Path:
     """Check that an output path can be written before any work is done.
 

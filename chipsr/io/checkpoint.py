@@ -79,13 +79,31 @@ def save_checkpoint(path: str | os.PathLike, checkpoint: dict) -> Path:
     return Path(path)
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Load a checkpoint with ``torch.load(..., weights_only=True)`` (no code is unpickled).
+#: each task's checkpoint tag (``meta["task"]``) -> what its models are called, and the command that trains one
+TASKS = {
+    "chipseq": ("ChIP-seq model", "chipsr train"),
+    "audio_super_resolution": ("audio super-resolution model", "chipsr audio train"),
+    "impute": ("imputation model", "chipsr impute train"),
+}
+
+
+def task_name(task: str | None) -> str:
+    """How messages name a model of checkpoint tag ``task``: "a ChIP-seq model", "an imputation model", ..."""
+    name = TASKS[task][0] if task in TASKS else f"model of an unknown task ({task!r})"
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def load_checkpoint(path: str | os.PathLike, task: str | None = None) -> dict:
+    """Load a checkpoint with ``torch.load(..., weights_only=True)`` (no code is unpickled) and check
+    it: a dict with a config and weights, every floating-point weight finite, and (with ``task``) a
+    model of that task (``"chipseq"``, ``"audio_super_resolution"``, ``"impute"``: :data:`TASKS`).
 
     Raises
     ------
     ChipsrInputError
-        If the file is missing or is not a chipsr checkpoint.
+        The file is missing or is not a chipsr checkpoint; a weight holds NaN or infinite values
+        (naming the tensor); or it is another task's model ("FILE is an audio super-resolution
+        model, not a ChIP-seq model").
     """
     import torch
 
@@ -97,10 +115,21 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     except Exception as exc:  # torch raises several types for a bad file; its messages run to many lines
         first = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
         raise ChipsrInputError(f"{p}: not a readable chipsr checkpoint ({first[:120]})") from None
-    if not isinstance(ckpt, dict) or "config" not in ckpt or "state_dict" not in ckpt:
+    if not isinstance(ckpt, dict) or "config" not in ckpt or not isinstance(ckpt.get("state_dict"), Mapping):
         raise ChipsrInputError(f"{p}: not a chipsr checkpoint (no config/state_dict)")
     if "meta" not in ckpt and "normalization" in ckpt:  # older checkpoints
         ckpt["meta"] = ckpt.pop("normalization")
+    for name, tensor in ckpt["state_dict"].items():
+        if not isinstance(tensor, torch.Tensor):
+            raise ChipsrInputError(f"{p}: weight {name} is not a tensor; the checkpoint is damaged")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ChipsrInputError(f"{p}: weight {name} holds NaN or infinite values; the checkpoint is damaged "
+                                   f"(train or copy it again)")
+    if task is not None:
+        found = (ckpt.get("meta") or {}).get("task")
+        if found != task:
+            raise ChipsrInputError(f"{p} is {task_name(found)}, not {task_name(task)} (train one with "
+                                   f"`{TASKS[task][1]}`)")
     return ckpt
 
 

@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import gzip
 import logging
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -397,9 +398,9 @@ class BigWigFile:
             raise ChipsrInputError(f"{self.path}: chromosome {chrom} not in the bigWig")
         return self.chroms[chrom]
 
-    def resolution(self, chrom: str, span: int = 10_000_000, start: int = 0) -> int:
-        """The track's resolution: the gcd (bp) of its interval boundaries in ``span`` bp of ``chrom``
-        from ``start`` (the chromosome end excluded). A chipsr coverage track at 25-bp bins gives 25 (or a
+    def resolution(self, chrom: str, span: int = 10_000_000, start: int = 0, min_edges: int = 1000) -> int:
+        """The track's resolution: the gcd (bp) of its interval boundaries on ``chrom`` from ``start``,
+        read ``span`` bp at a time until ``min_edges`` boundaries are seen (the chromosome end excluded). A chipsr coverage track at 25-bp bins gives 25 (or a
         multiple of it when all runs happen to be longer); a chromosome without signal gives its length.
 
         Raises
@@ -408,9 +409,15 @@ class BigWigFile:
             ``chrom`` not in the bigWig.
         """
         size = self.size(chrom)
-        ivs = self.bw.intervals(chrom, min(start, size), min(size, start + span)) or ()
-        edges = np.array([p for s, e, _ in ivs for p in (s, e) if 0 < p < size], dtype=np.int64)
-        return int(np.gcd.reduce(edges)) if len(edges) else size
+        grid, n_edges = 0, 0
+        while start < size and n_edges < min_edges:  # a chromosome arm may be one empty run: read on
+            ivs = self.bw.intervals(chrom, start, min(size, start + span)) or ()
+            edges = np.array([p for s, e, _ in ivs for p in (s, e) if 0 < p < size], dtype=np.int64)
+            if len(edges):
+                grid = math.gcd(grid, int(np.gcd.reduce(edges)))
+                n_edges += len(edges)
+            start += span
+        return grid or size
 
     def stat(self, chrom: str, start: int, end: int, kind: str = "mean", bins: int = 1,
              exact: bool = False) -> np.ndarray:

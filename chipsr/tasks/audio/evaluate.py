@@ -22,7 +22,7 @@ import torch
 from chipsr.errors import ChipsrInputError
 from chipsr.io import audio as aio
 from chipsr.io.tables import markdown_table
-from chipsr.tasks.audio.data import check_lowres, load_mono, make_pair
+from chipsr.tasks.audio.data import TASK, check_lowres, load_mono, make_pair
 from chipsr.tasks.audio.upsample import SuperResolver
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ def load_resolvers(models: Sequence[tuple[str, str]], device: str | None) -> dic
 
     if not models:
         raise ChipsrInputError("give at least one --model")
-    resolvers = {name: SuperResolver(load_checkpoint(path), device=device, source=str(path)) for name, path in models}
+    resolvers = {name: SuperResolver(load_checkpoint(path, task=TASK), device=device, source=str(path)) for name, path in models}
     first = next(iter(resolvers.values()))
     for name, r in resolvers.items():
         for key in ("ratio", "high_rate", "lowres"):

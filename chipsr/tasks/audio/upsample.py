@@ -65,7 +65,10 @@ class SuperResolver:
         self.patch = int(norm["patch"])
         overlap = self.patch // 8 if overlap is None else int(overlap)
         self.overlap = overlap
-        self.model = model_from_checkpoint(checkpoint).eval()
+        try:
+            self.model = model_from_checkpoint(checkpoint).eval()
+        except ValueError as exc:
+            raise ChipsrInputError(f"{source or 'the checkpoint'}: {exc}") from None
         self.device = device
         self.batch_size = batch_size
         interior = self.patch - 2 * overlap
@@ -146,7 +149,7 @@ def upsample(input_path: str | os.PathLike, output: str | os.PathLike, model: st
 
     t0 = time.perf_counter()
     output = check_output_path(output)
-    sr = SuperResolver(load_checkpoint(model), device=device, batch_size=batch_size, source=str(model))
+    sr = SuperResolver(load_checkpoint(model, task=TASK), device=device, batch_size=batch_size, source=str(model))
     if ratio is not None and ratio != sr.ratio:
         raise ChipsrInputError(f"{model}: the model was trained for ratio {sr.ratio}, not --ratio {ratio}")
     info = aio.audio_info(input_path)

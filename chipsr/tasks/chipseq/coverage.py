@@ -731,13 +731,14 @@ def coverage_from_reads(reads: Sequence[str | os.PathLike], output: str | os.Pat
         Missing/corrupt/empty files, unknown chromosomes (unless ``options.skip_unknown_chroms``),
         sizes that disagree with a BAM header, an unsorted BAM, a missing output directory.
     """
-    from chipsr.io.atomic import check_output_path
+    from chipsr.io.atomic import check_output_path, require_distinct
     from chipsr.io.reads import sniff_reads_format
     from chipsr.io.tracks import infer_track_format
 
     skip_unknown_chroms = options.skip_unknown_chroms
     check_output_path(output)
     fmt = infer_track_format(output, out_format)
+    require_distinct(reads, "READS")
     typed = [(Path(p), sniff_reads_format(p)) for p in reads]
     bams: list[IndexedBam] = []
     try:

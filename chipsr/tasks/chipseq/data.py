@@ -19,6 +19,7 @@ The training recipe (issue 11; measured in the README's ablation table):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -564,9 +565,13 @@ def bigwig_bin_size(path: Path, chrom: str, span: int = 10_000_000) -> int:
 
 
 def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: int | None = None,
-                 chrom: str | None = None) -> dict[str, int]:
-    """Check that all tracks share chromosomes and sizes (and a resolution compatible with ``bin_size``,
-    checked on ``chrom``: a chromosome with signal, e.g. the training region's; default the largest).
+                 chrom: str | None = None, needs: str = "--bin-size") -> dict[str, int]:
+    """Check that all tracks share chromosomes and sizes, and that each is a track of ``bin_size``-bp
+    bins: its intervals lie on that grid (checked on ``chrom``: a chromosome with signal, e.g. the
+    training region's; default the largest) and not on a coarser one (a 100-bp track read at 25-bp
+    bins would be a step function that looks like a track: when ``chrom``'s boundaries all fall on a
+    coarser grid, every chromosome is looked at before the track is refused). ``needs`` names what
+    asks for the bin size in messages (``--bin-size``, or the model).
 
     Returns
     -------
@@ -577,7 +582,8 @@ def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: i
     ------
     ChipsrInputError
         A missing file, different chromosome sets or sizes (naming both files and the
-        chromosome), or a track coarser than ``bin_size``.
+        chromosome), or a track whose bin size is not ``bin_size`` (naming the file, its bin size
+        and the expected one).
     """
     paths = list(named.values()) + ([target] if target is not None else [])
     reference = bigwig_sizes(paths[0])
@@ -586,10 +592,10 @@ def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: i
         if set(sizes) != set(reference):
             only = sorted(set(sizes) ^ set(reference))[:3]
             raise ChipsrInputError(f"{path} and {paths[0]} have different chromosomes (e.g. {', '.join(only)})")
-        for chrom, size in sizes.items():
-            if reference[chrom] != size:
+        for name, size in sizes.items():  # not ``chrom``: that names the chromosome checked below
+            if reference[name] != size:
                 raise ChipsrInputError(
-                    f"{path}: {chrom} is {size} bp but {reference[chrom]} bp in {paths[0]}")
+                    f"{path}: {name} is {size} bp but {reference[name]} bp in {paths[0]}")
     if bin_size is not None:
         chrom = chrom if chrom in reference else max(reference, key=reference.get)
         for path in paths:
@@ -597,7 +603,15 @@ def check_tracks(named: dict[str, Path], target: Path | None = None, bin_size: i
             if resolution % bin_size != 0 and resolution < reference[chrom]:
                 raise ChipsrInputError(
                     f"{path}: its intervals are on a {resolution}-bp grid, not a multiple of the bin size "
-                    f"{bin_size} bp; rebuild it with `chipsr coverage --bin-size {bin_size}`")
+                    f"{bin_size} bp ({needs}); rebuild it with `chipsr coverage --bin-size {bin_size}`")
+            if bin_size < resolution < reference[chrom]:
+                with BigWigFile(path) as bw:  # chromosomes without signal give their length: left out
+                    grids = [r for c, size in bw.chroms.items() if (r := bw.resolution(c)) < size]
+                resolution = math.gcd(*grids)
+                if bin_size < resolution < max(reference.values()):
+                    raise ChipsrInputError(
+                        f"{path}: a track of {resolution}-bp bins, but {needs} needs {bin_size}-bp bins; rebuild "
+                        f"it with `chipsr coverage --bin-size {bin_size}`")
     return reference
 
 

@@ -84,7 +84,8 @@ def denoise(
     bin_size, window = int(norm["bin_size"]), int(norm["window"])
     references = dict(references or {})
     every = {**marks, **{f"reference {n}": p for n, p in references.items()}}
-    sizes = check_tracks(every, None, bin_size, chrom=regions[0].chrom if regions else None)
+    sizes = check_tracks(every, None, bin_size, chrom=regions[0].chrom if regions else None,
+                         needs=f"the model ({ckpt_paths[0]})")
     paths = list(marks.values()) + list(references.values())
     fold = norm.get("units") == "fold_enrichment"
     means = np.ones(len(paths), dtype=np.float32)
@@ -123,7 +124,7 @@ def _load_ensemble(ckpt_paths: list, marks: dict, references: dict | None) -> tu
     members = []  # (model, scaling) per checkpoint
     first = None
     for path in ckpt_paths:
-        ckpt = load_checkpoint(path)
+        ckpt = load_checkpoint(path, task="chipseq")
         norm = ckpt.get("meta") or {}
         _check_model(path, norm, marks, references)
         if first is None:
@@ -134,7 +135,10 @@ def _load_ensemble(ckpt_paths: list, marks: dict, references: dict | None) -> tu
                                        f"{first[1].get(key)!r}; an ensemble needs models of one target and grid")
         scaling = Scaling(norm["transform"], list(norm["input_scale"]), float(norm["target_scale"]),
                           norm.get("input_transform", "scaled"))
-        members.append((model_from_checkpoint(ckpt), scaling))
+        try:
+            members.append((model_from_checkpoint(ckpt), scaling))
+        except ValueError as exc:
+            raise ChipsrInputError(f"{path}: {exc}") from None
     return members, first[1]
 
 
@@ -144,8 +148,6 @@ def _check_model(path, norm: dict, marks: dict, references: dict | None) -> None
     if norm.get("in_progress"):
         raise ChipsrInputError(f"{path}: an unfinished training state, not a model; finish it with "
                                f"`chipsr train ... --resume` (same options)")
-    if norm.get("task") != "chipseq":
-        raise ChipsrInputError(f"{path}: not a ChIP-seq model (trained by `chipsr train`)")
     expected = list(norm["marks"])
     if list(marks) != expected:
         raise ChipsrInputError(

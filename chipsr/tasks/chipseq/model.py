@@ -391,10 +391,20 @@ def model_card(path: str | os.PathLike) -> dict:
                                                 "transform", "input_transform") if k in settings},
         })
     if history:
-        best = min(history, key=lambda h: h.get("valid_loss", math.inf))
-        if norm.get("task") == "chipseq" and (norm.get("settings") or {}).get("select", "pearson") == "pearson":
-            best = max(history, key=lambda h: h.get("valid_metric", -math.inf))
-        card["validation"] = {"epochs_run": len(history), "best_epoch": int(best["epoch"]),
-                              "valid_loss": float(best["valid_loss"]),
-                              "valid_pearson_r": float(best.get("valid_metric", math.nan))}
+        card["validation"] = _validation(norm, history)
     return card
+
+
+def _validation(norm: dict, history: list[dict]) -> dict:
+    """The best epoch's validation figures, each under its own name: Pearson r for a ChIP-seq model,
+    SNR (dB) and LSD for an audio model, the loss alone for the others."""
+    task = norm.get("task")
+    best = min(history, key=lambda h: h.get("valid_loss", math.inf))
+    if task == "chipseq" and (norm.get("settings") or {}).get("select", "pearson") == "pearson":
+        best = max(history, key=lambda h: h.get("valid_metric", -math.inf))
+    out = {"epochs_run": len(history), "best_epoch": int(best["epoch"]), "valid_loss": float(best["valid_loss"])}
+    if task == "chipseq":
+        out["valid_pearson_r"] = float(best.get("valid_metric", math.nan))
+    elif task == "audio_super_resolution":
+        out.update({k: float(best[k]) for k in ("valid_snr_db", "valid_lsd") if best.get(k) is not None})
+    return out

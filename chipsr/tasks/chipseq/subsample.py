@@ -23,7 +23,7 @@ import numpy as np
 
 from chipsr._version import __version__
 from chipsr.errors import ChipsrInputError
-from chipsr.io.atomic import atomic_output, check_output_path
+from chipsr.io.atomic import atomic_output, check_output_path, require_distinct
 from chipsr.io.reads import (
     bam_header,
     is_header_line,
@@ -174,6 +174,7 @@ def subsample(
     paths = [Path(p) for p in path] if isinstance(path, (list, tuple)) else [Path(path)]
     if not paths:
         raise ChipsrInputError("no reads file given")
+    require_distinct(paths, "READS")
     formats = [sniff_reads_format(p) for p in paths]
     if "bam" in formats:
         other = next((p for p, f in zip(paths, formats) if f != "bam"), None)

@@ -494,13 +494,10 @@ class Imputer:
         ChipsrInputError
             If the file is not an imputation checkpoint.
         """
-        from chipsr.errors import ChipsrInputError
         from chipsr.io.checkpoint import load_checkpoint
 
-        ckpt = load_checkpoint(path)
+        ckpt = load_checkpoint(path, task="impute")
         meta = ckpt.get("meta") or {}
-        if meta.get("task") != "impute":
-            raise ChipsrInputError(f"{path}: not an imputation checkpoint (train it with `chipsr impute train`)")
         settings = dict(meta["imputer"])
         settings["mask_rate"] = tuple(settings["mask_rate"])
         settings["block_len"] = tuple(settings["block_len"])

@@ -1,0 +1,115 @@
+"""No silent wrong result: a track's bin size, a checkpoint's task and weights, and an input named
+twice are checked, each refused in one line naming the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyBigWig
+import pytest
+import torch
+from click.testing import CliRunner
+
+from chipsr.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "examples" / "models" / "H3K27ac.tfilm.pt"
+AUDIO_MODEL = ROOT / "examples" / "audio" / "speech_r4_tfilm.pt"
+MARKS = ("H3K27ac", "H3K4me1", "H3K4me3")
+SIZE = 400_000
+
+
+def _track(path: Path, bin_size: int, seed: int = 0) -> Path:
+    """A bigWig of ``bin_size``-bp bins over chr22 (SIZE bp) with varied values."""
+    rng = np.random.default_rng(seed)
+    n = SIZE // bin_size
+    out = pyBigWig.open(str(path), "w")
+    out.addHeader([("chr22", SIZE)])
+    out.addEntries("chr22", 0, values=rng.gamma(1.0, 1.0, n).tolist(), span=bin_size, step=bin_size)
+    out.close()
+    return path
+
+
+def _one_line_error(args: list, *texts: str) -> str:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    lines = [ln for ln in result.output.splitlines() if ln.strip() and not ln.startswith("Warning")]
+    assert result.exit_code != 0 and len(lines) == 1 and lines[0].startswith("Error:"), result.output
+    for text in texts:
+        assert text in lines[0], (text, lines[0])
+    return lines[0]
+
+
+@pytest.fixture
+def marks(tmp_path):
+    return {m: _track(tmp_path / f"{m}.bw", 25, i) for i, m in enumerate(MARKS)}
+
+
+@pytest.mark.parametrize("coarse", ["H3K27ac", "H3K4me3"])
+def test_a_track_of_another_bin_size_is_refused(tmp_path, marks, coarse):
+    """A 100-bp track given to a 25-bp model (first or last of the marks) is refused, naming the file
+    and both bin sizes; nothing is written."""
+    marks = dict(marks, **{coarse: _track(tmp_path / f"{coarse}.100.bw", 100)})
+    out = tmp_path / "d.bw"
+    _one_line_error(["denoise", "--marks", ",".join(f"{m}={p}" for m, p in marks.items()), "--model", MODEL,
+                     "-o", out], f"{coarse}.100.bw", "100-bp bins", "25-bp bins")
+    assert not out.exists()
+
+
+def test_the_bin_size_check_accepts_the_right_grid(tmp_path, marks):
+    from chipsr.tasks.chipseq.data import check_tracks
+
+    assert check_tracks(marks, None, 25, chrom="chr22") == {"chr22": SIZE}
+    with pytest.raises(Exception, match="a track of 100-bp bins, but --bin-size needs 25-bp bins"):
+        check_tracks({**marks, "x": _track(tmp_path / "x.bw", 100)}, None, 25, chrom="chr22")
+
+
+def _damaged(tmp_path: Path, change) -> Path:
+    ckpt = torch.load(MODEL, weights_only=False)
+    change(ckpt["state_dict"])
+    path = tmp_path / "damaged.pt"
+    torch.save(ckpt, path)
+    return path
+
+
+def test_a_checkpoint_with_non_finite_weights_is_refused(tmp_path, marks):
+    def nan(state):
+        name = next(k for k, v in state.items() if v.is_floating_point())
+        state[name] = torch.full_like(state[name], float("nan"))
+
+    bad = _damaged(tmp_path, nan)
+    spec = ",".join(f"{m}={p}" for m, p in marks.items())
+    _one_line_error(["denoise", "--marks", spec, "--model", bad, "-o", tmp_path / "d.bw"], str(bad), "NaN")
+    _one_line_error(["info", bad], "NaN")
+    _one_line_error(["export", bad, "-o", tmp_path / "small.pt"], "NaN")
+    assert not (tmp_path / "d.bw").exists() and not (tmp_path / "small.pt").exists()
+
+
+def test_weights_that_do_not_fit_the_config_are_refused(tmp_path, marks):
+    def shrink(state):
+        name = next(k for k, v in state.items() if v.ndim == 3)
+        state[name] = state[name][:, :, :1].clone()
+
+    bad = _damaged(tmp_path, shrink)
+    spec = ",".join(f"{m}={p}" for m, p in marks.items())
+    _one_line_error(["denoise", "--marks", spec, "--model", bad, "-o", tmp_path / "d.bw"], str(bad),
+                    "do not fit its config")
+
+
+def test_another_tasks_model_is_named_as_such(tmp_path, marks):
+    spec = ",".join(f"{m}={p}" for m, p in marks.items())
+    _one_line_error(["denoise", "--marks", spec, "--model", AUDIO_MODEL, "-o", tmp_path / "d.bw"],
+                    "is an audio super-resolution model, not a ChIP-seq model")
+    card = CliRunner().invoke(cli, ["info", str(AUDIO_MODEL)])
+    assert card.exit_code == 0, card.output
+    assert "valid_pearson_r" not in card.output and "valid_snr_db: 13.37" in card.output
+
+
+def test_the_same_reads_file_twice_is_refused(tmp_path):
+    reads = ROOT / "examples" / "data" / "GSM2136940_MOLM13.H3K4me3.chr22.frag200.bed.gz"
+    link = tmp_path / "link.bed.gz"
+    link.symlink_to(reads)
+    _one_line_error(["coverage", reads, link, "-o", tmp_path / "c.bw", "--chrom-sizes",
+                     ROOT / "examples" / "data" / "hg19.chrom.sizes"], "are one file", "twice")
+    _one_line_error(["subsample", reads, reads, "-o", tmp_path / "s.bed.gz", "-n", "10"], "given twice")
+    assert not (tmp_path / "c.bw").exists() and not (tmp_path / "s.bed.gz").exists()
