@@ -113,3 +113,22 @@ def test_the_same_reads_file_twice_is_refused(tmp_path):
                      ROOT / "examples" / "data" / "hg19.chrom.sizes"], "are one file", "twice")
     _one_line_error(["subsample", reads, reads, "-o", tmp_path / "s.bed.gz", "-n", "10"], "given twice")
     assert not (tmp_path / "c.bw").exists() and not (tmp_path / "s.bed.gz").exists()
+
+
+def test_a_truncated_wav_is_refused(tmp_path):
+    """A WAV whose header declares more samples than it holds (libsndfile reads what is there without
+    a word) is refused naming both lengths; a whole one reads."""
+    import soundfile as sf
+
+    from chipsr.errors import ChipsrInputError
+    from chipsr.io.audio import read_audio
+
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, np.sin(np.arange(16000) / 10.0).astype(np.float32) * 0.5, 16000, subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[:16000])
+    assert read_audio(whole)[0].shape == (16000, 1)
+    with pytest.raises(ChipsrInputError, match=r"declares 16000 samples per channel but the file holds 79\d\d"):
+        read_audio(cut)
+    _one_line_error(["audio", "upsample", cut, "-o", tmp_path / "up.wav", "--model", AUDIO_MODEL], "truncated")
+    assert not (tmp_path / "up.wav").exists()

@@ -34,7 +34,9 @@ def audio_info(path: str | os.PathLike):
     Raises
     ------
     ChipsrInputError
-        If the file does not exist or libsndfile cannot read it as audio.
+        If the file does not exist, libsndfile cannot read it as audio, or it is a truncated PCM
+        WAV (its header declares more samples than it holds: libsndfile reads what is there
+        without a word; :func:`_declared_wav_frames`).
     """
     import soundfile as sf
 
@@ -42,9 +44,29 @@ def audio_info(path: str | os.PathLike):
     if not path.is_file():
         raise ChipsrInputError(f"{path}: no such audio file")
     try:
-        return sf.info(str(path))
+        info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise ChipsrInputError(f"{path}: not a readable audio file ({exc})") from None
+    declared = _declared_wav_frames(path) if info.format == "WAV" else None
+    if declared is not None and declared > info.frames:
+        raise ChipsrInputError(f"{path}: its WAV header declares {declared} samples per channel but the file holds "
+                               f"{info.frames}: the file is truncated (copy it again)")
+    return info
+
+
+def _declared_wav_frames(path: Path) -> int | None:
+    """Frames per channel that a PCM WAV's header declares (Python's ``wave`` module reads the
+    data chunk's size from the header); None for a WAV ``wave`` does not read (float, extensible)
+    or one that declares no size (a streamed WAV)."""
+    import wave
+
+    try:
+        with wave.open(str(path), "rb") as w:
+            frames, frame_bytes = int(w.getnframes()), w.getsampwidth() * w.getnchannels()
+    except (wave.Error, EOFError, OSError):
+        return None
+    # a streamed WAV (written to a pipe) declares 0 or the 0xFFFFFFFF placeholder: unknown, not truncated
+    return None if frames * frame_bytes >= 0xFFFFFFFF - frame_bytes else frames
 
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
