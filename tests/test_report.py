@@ -122,3 +122,18 @@ def test_markdown_table():
     for header, rows, align in ((["a", "b"], [["x"]], "lr"), (["a"], [["x"]], "c"), (["a", "b"], [], "l")):
         with pytest.raises(ValueError, match="markdown_table"):
             markdown_table(header, rows, align)
+
+
+def test_a_failed_page_leaves_no_report(tmp_path):
+    """report -o with --html is all or none: a bad --training-log (read while the page is written,
+    after the Markdown) leaves neither file."""
+    a = fake_eval(tmp_path / "A.json", tmp_path, {"noisy_input": 0.6, "tfilm": 0.9})
+    bad_log = tmp_path / "log.tsv"
+    bad_log.write_text("not a training log\n")
+    out, page = tmp_path / "rep.md", tmp_path / "rep.html"
+    result = CliRunner().invoke(cli, ["report", "--evaluation", f"A={a}", "-o", str(out), "--html", str(page),
+                                      "--training-log", f"A.tfilm={bad_log}"])
+    assert result.exit_code != 0, result.output
+    assert not out.exists() and not page.exists()
+    ok = CliRunner().invoke(cli, ["report", "--evaluation", f"A={a}", "-o", str(out)])
+    assert ok.exit_code == 0 and out.exists()

@@ -121,6 +121,33 @@ def check_output_path(path: str | os.PathLike) -> Path:
 
 
 @contextlib.contextmanager
+def all_or_none(*paths: str | os.PathLike | None) -> Iterator[None]:
+    """A command's several outputs, all or none: when the block raises, every one of ``paths``
+    (None entries are skipped) that the block wrote (a file that is new, or replaced since the block
+    began) is removed before the error goes on. Each output is still written atomically on its own
+    (:func:`atomic_output`); this keeps a failed step from leaving the outputs of the earlier ones.
+    """
+    def state(path: Path):
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    files = [Path(p) for p in paths if p is not None]
+    before = {p: state(p) for p in files}
+    try:
+        yield
+    except BaseException:
+        for p in files:
+            now = state(p)
+            if now is not None and now != before[p]:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+        raise
+
+
+@contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, companions: tuple[str, ...] = ()) -> Iterator[Path]:
     """Yield a temporary path in the target's directory; rename it to ``path`` on success.
 

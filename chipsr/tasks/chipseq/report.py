@@ -18,6 +18,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from chipsr.errors import ChipsrInputError
+from chipsr.io.atomic import all_or_none
 from chipsr.io.tables import markdown_table, read_json, write_text
 from chipsr.tasks.chipseq.evaluate import (
     DEPTH_NAME,
@@ -372,16 +373,20 @@ def report(evaluations: dict[str, str | os.PathLike], output: str | os.PathLike,
     lines += depth_robustness_lines(loaded, depth_loaded)
     lines += _links(evaluations, out, hub_dir)
     text = "\n".join(lines) + "\n"
-    write_text(out, text)
-    if html is not None:
-        from chipsr.io.genome import read_bed_intervals
-        from chipsr.tasks.chipseq.report_html import write_html
+    hub_files = [] if hub_dir is None else [Path(hub_dir) / name for name in
+                                            ("hub.txt", "genomes.txt", f"{genome}/trackDb.txt", "igv_session.xml")]
+    with all_or_none(out, html, *hub_files):  # a failed page or hub leaves no report behind
+        write_text(out, text)
+        if html is not None:
+            from chipsr.io.genome import read_bed_intervals
+            from chipsr.tasks.chipseq.report_html import write_html
 
-        black = first.get("blacklist")
-        write_html(html, text, loaded, genome, read_bed_intervals(black) if black and Path(black).is_file() else None,
-                   peak_files, training_logs)
-    if hub_dir is not None:
-        write_browser_files(loaded, Path(hub_dir), genome, peak_files)
+            black = first.get("blacklist")
+            write_html(html, text, loaded, genome,
+                       read_bed_intervals(black) if black and Path(black).is_file() else None, peak_files,
+                       training_logs)
+        if hub_dir is not None:
+            write_browser_files(loaded, Path(hub_dir), genome, peak_files)
     return table
 
 
