@@ -18,6 +18,11 @@ from pathlib import Path
 
 from chipsr.api.common import command_settings
 from chipsr.errors import ChipsrInputError
+from chipsr.tasks.chipseq.genome import (  # noqa: F401 (re-exported: what the workflow reads of the genome)
+    check_chromosome_names,
+    effective_genome_size,
+    reads_chromosomes,
+)
 from chipsr.tasks.chipseq.config import (  # noqa: F401 (re-exported: the settings of every command)
     ARCHS,
     DEFAULT_READS,

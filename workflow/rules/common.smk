@@ -85,6 +85,52 @@ def _validate_inputs_and_regions():
 _validate_inputs_and_regions()
 
 
+def _check_genome():
+    """What the reads cover, read from them (chipsr.api.reads_chromosomes; counts cached by file in
+    .snakemake/): every reads file's chromosomes are in chrom_sizes (not `22` against `chr22`); every
+    split and denoise region lies on a chromosome with reads; MACS3's genome size is derived from the
+    chromosomes with reads outside the blacklist when peaks.genome_size is null, and refused when it
+    is more than 2x from that."""
+    from chipsr.api import check_chromosome_names, effective_genome_size, reads_chromosomes
+    from chipsr.errors import ChipsrInputError
+    from chipsr.io.genome import parse_region, read_bed_intervals, read_chrom_sizes
+
+    sizes = read_chrom_sizes(config["chrom_sizes"])
+    cache = os.path.join(".snakemake", "chipsr", "reads_chromosomes.json")
+    with_reads = {}
+    try:
+        for mark, reads in SAMPLES["reads"].items():
+            for path in (p.strip() for p in reads.split(",")):
+                chroms = reads_chromosomes([path], cache)
+                check_chromosome_names(path, chroms, sizes, config["chrom_sizes"])
+                for chrom, n in chroms.items():
+                    with_reads[chrom] = with_reads.get(chrom, 0) + n
+        for sample, spec in (config.get("new_samples") or {}).items():
+            for part in ("reads", "truth", "references"):
+                for path in (spec.get(part) or {}).values():
+                    check_chromosome_names(path, reads_chromosomes([path], cache), sizes, config["chrom_sizes"])
+    except ChipsrInputError as exc:
+        _config_error("samples", str(exc))
+    for key, regions in [*((f"splits.{k}", v) for k, v in config["splits"].items()),
+                         ("denoise_regions", config["denoise_regions"] or [])]:
+        for text in regions:
+            chrom = parse_region(str(text)).chrom
+            if chrom not in with_reads:
+                _config_error(key, f"region {text}: {config['samples']} has no reads on {chrom} (reads on "
+                                   f"{', '.join(list(with_reads)[:5])}{', ...' if len(with_reads) > 5 else ''})")
+    if not PEAKS:
+        return
+    blacklist = read_bed_intervals(config["blacklist"]) if config["blacklist"] else None
+    effective = effective_genome_size(sizes, with_reads, blacklist)
+    given = PEAKS.get("genome_size")
+    if given is None:
+        PEAKS["genome_size"] = effective
+    elif not effective / 2 <= float(given) <= effective * 2:
+        _config_error("peaks.genome_size", f"{int(given)} bp is more than 2x from {effective} bp, the length of the "
+                                           f"chromosomes with reads outside the blacklist: MACS3's background would "
+                                           f"be wrong; give their mappable size, or null for {effective}")
+
+
 def reads_of(wildcards):
     """The reads file(s) of a mark (comma-separated in samples.tsv)."""
     return [p.strip() for p in SAMPLES.loc[wildcards.mark, "reads"].split(",")]
@@ -375,8 +421,9 @@ def sample_input(wc):
     return f"{RESULTS}/samples/{wc.sample}/reads/{wc.mark}." + ("bam" if path.endswith(".bam") else "bed.gz")
 
 
-# ---- peaks (issue 14; rules in peaks.smk and samples.smk)
-PEAKS = config.get("peaks") or {}
+# ---- peaks (rules in peaks.smk and samples.smk)
+PEAKS = dict(config.get("peaks") or {})
+_check_genome()
 
 
 def peak_outputs():
