@@ -35,6 +35,7 @@ from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
     gather,
     info,
     info_yaml,
+    macs3_format,
     parse_marks,
     parse_tracks,
     peaks,

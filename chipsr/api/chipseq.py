@@ -21,6 +21,7 @@ from chipsr.errors import ChipsrInputError
 from chipsr.tasks.chipseq.genome import (  # noqa: F401 (re-exported: what the workflow reads of the genome)
     check_chromosome_names,
     effective_genome_size,
+    macs3_format,
     reads_chromosomes,
 )
 from chipsr.tasks.chipseq.config import (  # noqa: F401 (re-exported: the settings of every command)

@@ -51,3 +51,10 @@ def test_the_workflow_refuses_a_config_off_the_reads(tmp_path, extra, message):
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
+
+
+def test_macs3_format_is_read_from_the_file():
+    from chipsr.api import macs3_format
+
+    assert macs3_format(READS) == "BEDPE"  # 3-column fragments
+    assert macs3_format(BAM) in ("BAM", "BAMPE")

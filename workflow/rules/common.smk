@@ -154,30 +154,13 @@ def depth_label(k):
     return "lowdepth" if float(k) == 1 else f"x{float(k):g}"
 
 
-_TOTALS = {}
+def reads_total(mark):
+    """Reads in the files that `subsample` pools (BED: data rows; BAM: mapped reads, an upper bound of
+    the templates), from chipsr.api.reads_chromosomes (counted once per file, cached in .snakemake/)."""
+    from chipsr.api import reads_chromosomes
 
-
-def reads_total(mark, cap):
-    """Templates in the files that `subsample` pools (BED: data lines; BAM: mapped reads, an upper
-    bound), counted only up to ``cap``: the parse-time cost stays bounded on a whole genome."""
-    if mark not in _TOTALS or (_TOTALS[mark][0] >= _TOTALS[mark][1] and cap > _TOTALS[mark][1]):
-        from chipsr.io.reads import is_header_line, open_binary, sniff_reads_format
-
-        total = 0
-        for path in (p.strip() for p in SAMPLES.loc[mark, "reads"].split(",")):
-            if total >= cap:
-                break
-            if sniff_reads_format(path) == "bam":
-                import pysam
-
-                with pysam.AlignmentFile(path) as bam:
-                    total += sum(s.mapped for s in bam.get_index_statistics()) if bam.has_index() else \
-                        sum(1 for _, r in zip(range(cap - total), bam.fetch(until_eof=True)) if not r.is_unmapped)
-            else:
-                with open_binary(path) as fh:
-                    total += sum(1 for _, line in zip(range(cap - total), (ln for ln in fh if not is_header_line(ln))))
-        _TOTALS[mark] = (total, cap)  # a count that reached its cap is redone when a larger cap is asked
-    return _TOTALS[mark][0]
+    paths = [p.strip() for p in SAMPLES.loc[mark, "reads"].split(",")]
+    return sum(reads_chromosomes(paths, os.path.join(".snakemake", "chipsr", "reads_chromosomes.json")).values())
 
 
 def depth_multiples(mark):
@@ -186,7 +169,7 @@ def depth_multiples(mark):
     n = config["subsample"]["reads"]
     if not config["depth_series"]:
         return [1]
-    total = reads_total(mark, cap=max(config["depth_series"]) * n + 1)
+    total = reads_total(mark)
     return [1] + [k for k in config["depth_series"] if k * n < total]
 
 
@@ -263,11 +246,7 @@ def lowdepth_tracks(wildcards=None):
 def usable_multiples(multiples):
     """The depth multiples K whose K x subsample.reads stays below every mark's total (K <= 1 always)."""
     n = config["subsample"]["reads"]
-    big = [k for k in multiples if float(k) > 1]
-    if not big:
-        return list(multiples)
-    cap = int(max(big) * n) + 1
-    return [k for k in multiples if float(k) <= 1 or all(float(k) * n < reads_total(m, cap) for m in MARKS)]
+    return [k for k in multiples if float(k) <= 1 or all(float(k) * n < reads_total(m) for m in MARKS)]
 
 
 DEPTH_SETS = usable_multiples(MODEL["depth_sets"])
@@ -446,24 +425,11 @@ def peak_ext(mark):
 
 
 def macs3_format(path):
-    """MACS3 -f for a reads file: config peaks.format, or (AUTO) BAMPE / BAM / BEDPE (3-column fragment
-    BED, as `chipsr coverage` reads it) / BED (reads with strand)."""
-    fmt = PEAKS["format"]
-    if fmt != "AUTO":
-        return fmt
-    from chipsr.io.reads import is_header_line, open_binary, sniff_reads_format
+    """MACS3 -f for a reads file: config peaks.format, or (AUTO) what chipsr.api.macs3_format reads
+    from the file (BAMPE / BAM / BEDPE for 3-column fragment BED / BED for reads with a strand)."""
+    from chipsr.api import macs3_format as read_format
 
-    if sniff_reads_format(path) == "bam":
-        import pysam
-
-        with pysam.AlignmentFile(path) as bam:
-            first = next((r for r in bam.fetch(until_eof=True) if not r.is_unmapped), None)
-        return "BAMPE" if first is not None and first.is_paired else "BAM"
-    with open_binary(path) as fh:
-        for line in fh:
-            if line.strip() and not is_header_line(line):
-                return "BED" if len(line.split()) >= 6 else "BEDPE"
-    return "BEDPE"
+    return PEAKS["format"] if PEAKS["format"] != "AUTO" else read_format(path)
 
 
 def callpeak_reads(wildcards):

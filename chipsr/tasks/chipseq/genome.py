@@ -1,5 +1,6 @@
-"""What a run needs to know about the genome its reads cover, read from the reads and the chromosome
-sizes instead of being typed in: the chromosomes that hold reads, and MACS3's effective genome size.
+"""What a run needs to know about its reads and the genome they cover, read from the reads and the
+chromosome sizes instead of being typed in: the chromosomes that hold reads, MACS3's effective genome
+size and MACS3's name for the reads' format.
 
 A chr22-only example and a whole genome then take the same configuration: the workflow refuses a
 region on a chromosome without reads, reads whose chromosome names do not match the sizes (``22`` vs
@@ -113,3 +114,25 @@ def effective_genome_size(sizes: Mapping[str, int], chroms: Iterable[str], black
             blocked = int((ends.clip(max=sizes[chrom]) - starts.clip(max=sizes[chrom])).sum())
         total += sizes[chrom] - blocked
     return total
+
+
+def macs3_format(path: str | os.PathLike) -> str:
+    """MACS3's ``-f`` for a reads file: ``BAMPE`` for paired-end BAM, ``BAM``, ``BEDPE`` for a BED of
+    fragments (3 columns, as ``chipsr coverage`` reads them: MACS3 then uses each row as a fragment),
+    ``BED`` for reads with a strand (6 columns or more). From the first mapped record or data row.
+
+    Raises
+    ------
+    ChipsrInputError
+        A missing or unreadable reads file.
+    """
+    from chipsr.io.reads import is_header_line, iter_bam_records, open_binary, sniff_reads_format
+
+    if sniff_reads_format(path) == "bam":
+        first = next((r for r in iter_bam_records(path) if not r.is_unmapped), None)
+        return "BAMPE" if first is not None and first.is_paired else "BAM"
+    with open_binary(path) as fh:
+        for line in fh:
+            if line.strip() and not is_header_line(line):
+                return "BED" if len(line.split()) >= 6 else "BEDPE"
+    return "BEDPE"
