@@ -11,6 +11,7 @@ rule subsample:
     params:
         reads=lambda wc: subsample_reads(wc.depth),
         seed=config["subsample"]["seed"],
+    threads: 1
     log:
         f"{RESULTS}/logs/subsample/{{mark}}.{{depth}}.{{ext}}.log",
     benchmark:

@@ -69,8 +69,11 @@ if DENOISE_SCATTER:
             lambda wc: [f"{RESULTS}/denoised/shards/{wc.mark}.{wc.arch}/{c}.bw" for c in DENOISE_CHROMS],
         output:
             f"{RESULTS}/denoised/{{mark}}.{{arch}}.bw",
+        threads: 1
         log:
             f"{RESULTS}/logs/denoise/{{mark}}.{{arch}}.gather.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/denoise/{{mark}}.{{arch}}.gather.tsv"
         conda:
             "../envs/chipsr.yaml"
         shell:
@@ -185,6 +188,7 @@ rule evaluate_depth:
         bin_size=config["coverage"]["bin_size"],
     resources:
         mem_mb=2000,
+    threads: 1
     log:
         f"{RESULTS}/logs/evaluate/{{mark}}.{{depth}}.log",
     benchmark:
@@ -219,6 +223,7 @@ rule evaluate:
         peaks=peak_evaluation_args,
     resources:
         mem_mb=2000,
+    threads: 1
     log:
         f"{RESULTS}/logs/evaluate/{{mark}}.log",
     benchmark:
@@ -254,6 +259,7 @@ rule report:
         logs=lambda wc, input: " ".join(
             f"--training-log {m}.{a}.seed{s}={RESULTS}/models/{m}/{a}.seed{s}.pt.epochs.tsv"
             for m in MARKS for a in ARCHS for s in SEEDS),
+    threads: 1
     log:
         f"{RESULTS}/logs/report.log",
     benchmark:

@@ -19,6 +19,7 @@ rule callpeak:
         gsize=lambda wc: PEAKS["genome_size"],
         outdir=lambda wc, output: f"{output[0]}.macs3",
         name=lambda wc: f"{wc.mark}.{wc.depth}.{wc.cutoff}",
+    threads: 1
     log:
         f"{RESULTS}/logs/peaks/{{mark}}.{{depth}}.{{cutoff}}.{{ext}}.log",
     benchmark:
@@ -44,8 +45,11 @@ rule peaks_denoised:
         select=config["splits"]["valid"][0],
         regions=region_args("--region", config["denoise_regions"]),
         blacklist=f"--blacklist {config['blacklist']}" if config["blacklist"] else "",
+    threads: 1
     log:
         f"{RESULTS}/logs/peaks/{{mark}}.{{arch}}.{{ext}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/peaks/{{mark}}.{{arch}}.{{ext}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:

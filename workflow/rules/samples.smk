@@ -11,8 +11,11 @@ rule coverage_reference:
         f"{RESULTS}/coverage/references/{{name}}.bw",
     params:
         args=coverage_args(),
+    threads: 1
     log:
         f"{RESULTS}/logs/coverage/references/{{name}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/coverage/references/{{name}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
@@ -30,8 +33,11 @@ rule subsample_sample:
     params:
         reads=lambda wc: NEW_SAMPLES[wc.sample]["keep_reads"],
         seed=config["subsample"]["seed"],
+    threads: 1
     log:
         f"{RESULTS}/logs/samples/{{sample}}/subsample.{{mark}}.{{ext}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/samples/{{sample}}/subsample.{{mark}}.{{ext}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
@@ -48,8 +54,11 @@ rule coverage_sample:
         kind=r"(\.truth)?",
     params:
         args=coverage_args(),
+    threads: 1
     log:
         f"{RESULTS}/logs/samples/{{sample}}/coverage.{{mark}}{{kind}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/samples/{{sample}}/coverage.{{mark}}{{kind}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
@@ -64,8 +73,11 @@ rule coverage_sample_reference:
         f"{RESULTS}/samples/{{sample}}/coverage/references/{{name}}.bw",
     params:
         args=coverage_args(),
+    threads: 1
     log:
         f"{RESULTS}/logs/samples/{{sample}}/coverage.reference.{{name}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/samples/{{sample}}/coverage.reference.{{name}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
@@ -91,6 +103,8 @@ rule denoise_sample:
         gpu=USES_GPU,
     log:
         f"{RESULTS}/logs/samples/{{sample}}/denoise.{{mark}}.{{arch}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/samples/{{sample}}/denoise.{{mark}}.{{arch}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
@@ -119,6 +133,8 @@ rule denoise_sample_seed:
         gpu=USES_GPU,
     log:
         f"{RESULTS}/logs/samples/{{sample}}/denoise.{{mark}}.{{arch}}.seed{{seed}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/samples/{{sample}}/denoise.{{mark}}.{{arch}}.seed{{seed}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
@@ -142,8 +158,11 @@ rule callpeak_sample:
         gsize=lambda wc: PEAKS["genome_size"],
         outdir=lambda wc, output: f"{output[0]}.macs3",
         name=lambda wc: f"{wc.mark}.{wc.kind}.{wc.cutoff}",
+    threads: 1
     log:
         f"{RESULTS}/logs/samples/{{sample}}/callpeak.{{mark}}.{{kind}}.{{cutoff}}.{{ext}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/samples/{{sample}}/callpeak.{{mark}}.{{kind}}.{{cutoff}}.{{ext}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
@@ -175,8 +194,11 @@ rule evaluate_sample:
         blacklist=f"--blacklist {config['blacklist']}" if config["blacklist"] else "",
         bin_size=config["coverage"]["bin_size"],
         peaks=peak_evaluation_args,
+    threads: 1
     log:
         f"{RESULTS}/logs/samples/{{sample}}/evaluate.{{mark}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/samples/{{sample}}/evaluate.{{mark}}.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
@@ -199,8 +221,11 @@ rule report_sample:
             f"--evaluation {m}={p}" for m, p in zip([m for m in MARKS if m in NEW_SAMPLES[wc.sample]["truth"]], input)),
         genome=config["genome"],
         hub_dir=lambda wc, output: os.path.dirname(output.hub),
+    threads: 1
     log:
         f"{RESULTS}/logs/samples/{{sample}}/report.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/samples/{{sample}}/report.tsv"
     conda:
         "../envs/chipsr.yaml"
     shell:
