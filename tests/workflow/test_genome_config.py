@@ -58,3 +58,13 @@ def test_macs3_format_is_read_from_the_file():
 
     assert macs3_format(READS) == "BEDPE"  # 3-column fragments
     assert macs3_format(BAM) in ("BAM", "BAMPE")
+
+
+@pytest.mark.slow
+def test_the_genome_wide_template_is_checked_against_the_reads():
+    """config/genome_wide.yaml on the bundled chr22 reads: refused in one line, naming the first split
+    region without reads (on a whole genome's reads it runs)."""
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--configfile",
+                             "config/genome_wide.yaml"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "config splits.train: region chr5: config/samples.tsv has no reads on chr5" in result.stdout + result.stderr
