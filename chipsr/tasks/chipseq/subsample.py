@@ -3,9 +3,9 @@
 A *template* is a read, or a read pair (mates always stay together). Every template gets a
 64-bit pseudo-random key from the seed: for BAM a keyed BLAKE2b hash of the read name (so mates
 share it; salted with the file's index when replicate BAMs are pooled), for BED the SplitMix64 hash of the data-line index (duplicate lines are distinct
-reads). ``--reads N`` keeps the N templates with the smallest keys (bottom-k sampling: a
+reads). ``-n/--number N`` keeps the N templates with the smallest keys (bottom-k sampling: a
 uniformly random N-subset, without replacement); ``--fraction F`` keeps the templates whose
-key is below ``F * 2**64``. Two streaming passes for ``--reads`` (one to find the N-th smallest
+key is below ``F * 2**64``. Two streaming passes for ``--number`` (one to find the N-th smallest
 key, one to write), one for ``--fraction``; memory O(N) keys, never O(file); the output keeps
 the input's order, so a coordinate-sorted input gives a coordinate-sorted output (pooled BAMs
 are sorted after the draw).
@@ -117,9 +117,9 @@ class BottomK:
 
 def _validate_request(n_reads: int | None, fraction: float | None) -> None:
     if (n_reads is None) == (fraction is None):
-        raise ChipsrInputError("give exactly one of --reads N or --fraction F")
+        raise ChipsrInputError("give exactly one of -n/--number N or --fraction F")
     if n_reads is not None and n_reads < 1:
-        raise ChipsrInputError(f"--reads must be >= 1, got {n_reads}")
+        raise ChipsrInputError(f"-n/--number must be >= 1, got {n_reads}")
     if fraction is not None and not 0.0 < fraction <= 1.0:
         raise ChipsrInputError(f"--fraction must be in (0, 1], got {fraction}")
 
@@ -188,7 +188,7 @@ def subsample(
 
 
 def _warn_all(path: Path, n_reads: int, total: int) -> None:
-    log.warning("%s has %d templates <= --reads %d: keeping all of them", path, total, n_reads)
+    log.warning("%s has %d templates <= -n/--number %d: keeping all of them", path, total, n_reads)
 
 
 # ------------------------------------------------------------------------------------ BED
@@ -198,7 +198,7 @@ def _subsample_bed(paths: list[Path], output: Path, n_reads, fraction, seed) -> 
     """BED reads of one or more files (replicates: their reads pooled, in file order; each read's
     key comes from its index in the pooled stream, so one file gives what it always gave)."""
     path = paths[0] if len(paths) == 1 else Path(", ".join(map(str, paths)))  # for messages
-    # pass 1 (validation, and the threshold key for --reads)
+    # pass 1 (validation, and the threshold key for -n/--number)
     total = 0
     bottom = BottomK(n_reads) if n_reads is not None else None
     for chunk in (c for p in paths for c in iter_bed_reads(p)):
@@ -300,7 +300,7 @@ def _bam_records(index: int, path: Path, seed: int):
 
 
 def _bam_threshold(paths: list[Path], n_reads: int, seed: int, label) -> tuple[int, int, int]:
-    """Pass 1 for ``--reads``: (templates in the files, the threshold key, how many templates whose key
+    """Pass 1 for ``-n/--number``: (templates in the files, the threshold key, how many templates whose key
     equals it are kept). Everything is kept, with a warning, when ``n_reads`` >= the templates.
     Raises ChipsrInputError for BAMs without reads."""
     bottom = BottomK(n_reads)
@@ -330,7 +330,7 @@ def _subsample_header(headers: list[dict], paths: list[Path], n_reads, fraction,
     pg_id = "chipsr-subsample"
     while pg_id in pg_ids:
         pg_id += "+"
-    request = f"--reads {n_reads}" if n_reads is not None else f"--fraction {fraction}"
+    request = f"-n {n_reads}" if n_reads is not None else f"--fraction {fraction}"
     command = f"chipsr subsample {' '.join(p.name for p in paths)} {request} --seed {seed}" if len(paths) > 1 \
         else f"chipsr subsample {request} --seed {seed}"
     header.setdefault("PG", []).append({"ID": pg_id, "PN": "chipsr", "VN": __version__, "CL": command})
