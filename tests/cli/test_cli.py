@@ -11,6 +11,8 @@ from click.testing import CliRunner
 from chipsr import __version__
 from chipsr.cli.main import COMMANDS, cli
 
+from builders import EXAMPLES
+
 
 def test_version():
     result = CliRunner().invoke(cli, ["--version"])
@@ -117,9 +119,7 @@ def test_chipseq_group_aliases_the_flat_commands():
             and line.strip() and not line.startswith("    ")]
     assert rows == list(CHIPSEQ), rows
     assert "(best weights and card," in listed
-    from pathlib import Path
-
-    model = str(Path(__file__).resolve().parents[1] / "examples" / "models" / "H3K27ac.tfilm.pt")
+    model = str(EXAMPLES / "models" / "H3K27ac.tfilm.pt")
     grouped = CliRunner().invoke(cli, ["chipseq", "info", model])
     flat = CliRunner().invoke(cli, ["info", model])
     assert grouped.exit_code == 0 and grouped.output == flat.output

@@ -15,10 +15,10 @@ from chipsr.cli.main import cli
 from chipsr.core.train import TrainConfig, fit
 from chipsr.io.checkpoint import CheckpointWriter, load_checkpoint
 from chipsr.tasks.chipseq.data import RandomCrops, Scaling, usable_starts
+from chipsr.tasks.chipseq.evaluate import read_binned
 from chipsr.tasks.chipseq.report import seed_summary, verdict
 
-from test_train import TinyNet, toy_data
-from test_train_denoise import BIN, SIZES, read_binned, train_args, tracks  # noqa: F401 (fixture)
+from builders import BIN, SIZES, tiny_net, toy_data, train_args, write_bins
 
 
 def test_usable_starts_by_hand():
@@ -117,7 +117,7 @@ class _Crops(torch.utils.data.Dataset):
 
 def test_cosine_schedule_metric_selection_and_set_epoch():
     torch.manual_seed(0)
-    model = TinyNet()
+    model = tiny_net()
     data = _Crops()
     valid = toy_data(16, seed=1)
     pearson = lambda p, t: float(torch.corrcoef(torch.stack([p.flatten(), t.flatten()]))[0, 1])  # noqa: E731
@@ -139,7 +139,7 @@ def test_resume_with_cosine_and_crops_is_exact(tmp_path):
                       select="metric")
     pearson = lambda p, t: float(torch.corrcoef(torch.stack([p.flatten(), t.flatten()]))[0, 1])  # noqa: E731
     torch.manual_seed(11)
-    full = TinyNet()
+    full = tiny_net()
     full_result = fit(full, _Crops(), valid, cfg, metric=pearson, progress=False)
 
     class Killed(Exception):
@@ -150,12 +150,12 @@ def test_resume_with_cosine_and_crops_is_exact(tmp_path):
             raise Killed
 
     torch.manual_seed(11)
-    part = TinyNet()
+    part = tiny_net()
     path = tmp_path / "m.pt"
     with pytest.raises(Killed):
         fit(part, _Crops(), valid, cfg, metric=pearson, callbacks=[CheckpointWriter(path, part), kill_after_2],
             progress=False)
-    resumed = TinyNet()
+    resumed = tiny_net()
     result = fit(resumed, _Crops(), valid, cfg, metric=pearson, resume=load_checkpoint(path)["train_state"],
                  progress=False)
     for k, v in full_result.state["model"].items():
@@ -163,7 +163,8 @@ def test_resume_with_cosine_and_crops_is_exact(tmp_path):
     assert result.best_epoch == full_result.best_epoch
 
 
-def test_seed_ensemble_is_the_mean_of_its_members(tmp_path, tracks):  # noqa: F811
+def test_seed_ensemble_is_the_mean_of_its_members(tmp_path, tiny_tracks):
+    tracks = tiny_tracks
     models = []
     for seed in (1, 2):
         model = tmp_path / f"m{seed}.pt"
@@ -187,12 +188,12 @@ def test_seed_ensemble_is_the_mean_of_its_members(tmp_path, tracks):  # noqa: F8
         assert bw.chroms() == SIZES
 
 
-def test_ensemble_refuses_models_of_another_target(tmp_path, tracks):  # noqa: F811
-    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
-    for model, target in ((a, tracks["target"]), (b, tracks["K27ac"])):
-        args = train_args(tracks, model, "--arch", "linear", "--epochs", "1")
-        args[args.index("--target") + 1] = str(target)
-        assert CliRunner().invoke(cli, args).exit_code == 0
+def test_ensemble_refuses_models_of_another_target(tmp_path, tiny_tracks, tiny_model):
+    """tiny_model's target is target.bw; b.pt is the same recipe with K27ac.bw as its target."""
+    tracks, a, b = tiny_tracks, tiny_model, tmp_path / "b.pt"
+    args = train_args(tracks, b, "--arch", "linear", "--epochs", "1")
+    args[args.index("--target") + 1] = str(tracks["K27ac"])
+    assert CliRunner().invoke(cli, args).exit_code == 0
     result = CliRunner().invoke(cli, ["denoise", "--marks", f"{tracks['K27ac']},{tracks['K4me1']}", "--model",
                                       str(a), "--model", str(b), "-o", str(tmp_path / "o.bw")])
     assert result.exit_code == 1 and "target" in result.output and "b.pt" in result.output
@@ -232,8 +233,6 @@ def test_equivalent_depth_by_hand():
 
 
 def test_evaluate_depth_series(tmp_path):
-    from test_train_denoise import write_bins
-
     rng = np.random.default_rng(0)
     n = -(-SIZES["chrB"] // BIN)
     truth = np.convolve(rng.gamma(0.3, 4, n), np.ones(20) / 20, mode="same")
@@ -259,7 +258,8 @@ def test_evaluate_depth_series(tmp_path):
     assert "raw 2x" in data["track_order"] and "Depth equivalence" in (tmp_path / "ev.md").read_text()
 
 
-def test_tfilm_variants_are_recorded_in_the_checkpoint(tmp_path, tracks):  # noqa: F811
+def test_tfilm_variants_are_recorded_in_the_checkpoint(tmp_path, tiny_tracks):
+    tracks = tiny_tracks
     model = tmp_path / "v.pt"
     result = CliRunner().invoke(cli, train_args(tracks, model, "--arch", "tfilm", "--width", "0.0625", "--unet-depth", "2",
                                                 "--epochs", "1", "--gamma-only", "--bidirectional", "--blocks", "4"))

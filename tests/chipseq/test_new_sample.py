@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from chipsr.cli.main import cli
 from chipsr.io.genome import read_bed_intervals
 from chipsr.io.tracks import genome_mean
-from conftest import one_line_error
-from test_train_denoise import BIN, SIZES, make_tracks, write_bins
+
+from builders import BIN, EXAMPLES, SIZES, one_line_error, write_bins
 
 SPLITS = ["--train-region", "chrA:1-100000", "--valid-region", "chrA:100001-150000", "--test-region", "chrB"]
 FAST = ["--window", "200", "--epochs", "2", "--batch-size", "8", "--samples-per-epoch", "32", "--width", "0.0625",
@@ -32,22 +32,24 @@ def scaled_copy(src, dst, factor):
     return write_bins(dst, values)
 
 
+def named_marks(tracks) -> str:
+    return f"K27ac={tracks['K27ac']},K4me1={tracks['K4me1']}"
+
+
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A linear model and a TFiLM model with one reference channel, trained once for the module."""
-    tmp = tmp_path_factory.mktemp("new_sample")
-    tracks = make_tracks(tmp)
-    ref = scaled_copy(tracks["target"], tmp / "related_deep.bw", 3.0)  # another sample's deep track
-    marks = f"K27ac={tracks['K27ac']},K4me1={tracks['K4me1']}"
-    linear = tmp / "linear.pt"
-    res = run(["train", "--marks", marks, "--target", f"K27ac={tracks['target']}", "-o", linear,
-                                   "--arch", "linear", *SPLITS, *FAST])
+def related(tiny_tracks, tmp_path_factory):
+    """Another sample's deep track: tiny_tracks' target, three times deeper."""
+    return scaled_copy(tiny_tracks["target"], tmp_path_factory.mktemp("related") / "related_deep.bw", 3.0)
+
+
+@pytest.fixture(scope="module")
+def with_ref(tiny_tracks, related, tmp_path_factory):
+    """A TFiLM model with one reference channel ("related"), trained once for the module."""
+    model = tmp_path_factory.mktemp("with_ref") / "ref.pt"
+    res = run(["train", "--marks", named_marks(tiny_tracks), "--target", str(tiny_tracks["target"]), "-o", model,
+               "--reference", f"related={related}", "--arch", "tfilm", *SPLITS, *FAST])
     assert res.exit_code == 0, res.output
-    with_ref = tmp / "ref.pt"
-    res = run(["train", "--marks", marks, "--target", str(tracks["target"]), "-o", with_ref,
-                                   "--reference", f"related={ref}", "--arch", "tfilm", *SPLITS, *FAST])
-    assert res.exit_code == 0, res.output
-    return {"dir": tmp, "tracks": tracks, "ref": ref, "marks": marks, "linear": linear, "with_ref": with_ref}
+    return model
 
 
 def test_genome_mean_is_over_covered_chromosomes_outside_the_blacklist(tmp_path):
@@ -64,15 +66,15 @@ def test_genome_mean_is_over_covered_chromosomes_outside_the_blacklist(tmp_path)
     assert genome_mean(track, BIN)["mean"] == pytest.approx(values.mean(), rel=1e-9)
 
 
-def test_denoised_track_does_not_depend_on_the_input_depth(trained, tmp_path):
+def test_denoised_track_does_not_depend_on_the_input_depth(tiny_tracks, tiny_model, tmp_path):
     """Inputs 4x deeper (every value x4) give the same fold-enrichment output: the units come from
-    each track itself. Before issue 12 the output was 4x larger."""
-    t = trained["tracks"]
+    each track itself (raw units would make it 4x larger)."""
+    t = tiny_tracks
     deep = {m: scaled_copy(t[m], tmp_path / f"{m}.x4.bw", 4.0) for m in ("K27ac", "K4me1")}
     outs = []
-    for name, marks in (("1x", trained["marks"]), ("4x", f"K27ac={deep['K27ac']},K4me1={deep['K4me1']}")):
+    for name, marks in (("1x", named_marks(t)), ("4x", named_marks(deep))):
         out = tmp_path / f"{name}.bw"
-        res = run(["denoise", "--marks", marks, "--model", trained["linear"], "-o", out])
+        res = run(["denoise", "--marks", marks, "--model", tiny_model, "-o", out])
         assert res.exit_code == 0, res.output
         with pyBigWig.open(str(out)) as bw:
             outs.append(np.nan_to_num(np.array(bw.values("chrB", 0, SIZES["chrB"]))))
@@ -80,11 +82,11 @@ def test_denoised_track_does_not_depend_on_the_input_depth(trained, tmp_path):
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4, atol=1e-5)
 
 
-def test_depth_sets_and_model_card(trained, tmp_path):
-    t = trained["tracks"]
+def test_depth_sets_and_model_card(tiny_tracks, tmp_path):
+    t = tiny_tracks
     half = {m: scaled_copy(t[m], tmp_path / f"{m}.half.bw", 0.5) for m in ("K27ac", "K4me1")}
     out = tmp_path / "sets.pt"
-    res = run(["-v", "train", "--marks", trained["marks"],
+    res = run(["-v", "train", "--marks", named_marks(t),
                                    "--depth-set", f"K27ac={half['K27ac']},K4me1={half['K4me1']}",
                                    "--target", f"K27ac={t['target']}", "-o", out, "--arch", "linear", *SPLITS, *FAST])
     assert res.exit_code == 0, res.output
@@ -101,53 +103,52 @@ def test_depth_sets_and_model_card(trained, tmp_path):
     assert card["validation"]["valid_pearson_r"] > 0
 
 
-def test_depth_far_outside_the_training_range_warns_naming_the_file(trained, tmp_path):
-    t = trained["tracks"]
+def test_depth_far_outside_the_training_range_warns_naming_the_file(tiny_tracks, tiny_model, tmp_path):
+    t = tiny_tracks
     sparse = scaled_copy(t["K27ac"], tmp_path / "sparse.bw", 0.05)
     res = run(["denoise", "--marks", f"K27ac={sparse},K4me1={t['K4me1']}",
-                                   "--model", trained["linear"], "-o", tmp_path / "o.bw"])
+                                   "--model", tiny_model, "-o", tmp_path / "o.bw"])
     assert res.exit_code == 0, res.output  # a warning, not an error
     assert "sparse.bw: depth" in res.output and "below the training range of K27ac" in res.output
 
 
-def test_reference_channels_are_recorded_and_must_match(trained, tmp_path):
-    t, model = trained["tracks"], trained["with_ref"]
+def test_reference_channels_are_recorded_and_must_match(tiny_tracks, tiny_model, related, with_ref, tmp_path):
+    marks, model = named_marks(tiny_tracks), with_ref
     res = run(["info", str(model)])
     assert yaml.safe_load(res.output)["references"] == ["related"]
     out = tmp_path / "o.bw"
-    ok = run(["denoise", "--marks", trained["marks"], "--reference", f"related={trained['ref']}",
-                                  "--model", model, "-o", out])
+    ok = run(["denoise", "--marks", marks, "--reference", f"related={related}", "--model", model, "-o", out])
     assert ok.exit_code == 0, ok.output
     out.unlink()
-    one_line_error(["denoise", "--marks", trained["marks"], "--model", model, "-o", out],
+    one_line_error(["denoise", "--marks", marks, "--model", model, "-o", out],
                    "ref.pt", "references (none) do not match the model's related")
-    one_line_error(["denoise", "--marks", trained["marks"], "--reference", f"other={trained['ref']}", "--model", model,
+    one_line_error(["denoise", "--marks", marks, "--reference", f"other={related}", "--model", model,
                     "-o", out], "do not match the model's related")
-    one_line_error(["denoise", "--marks", trained["marks"], "--reference", f"related={trained['ref']}",
-                    "--model", trained["linear"], "-o", out], "linear.pt", "takes no --reference")
+    one_line_error(["denoise", "--marks", marks, "--reference", f"related={related}",
+                    "--model", tiny_model, "-o", out], tiny_model.name, "takes no --reference")
     assert not out.exists()
 
 
-def test_reference_bad_inputs(trained, tmp_path):
-    t = trained["tracks"]
-    base = ["train", "--marks", trained["marks"], "--target", str(t["target"]), "-o", tmp_path / "x.pt", *SPLITS,
+def test_reference_bad_inputs(tiny_tracks, related, tmp_path):
+    t = tiny_tracks
+    base = ["train", "--marks", named_marks(t), "--target", str(t["target"]), "-o", tmp_path / "x.pt", *SPLITS,
             *FAST, "--arch", "linear"]
     one_line_error([*base, "--reference", f"self={t['target']}"], "is the target file itself")
     other_build = write_bins(tmp_path / "hg38.bw", {"chrA": np.ones(100)}, sizes={"chrA": 150_000, "chrC": 5000})
     one_line_error([*base, "--reference", f"r={other_build}"], "hg38.bw", "different chromosomes")
     fine = write_bins(tmp_path / "fine.bw", {c: np.arange(-(-n // 10)) % 3 for c, n in SIZES.items()}, bin_size=10)
     one_line_error([*base, "--reference", f"r={fine}"], "fine.bw", "10-bp grid")
-    one_line_error([*base, "--reference", str(trained["ref"])], "--reference", "expected NAME=PATH")
-    one_line_error([*base, "--reference", f"K27ac={trained['ref']}"], "also a mark")
+    one_line_error([*base, "--reference", str(related)], "--reference", "expected NAME=PATH")
+    one_line_error([*base, "--reference", f"K27ac={related}"], "also a mark")
     assert not (tmp_path / "x.pt").exists()
     # two references given in another order than the model's
     two = tmp_path / "two.pt"
-    res = run(["train", "--marks", trained["marks"], "--target", str(t["target"]), "-o", two,
-                                   "--reference", f"a={trained['ref']}", "--reference", f"b={t['K4me1']}",
+    res = run(["train", "--marks", named_marks(t), "--target", str(t["target"]), "-o", two,
+                                   "--reference", f"a={related}", "--reference", f"b={t['K4me1']}",
                                    *SPLITS, *FAST, "--arch", "linear"])
     assert res.exit_code == 0, res.output
-    one_line_error(["denoise", "--marks", trained["marks"], "--reference", f"b={t['K4me1']}",
-                    "--reference", f"a={trained['ref']}", "--model", two, "-o", tmp_path / "o.bw"],
+    one_line_error(["denoise", "--marks", named_marks(t), "--reference", f"b={t['K4me1']}",
+                    "--reference", f"a={related}", "--model", two, "-o", tmp_path / "o.bw"],
                    "references b, a do not match the model's a, b")
 
 
@@ -164,10 +165,10 @@ def test_differential_r_scores_what_is_specific_to_the_sample():
     assert differential_r(shared + 0.5 * own, truth, reference) > 0.5
 
 
-def test_evaluate_reference_baseline_and_differential_r(trained, tmp_path):
-    t = trained["tracks"]
+def test_evaluate_reference_baseline_and_differential_r(tiny_tracks, related, tmp_path):
+    t = tiny_tracks
     prefix = tmp_path / "ev"
-    res = run(["evaluate", "--truth", t["target"], "--tracks", f"noisy={t['K27ac']},reference={trained['ref']}",
+    res = run(["evaluate", "--truth", t["target"], "--tracks", f"noisy={t['K27ac']},reference={related}",
                "-o", prefix, "--region", "chrB", "--smooth-input", "noisy", "--smooth-reference", "reference",
                "--differential-reference", "reference", "--valid-region", "chrA:1-100000"])
     assert res.exit_code == 0, res.output
@@ -184,15 +185,15 @@ def test_evaluate_reference_baseline_and_differential_r(trained, tmp_path):
                    "--smooth-reference 'nope' is not one of the --tracks names")
 
 
-def test_export_ships_a_small_model_that_denoises_the_same(trained, tmp_path):
+def test_export_ships_a_small_model_that_denoises_the_same(tiny_tracks, related, with_ref, tmp_path):
     small = tmp_path / "small.pt"
-    res = run(["export", trained["with_ref"], "-o", small, "--half"])
+    res = run(["export", with_ref, "-o", small, "--half"])
     assert res.exit_code == 0, res.output
-    assert small.stat().st_size < trained["with_ref"].stat().st_size / 3
+    assert small.stat().st_size < with_ref.stat().st_size / 3
     outs = []
-    for model in (trained["with_ref"], small):
+    for model in (with_ref, small):
         out = tmp_path / f"{model.stem}.bw"
-        res = run(["denoise", "--marks", trained["marks"], "--reference", f"related={trained['ref']}",
+        res = run(["denoise", "--marks", named_marks(tiny_tracks), "--reference", f"related={related}",
                    "--model", model, "-o", out, "--region", "chrB"])
         assert res.exit_code == 0, res.output
         with pyBigWig.open(str(out)) as bw:
@@ -205,9 +206,7 @@ def test_export_ships_a_small_model_that_denoises_the_same(trained, tmp_path):
 def test_shipped_models_have_their_cards_and_denoise_real_coverage(mark, tmp_path):
     """examples/models/: float16 TFiLM models with cards; one denoises real coverage built from the
     example's reads (a 2-Mb slice), in fold-enrichment units."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1] / "examples"
+    root = EXAMPLES
     model = root / "models" / f"{mark}.tfilm.pt"
     assert model.stat().st_size < 1_000_000
     card = yaml.safe_load((root / "models" / f"{mark}.tfilm.yaml").read_text())

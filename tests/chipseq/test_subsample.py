@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from chipsr import api
 from chipsr.cli.main import cli
 
-from conftest import GOLDEN, write_bam, write_bed
+from builders import DATA, GOLDEN_BAM, write_bam, write_bed
 
 
 def md5(path):
@@ -150,7 +150,7 @@ def test_bam_fraction_and_unsorted_input_is_sorted(tmp_path):
 
 
 def test_real_bam_subsample(tmp_path):
-    src = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
+    src = GOLDEN_BAM
     out = tmp_path / "sub.bam"
     stats = api.subsample(src, out, number=1000, seed=0)
     assert stats.total == 4974 and stats.kept == 1000
@@ -158,7 +158,7 @@ def test_real_bam_subsample(tmp_path):
         assert sum(1 for _ in bam.fetch("chr22")) == 1000
 
 
-REPLICATES = GOLDEN.parent / "replicates"
+REPLICATES = DATA / "replicates"
 REP_BAMS = [REPLICATES / "rep1.chr19_0_2000000.bam", REPLICATES / "rep2.chr19_0_2000000.bam"]
 
 
@@ -201,7 +201,7 @@ def test_pooled_bams_key_templates_by_file_and_name(tmp_path):
 
     from chipsr.errors import ChipsrInputError
 
-    src = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
+    src = GOLDEN_BAM
     copy = tmp_path / "copy.bam"
     shutil.copy(src, copy)
     shutil.copy(f"{src}.bai", f"{copy}.bai")

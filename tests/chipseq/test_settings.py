@@ -4,7 +4,6 @@ models agree; the workflow's train: map is checked against the settings."""
 from __future__ import annotations
 
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
 import yaml
@@ -13,7 +12,9 @@ from chipsr.api import TrainSettings, train_settings_from_map
 from chipsr.cli.main import cli
 from chipsr.errors import ChipsrInputError
 
-ROOT = Path(__file__).resolve().parents[1]
+from builders import REPO
+
+ROOT = REPO
 REQUIRED = ["--marks", "a.bw", "--target", "t.bw", "-o", "m.pt", "--train-region", "chr1", "--valid-region", "chr2"]
 
 

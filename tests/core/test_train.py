@@ -6,32 +6,13 @@ import csv
 
 import pytest
 import torch
-from torch import nn
 
 from chipsr.core.device import pick_device
 from chipsr.core.train import TrainConfig, evaluate, fit
 from chipsr.core.models import model_from_checkpoint
 from chipsr.io.checkpoint import CheckpointWriter, EpochTsv, load_checkpoint, make_checkpoint, save_checkpoint
 
-
-class TinyNet(nn.Module):
-    """Conv -> dropout -> conv; (N, C, L) -> (N, 1, L)."""
-
-    def __init__(self, channels: int = 2):
-        super().__init__()
-        self.config = {"name": "tiny"}
-        self.net = nn.Sequential(nn.Conv1d(channels, 8, 5, padding=2), nn.ReLU(), nn.Dropout(0.2),
-                                 nn.Conv1d(8, 1, 5, padding=2))
-
-    def forward(self, x):
-        return self.net(x)
-
-
-def toy_data(n=64, length=32, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, 2, length, generator=g)
-    y = (x[:, :1] * 0.5 + torch.roll(x[:, 1:], 1, dims=2)).clone()  # learnable by two convs
-    return x, y
+from builders import tiny_net, toy_data
 
 
 def test_pick_device_defaults_and_errors():
@@ -52,7 +33,7 @@ def test_config_validation():
 
 def test_fit_lowers_loss_and_keeps_best(device):
     torch.manual_seed(0)
-    model = TinyNet()
+    model = tiny_net()
     x, y = toy_data()
     before, _ = evaluate(model, (x, y), device=device)
     records = []
@@ -70,7 +51,7 @@ def test_fit_lowers_loss_and_keeps_best(device):
 
 def test_early_stopping():
     torch.manual_seed(0)
-    model = TinyNet()
+    model = tiny_net()
     x, y = toy_data()
     noise = (torch.randn(16, 2, 32), torch.randn(16, 1, 32))  # validation unrelated to training
     result = fit(model, (x, y), noise, TrainConfig(epochs=50, batch_size=16, lr=1e-2, patience=2, device="cpu"),
@@ -85,21 +66,21 @@ def test_resume_gives_identical_weights(tmp_path):
     cfg = TrainConfig(epochs=4, batch_size=8, lr=5e-3, patience=None, seed=3, device="cpu")
 
     torch.manual_seed(11)
-    full = TinyNet()
+    full = tiny_net()
     fit(full, (x, y), valid, cfg, progress=False)
 
     torch.manual_seed(11)
-    part = TinyNet()
+    part = tiny_net()
     ckpt_path = tmp_path / "m.pt"
     fit(part, (x, y), valid, TrainConfig(**{**cfg.__dict__, "epochs": 2}),
         callbacks=[CheckpointWriter(ckpt_path, part)], progress=False)
     ckpt = load_checkpoint(ckpt_path)  # weights_only=True
-    resumed = TinyNet()
+    resumed = tiny_net()
     result = fit(resumed, (x, y), valid, cfg, resume=ckpt["train_state"], progress=False)
     assert [h["epoch"] for h in result.history] == [1, 2, 3, 4]
     # compare the *last* weights of both runs (fit loads the best; the state keeps the last)
     torch.manual_seed(11)
-    again = TinyNet()
+    again = tiny_net()
     full_result = fit(again, (x, y), valid, cfg, progress=False)
     for k, v in full_result.state["model"].items():
         assert torch.equal(v, result.state["model"][k]), k
@@ -109,7 +90,7 @@ def test_resume_gives_identical_weights(tmp_path):
 
 def test_checkpoint_and_tsv_files(tmp_path):
     torch.manual_seed(0)
-    model = TinyNet()
+    model = tiny_net()
     x, y = toy_data()
     tsv = tmp_path / "m.epochs.tsv"
     fit(model, (x, y), toy_data(16, seed=1), TrainConfig(epochs=3, batch_size=16, device="cpu"),
@@ -179,6 +160,6 @@ def test_fit_restores_the_deterministic_flag_when_it_fails_before_the_first_epoc
     before = torch.are_deterministic_algorithms_enabled()
     x, y = toy_data(8)
     with pytest.raises(RuntimeError, match="no DDP"):
-        fit(TinyNet(), (x, y), (x, y), TrainConfig(epochs=1, batch_size=4, deterministic=not before, device="cpu"),
+        fit(tiny_net(), (x, y), (x, y), TrainConfig(epochs=1, batch_size=4, deterministic=not before, device="cpu"),
             progress=False)
     assert torch.are_deterministic_algorithms_enabled() == before

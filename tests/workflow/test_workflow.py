@@ -10,7 +10,9 @@ from pathlib import Path
 import pyBigWig
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from builders import GOLDEN_BAM, GOLDEN_BED, REPO
+
+ROOT = REPO
 
 
 def snakemake(*args, cwd=ROOT):
@@ -137,10 +139,7 @@ def test_bad_config_fails_at_parse_time_naming_the_key(tmp_path, override, messa
 def test_replicate_bams_are_pooled_and_mixed_formats_refused_at_parse_time(tmp_path):
     """Replicate BAMs of a mark are pooled by `chipsr subsample` (and coverage); BAM and BED reads in
     one row are refused before any job."""
-    from conftest import GOLDEN
-
-    bam = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
-    bed = GOLDEN / "GSM2136938_MOLM13.H3K27ac.chr22.frag200.chr22_30000000_32000000.bed.gz"
+    bam, bed = GOLDEN_BAM, GOLDEN_BED
     samples = tmp_path / "samples.tsv"
     samples.write_text(f"mark\treads\nH3K27ac\t{bam},{bam}\n")
     result = snakemake("-n", "-p", "--cores", "1", "--config", f"results={tmp_path}", f"samples={samples}")

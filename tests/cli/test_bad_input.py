@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-from conftest import one_line_error
+from builders import (EXAMPLES, EXAMPLE_SIZES, GOLDEN, GOLDEN_BAM, GOLDEN_BED, SIZES, make_tracks,
+                      one_line_error, train_args, write_bam, write_bins)
 
 
 @pytest.mark.parametrize("command", [["denoise", "--marks", "a.bw", "--model", "m.pt"],
@@ -33,8 +34,6 @@ def test_usage_errors_are_one_line():
 def test_non_finite_values_in_a_bigwig_are_an_error_naming_file_and_position(tmp_path):
     import numpy as np
     import pyBigWig
-
-    from test_train_denoise import SIZES, write_bins
 
     rng = np.random.default_rng(0)
     n = -(-SIZES["chrA"] // 25)
@@ -64,7 +63,6 @@ def test_nan_as_zero_reads_non_finite_bins_as_zero_in_train_denoise_evaluate(tmp
 
     import numpy as np
     import pyBigWig
-    from test_train_denoise import SIZES, make_tracks, train_args, write_bins
 
     from chipsr.io.tracks import nan_as_zero, read_binned
 
@@ -114,8 +112,6 @@ def test_stale_temp_files_of_killed_runs_are_removed_by_the_next_run(tmp_path):
     import tempfile
     from pathlib import Path
 
-    from test_output_guard import BED, SIZES
-
     out = tmp_path / "o.bw"
     dead = 2**22 + 12345  # above Linux's default pid_max (4,194,304): no such process
     stale = tmp_path / f".o.bw.pid{dead}.abcd.tmp.bw"
@@ -125,7 +121,7 @@ def test_stale_temp_files_of_killed_runs_are_removed_by_the_next_run(tmp_path):
     stale_dir = Path(tempfile.gettempdir()) / f"chipsr-coverage-pid{dead}-zzzz"
     stale_dir.mkdir(exist_ok=True)
     (stale_dir / "part.npz").write_bytes(b"z" * 100)
-    result = CliRunner().invoke(cli, ["coverage", str(BED), "-o", str(out), "--chrom-sizes", str(SIZES)])
+    result = CliRunner().invoke(cli, ["coverage", str(GOLDEN_BED), "-o", str(out), "--chrom-sizes", str(EXAMPLE_SIZES)])
     assert result.exit_code == 0, result.output
     assert out.exists() and not stale.exists() and live.exists() and not stale_dir.exists()
     assert not list(Path(tempfile.gettempdir()).glob(f"chipsr-coverage-pid{os.getpid()}-*"))
@@ -139,8 +135,6 @@ def test_killed_train_leaves_no_model_and_resume_matches_an_uninterrupted_run(tm
     import subprocess
     import sys
     import time
-
-    from test_train_denoise import make_tracks, train_args
 
     files = make_tracks(tmp_path)
     opts = ["--arch", "conv", "--width", "0.0625", "--unet-depth", "2", "--epochs", "6", "--samples-per-epoch", "256",
@@ -173,7 +167,7 @@ def test_killed_train_leaves_no_model_and_resume_matches_an_uninterrupted_run(tm
     assert not list(tmp_path.glob(".killed.pt*"))  # no temp files left
 
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLE = EXAMPLES
 EXAMPLE_MARKS = {"H3K27ac": "GSM2136938_MOLM13.H3K27ac", "H3K4me1": "GSM2136939_MOLM13.H3K4me1",
                  "H3K4me3": "GSM2136940_MOLM13.H3K4me3"}
 
@@ -266,8 +260,6 @@ def test_killed_denoise_leaves_no_output_and_a_rerun_matches(tmp_path, example_c
 def test_bam_with_another_bams_index_is_refused(tmp_path):
     import shutil
 
-    from conftest import write_bam
-
     sizes = {"chr1": 100_000, "chr2": 100_000}
     a = write_bam(tmp_path / "a.bam", sizes, [{"name": f"a{i}", "chrom": "chr1", "pos": 1000 + 50 * i}
                                               for i in range(200)])
@@ -275,7 +267,7 @@ def test_bam_with_another_bams_index_is_refused(tmp_path):
                                               for i in range(300)])
     shutil.copy(str(b) + ".bai", str(a) + ".bai")  # a.bam now carries b.bam's index
     out = tmp_path / "a.bw"
-    one_line_error(["coverage", a, "-o", out], "a.bam", "index does not match", "samtools index")
+    one_line_error(["coverage", a, "-o", out], "a.bam", "a.bam.bai does not match", "another BAM", "samtools index")
     assert not out.exists()
     ok = CliRunner().invoke(cli, ["coverage", str(b), "-o", str(tmp_path / "b.bw")])
     assert ok.exit_code == 0, ok.output
@@ -349,14 +341,10 @@ def test_non_utf8_and_truncated_gzip_text_inputs(tmp_path):
     assert "\ufffd" not in line
 
 
-def test_absurd_bin_size_and_overlapping_denoise_regions(tmp_path):
-    from test_train_denoise import make_tracks, train_args
-
+def test_absurd_bin_size_and_overlapping_denoise_regions(tmp_path, tiny_tracks, tiny_model):
     one_line_error(["coverage", "x.bed", "-o", tmp_path / "o.bw", "--bin-size", "99999999999999999999999"],
                    "--bin-size")
-    files = make_tracks(tmp_path)
-    model = tmp_path / "m.pt"
-    assert CliRunner().invoke(cli, train_args(files, model, "--arch", "linear", "--epochs", "1")).exit_code == 0
+    files, model = tiny_tracks, tiny_model
     out = tmp_path / "d.bw"
     one_line_error(["denoise", "--marks", f"{files['K27ac']},{files['K4me1']}", "--model", model, "-o", out,
                     "--region", "chrA:1-50000", "--region", "chrA:40001-60000"], "overlap")
@@ -411,10 +399,8 @@ def test_subsample_pools_bed_replicates(tmp_path):
 def test_subsample_refuses_mixed_formats_and_bams_of_different_references(tmp_path):
     """Replicate BAMs are pooled (test_subsample.py); BAM + BED together, or BAMs whose headers list
     different reference sequences, are one line naming both files, with no output."""
-    from conftest import GOLDEN
-
     rep1 = GOLDEN.parent / "replicates" / "rep1.chr19_0_2000000.bam"  # hg38 chr19 + chrM
-    hg19 = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
+    hg19 = GOLDEN_BAM
     bed = GOLDEN / "CTCF_SE_ChIP_chr22_50k.bed.gz"
     out = tmp_path / "o.bam"
     one_line_error(["subsample", rep1, bed, "-o", out, "--number", "1"], str(rep1), str(bed), "all be BAM or all be BED")
@@ -423,18 +409,14 @@ def test_subsample_refuses_mixed_formats_and_bams_of_different_references(tmp_pa
     assert not list(tmp_path.iterdir())
 
 
-def test_a_model_of_another_task_is_named(tmp_path):
+def test_a_model_of_another_task_is_named(tmp_path, tiny_model):
     """A ChIP-seq model given to audio commands (and an audio model to denoise) names the file."""
-    from test_train_denoise import make_tracks, train_args
-
-    files = make_tracks(tmp_path)
-    chip = tmp_path / "chip.pt"
-    assert CliRunner().invoke(cli, train_args(files, chip, "--arch", "linear", "--epochs", "1")).exit_code == 0
+    chip = tiny_model
     wav = tmp_path / "in.wav"
     import numpy as np
     import soundfile
 
     soundfile.write(str(wav), np.zeros(4000, dtype=np.float32), 4000)
-    one_line_error(["audio", "upsample", wav, "--model", chip, "-o", tmp_path / "up.wav"], "chip.pt",
+    one_line_error(["audio", "upsample", wav, "--model", chip, "-o", tmp_path / "up.wav"], chip.name,
                    "not an audio super-resolution model")
-    one_line_error(["impute", "fill", wav, "--model", chip, "-o", tmp_path / "f.csv"], "chip.pt")
+    one_line_error(["impute", "fill", wav, "--model", chip, "-o", tmp_path / "f.csv"], chip.name)

@@ -21,6 +21,8 @@ from chipsr.tasks.audio import evaluate as task_eval
 from chipsr.tasks.audio import model as task_model
 from chipsr.tasks.audio.upsample import SuperResolver
 
+from builders import EXAMPLES
+
 RATE = 16000
 
 
@@ -353,9 +355,7 @@ def test_export_drops_the_training_state_and_keeps_the_output(tmp_path, speech_d
 
 def test_shipped_example_model_beats_spline_on_the_demo_utterance(tmp_path):
     """The model in examples/audio super-resolves the bundled held-out utterance better than spline."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1] / "examples" / "audio"
+    root = EXAMPLES / "audio"
     out = tmp_path / "up.wav"
     result = _invoke("audio", "upsample", root / "data" / "2989-138028-0000_4kHz.wav", "-o", out,
                      "--model", root / "speech_r4_tfilm.pt", "--ratio", "4")

@@ -13,11 +13,13 @@ import torch
 
 from chipsr.core import metrics as M
 
+from builders import SHARED_ROOT
+
 # Optional data, not shipped: one VCTK 0.92 utterance (CC BY 4.0) and the published outputs of sinc, TFiLM,
 # AFiLM, NVSR and AP-BWE for 2 kHz -> 16 kHz, from the AP-BWE demo page: GitHub yxlu-0102/AP-BWE (MIT),
 # docs/samples/BWE_16k/2kto16k/{wideband,sinc,tfilm,afilm,nvsr,ap-bwe}.wav at commit 751710f2. Put those six
 # files in ANCHOR (a folder "shared" beside the repository) to run the anchor test; it is skipped otherwise.
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = SHARED_ROOT
 ANCHOR = SHARED / "data" / "audio" / "metric_anchor" / "ap-bwe_2kto16k"
 SQRT_27_28 = math.sqrt(27 / 28)  # pearson([1, 2, 3], [1, 2, 4]); derivation in test_pearson_hand
 

@@ -17,14 +17,10 @@ from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-from conftest import GOLDEN, one_line_error
+from builders import EXAMPLES, EXAMPLE_SIZES as SIZES, GOLDEN_BAM as BAM, GOLDEN_BED as BED, one_line_error
 
-REPO = Path(__file__).resolve().parents[1]
-BAM = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
-BED = GOLDEN / "GSM2136938_MOLM13.H3K27ac.chr22.frag200.chr22_30000000_32000000.bed.gz"
-SIZES = REPO / "examples" / "data" / "hg19.chrom.sizes"
-AUDIO_MODEL = REPO / "examples" / "audio" / "speech_r4_tfilm.pt"
-AUDIO_DIR = REPO / "examples" / "audio" / "data"
+AUDIO_MODEL = EXAMPLES / "audio" / "speech_r4_tfilm.pt"
+AUDIO_DIR = EXAMPLES / "audio" / "data"
 
 
 def _sha(path: Path) -> str:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-from conftest import DATA
+from builders import DATA
 
 
 def fake_eval(path, tmp_path, r):

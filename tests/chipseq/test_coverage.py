@@ -12,7 +12,7 @@ from chipsr.cli.main import cli
 from chipsr.io.tracks import read_track
 from chipsr.tasks.chipseq.coverage import BinAccumulator, merge_runs, rle, sums_to_means
 
-from conftest import depth_per_bp, random_fragments, write_bam, write_bed, write_sizes
+from builders import depth_per_bp, random_fragments, write_bam, write_bed, write_sizes
 
 
 def dense(acc, **kw):

@@ -22,7 +22,7 @@ from chipsr.tasks.chipseq.data import (
     usable_runs,
 )
 
-from test_train_denoise import make_tracks
+from builders import make_tracks
 
 
 def brute_force_starts(nonzero, black, window):

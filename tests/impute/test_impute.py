@@ -17,12 +17,14 @@ from chipsr.errors import ChipsrInputError
 from chipsr.tasks.impute import baselines as B
 from chipsr.tasks.impute import data as D
 
+from builders import SHARED_ROOT
+
 # Optional real data, not shipped (the tests that need it are skipped without it), in a folder
 # shared/data/imputation beside the repository:
 #   beijing_air_quality/PRSA_Data_<Station>_20130301-20170228.csv.gz -- the 12 station files of the UCI
 #     Beijing Multi-Site Air-Quality data (UCI ML Repository dataset 501, doi:10.24432/C5RK5G, CC BY 4.0);
 #   ett_small/ETTh1.csv.gz, ETTh2.csv.gz -- ETT-small of GitHub zhouhaoyi/ETDataset (CC BY-ND 4.0), gzipped.
-SHARED_IMP = Path(__file__).parent.parent.parent / "shared" / "data" / "imputation"
+SHARED_IMP = SHARED_ROOT / "data" / "imputation"
 nan = np.nan
 
 

@@ -18,11 +18,7 @@ from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-from conftest import GOLDEN
-
-REPO = Path(__file__).resolve().parents[1]
-BED = GOLDEN / "GSM2136938_MOLM13.H3K27ac.chr22.frag200.chr22_30000000_32000000.bed.gz"
-SIZES = REPO / "examples" / "data" / "hg19.chrom.sizes"
+from builders import EXAMPLES, EXAMPLE_SIZES as SIZES, GOLDEN_BED as BED
 
 
 def _bad_files(folder: Path) -> dict[str, Path]:
@@ -46,8 +42,9 @@ KINDS = ["missing", "empty", "garbage", "truncated_gzip", "not_utf8", "directory
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    """Small real inputs: a low-depth-like bigWig, a model, an evaluation JSON, a WAV and a CSV."""
+def real(tmp_path_factory, tiny_tracks, tiny_model):
+    """Small real inputs: a low-depth-like bigWig, an evaluation JSON, a WAV and a CSV; and the
+    shared tiny ChIP-seq model with its two marks."""
     import numpy as np
     import soundfile
 
@@ -55,12 +52,6 @@ def real(tmp_path_factory):
     bw = d / "k27ac.bw"
     r = CliRunner().invoke(cli, ["coverage", str(BED), "--chrom-sizes", str(SIZES), "-o", str(bw),
                                  "--region", "chr22:30000001-32000000"])
-    assert r.exit_code == 0, r.output
-    model = d / "m.pt"
-    r = CliRunner().invoke(cli, ["train", "--marks", f"k27ac={bw}", "--target", str(bw), "-o", str(model),
-                                 "--arch", "linear", "--epochs", "1", "--samples-per-epoch", "16",
-                                 "--window", "200", "--train-region", "chr22:30000001-31000000",
-                                 "--valid-region", "chr22:31000001-32000000"])
     assert r.exit_code == 0, r.output
     ev = d / "ev"
     r = CliRunner().invoke(cli, ["evaluate", "--truth", str(bw), "--tracks", f"x={bw}", "-o", str(ev),
@@ -70,7 +61,8 @@ def real(tmp_path_factory):
     soundfile.write(str(wav), np.zeros(8000, dtype=np.float32), 4000)
     csv = d / "in.csv"
     csv.write_text("time,a\n2020-01-01,1\n2020-01-02,\n")
-    return {"bw": bw, "model": model, "json": Path(f"{ev}.json"), "wav": wav, "csv": csv}
+    return {"bw": bw, "model": tiny_model, "K27ac": tiny_tracks["K27ac"], "K4me1": tiny_tracks["K4me1"],
+            "json": Path(f"{ev}.json"), "wav": wav, "csv": csv}
 
 
 # (slot name, builder of the command line given the bad path X, the real inputs and the output folder)
@@ -86,16 +78,17 @@ SLOTS = {
     "train --target": lambda x, r, o: ["train", "--marks", f"k27ac={r['bw']}", "--target", x, "-o", o / "m.pt",
                                        "--train-region", "chr22:30000001-31000000",
                                        "--valid-region", "chr22:31000001-32000000"],
-    "denoise --marks": lambda x, r, o: ["denoise", "--marks", f"k27ac={x}", "--model", r["model"],
+    "denoise --marks": lambda x, r, o: ["denoise", "--marks", f"K27ac={x},K4me1={r['K4me1']}", "--model", r["model"],
                                         "-o", o / "d.bw"],
-    "denoise --model": lambda x, r, o: ["denoise", "--marks", f"k27ac={r['bw']}", "--model", x, "-o", o / "d.bw"],
+    "denoise --model": lambda x, r, o: ["denoise", "--marks", f"K27ac={r['K27ac']},K4me1={r['K4me1']}", "--model", x,
+                                        "-o", o / "d.bw"],
     "evaluate --truth": lambda x, r, o: ["evaluate", "--truth", x, "--tracks", f"x={r['bw']}", "-o", o / "e"],
     "evaluate --tracks": lambda x, r, o: ["evaluate", "--truth", r["bw"], "--tracks", f"x={x}", "-o", o / "e"],
     "evaluate --peaks": lambda x, r, o: ["evaluate", "--truth", r["bw"], "--tracks", f"x={r['bw']}",
                                          "--truth-peaks", x, "-o", o / "e", "--region", "chr22:30000001-32000000"],
     "report --evaluation": lambda x, r, o: ["report", "--evaluation", f"H3K27ac={x}", "-o", o / "r.md"],
     "audio upsample INPUT": lambda x, r, o: ["audio", "upsample", x, "--model",
-                                             REPO / "examples" / "audio" / "speech_r4_tfilm.pt", "-o", o / "u.wav"],
+                                             EXAMPLES / "audio" / "speech_r4_tfilm.pt", "-o", o / "u.wav"],
     "audio upsample --model": lambda x, r, o: ["audio", "upsample", r["wav"], "--model", x, "-o", o / "u.wav"],
     "impute fill --model": lambda x, r, o: ["impute", "fill", r["csv"], "--model", x, "-o", o / "f.csv"],
 }

@@ -5,20 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyBigWig
-import pytest
 from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-from conftest import one_line_error
-from test_train_denoise import SIZES, make_tracks, train_args, write_bins
-
-
-def _model(tmp_path, tracks):
-    model = tmp_path / "m.pt"
-    result = CliRunner().invoke(cli, train_args(tracks, model, "--epochs", "1", "--width", "0.0625", "--unet-depth", "2"))
-    assert result.exit_code == 0, result.output
-    return model
+from builders import SIZES, one_line_error, write_bins
 
 
 def _denoise(tracks, model, out, *regions):
@@ -30,9 +21,8 @@ def _denoise(tracks, model, out, *regions):
     return out
 
 
-def test_shards_gather_into_the_unsharded_bigwig_byte_for_byte(tmp_path):
-    tracks = make_tracks(tmp_path)
-    model = _model(tmp_path, tracks)
+def test_shards_gather_into_the_unsharded_bigwig_byte_for_byte(tmp_path, tiny_tracks, tiny_model):
+    tracks, model = tiny_tracks, tiny_model
     whole = _denoise(tracks, model, tmp_path / "whole.bw")
     shards = [_denoise(tracks, model, tmp_path / f"{c}.bw", c) for c in SIZES]
     out = tmp_path / "gathered.bw"
@@ -53,22 +43,3 @@ def test_shards_gather_into_the_unsharded_bigwig_byte_for_byte(tmp_path):
     one_line_error(["gather", str(tmp_path / "odd.bw"), "-o", str(tmp_path / "x.bw")], "odd.bw", "not a binned")
     one_line_error(["gather", str(shards[0]), str(shards[1]), "-o", str(shards[1])], "would overwrite")
     assert not (tmp_path / "x.bw").exists()
-
-
-def test_bigwig_file_closes_on_every_exit_path(tmp_path):
-    """BigWigFile is a context manager: the file is closed after the block, also when it raises."""
-    import pyBigWig
-
-    from chipsr.io.tracks import BigWigFile
-
-    path = tmp_path / "t.bw"
-    out = pyBigWig.open(str(path), "w")
-    out.addHeader([("chr1", 100)])
-    out.addEntries(["chr1"], [0], ends=[50], values=[1.0])
-    out.close()
-    with BigWigFile(path) as bw:
-        assert bw.chroms == {"chr1": 100}
-    assert bw.bw is None
-    with pytest.raises(RuntimeError), BigWigFile(path) as bw:
-        raise RuntimeError("inside")
-    assert bw.bw is None

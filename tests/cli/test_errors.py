@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-from conftest import one_line_error, GOLDEN, write_bam, write_bed, write_sizes
+from builders import GOLDEN_BAM, one_line_error, write_bam, write_bed, write_sizes
 
-BAM = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"
+BAM = GOLDEN_BAM
 
 
 def run_fails(args, *must_contain, out=None):

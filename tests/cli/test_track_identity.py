@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "examples" / "models" / "H3K27ac.tfilm.pt"
-AUDIO_MODEL = ROOT / "examples" / "audio" / "speech_r4_tfilm.pt"
+from builders import EXAMPLES
+
+MODEL = EXAMPLES / "models" / "H3K27ac.tfilm.pt"
+AUDIO_MODEL = EXAMPLES / "audio" / "speech_r4_tfilm.pt"
 MARKS = ("H3K27ac", "H3K4me1", "H3K4me3")
 SIZE = 400_000
 
@@ -106,11 +107,11 @@ def test_another_tasks_model_is_named_as_such(tmp_path, marks):
 
 
 def test_the_same_reads_file_twice_is_refused(tmp_path):
-    reads = ROOT / "examples" / "data" / "GSM2136940_MOLM13.H3K4me3.chr22.frag200.bed.gz"
+    reads = EXAMPLES / "data" / "GSM2136940_MOLM13.H3K4me3.chr22.frag200.bed.gz"
     link = tmp_path / "link.bed.gz"
     link.symlink_to(reads)
     _one_line_error(["coverage", reads, link, "-o", tmp_path / "c.bw", "--chrom-sizes",
-                     ROOT / "examples" / "data" / "hg19.chrom.sizes"], "are one file", "twice")
+                     EXAMPLES / "data" / "hg19.chrom.sizes"], "are one file", "twice")
     _one_line_error(["subsample", reads, reads, "-o", tmp_path / "s.bed.gz", "-n", "10"], "given twice")
     assert not (tmp_path / "c.bw").exists() and not (tmp_path / "s.bed.gz").exists()
 
@@ -132,3 +133,22 @@ def test_a_truncated_wav_is_refused(tmp_path):
         read_audio(cut)
     _one_line_error(["audio", "upsample", cut, "-o", tmp_path / "up.wav", "--model", AUDIO_MODEL], "truncated")
     assert not (tmp_path / "up.wav").exists()
+
+
+def test_gather_names_each_shards_bin_size(tmp_path):
+    """Shards whose chromosome starts with a long empty run: their bin size is read from the grid of
+    their boundaries (it was the first run's length, e.g. '300000-bp bins')."""
+
+    def shard(path, chrom, bin_size):
+        out = pyBigWig.open(str(path), "w")
+        out.addHeader([("chr1", 1_000_000), ("chr2", 1_000_000)])
+        out.addEntries([chrom], [0], ends=[300_000], values=[0.0])
+        n = 700_000 // bin_size
+        out.addEntries(chrom, 300_000, values=np.random.default_rng(1).gamma(1, 1, n).tolist(), span=bin_size,
+                       step=bin_size)
+        out.close()
+        return path
+
+    a, b = shard(tmp_path / "a.bw", "chr1", 25), shard(tmp_path / "b.bw", "chr2", 100)
+    _one_line_error(["gather", a, b, "-o", tmp_path / "g.bw"], "b.bw: 100-bp bins, the other shards 25-bp bins")
+    assert not (tmp_path / "g.bw").exists()

@@ -17,9 +17,10 @@ from click.testing import CliRunner
 
 from chipsr.cli.main import cli
 
-DATA = Path(__file__).parent / "data"
-FRAGS = DATA / "golden" / "GSM2136938_MOLM13.H3K27ac.chr22.frag200.chr22_30000000_32000000.bed.gz"
-SIZES = DATA / "hg19.chrom.sizes"
+from builders import GOLDEN_BED, HG19_SIZES
+
+FRAGS = GOLDEN_BED
+SIZES = HG19_SIZES
 pytest.importorskip("torch.distributed")
 
 
