@@ -432,9 +432,12 @@ def _check_index_matches(bam, path: Path) -> None:
     except (ValueError, OSError, StopIteration):
         found = False
     if not found:
+        index = next((f"{path}{ext}" for ext in (".bai", ".csi") if os.path.exists(f"{path}{ext}")),
+                     f"{path.with_suffix('.bai')}" if path.with_suffix(".bai").exists() else "its index")
         raise ChipsrInputError(
-            f"{path}: its index does not match it (the first mapped read"
-            f"{f', on {first.reference_name},' if first is not None else ''} is not found through the index): the .bai belongs to another BAM or is out of date; rerun `samtools index {path}`")
+            f"{path}: {index} does not match it (the first mapped read"
+            f"{f', on {first.reference_name},' if first is not None else ''} is not found through the index): "
+            f"the index belongs to another BAM or is out of date; rerun `samtools index {path}`")
 
 
 @dataclass(frozen=True)

@@ -777,8 +777,8 @@ def gather_bigwigs(shards, output: str | os.PathLike) -> dict:
                     raise ChipsrInputError(f"{f.path}: {chrom} is also in {owner[chrom].path}; give each chromosome "
                                            f"in one shard")
                 owner[chrom] = f
-                first = f.bw.intervals(chrom, 0, min(size, _CHUNK_BP)) or ()
-                width = next((int(e - b) for b, e, _ in first if e < size), None)
+                width = f.resolution(chrom)  # the grid of its boundaries, not its first interval (a long run)
+                width = None if width >= size else width
                 if width is not None and bin_size is not None and width != bin_size:
                     raise ChipsrInputError(f"{f.path}: {width}-bp bins, the other shards {bin_size}-bp bins")
                 bin_size = bin_size or width
