@@ -16,7 +16,7 @@ from chipsr.errors import ChipsrInputError
 from chipsr.io.tracks import read_track
 from chipsr.tasks.chipseq import evaluate as ev
 from chipsr.api import evaluate  # the settings' defaults (EvaluateSettings); the task function has none
-from chipsr.tasks.chipseq.evaluate import PEAK_FOLD, SMOOTHED_NAME, call_peaks, parse_tracks, read_binned
+from chipsr.tasks.chipseq.evaluate import SMOOTHED_NAME, parse_tracks, read_binned
 
 from conftest import DATA
 
@@ -141,25 +141,33 @@ def test_identical_track_gives_r_1_and_mse_0(hand_case, tmp_path):
                 assert row["pearson"] == pytest.approx(1.0) and row["spearman"] == pytest.approx(1.0)
 
 
-def test_called_peaks_split_by_hand(hand_case, tmp_path):
-    _, truth_path, track_path, truth, track, c2_truth, c2_track = hand_case
+def test_called_peaks_split_by_hand(tmp_path):
+    """Without a peak file the in-peak bins are those of the peaks `chipsr peaks`' default rule calls on the
+    truth: MACS3's caller at max(5.5 x mean, read floor), so a strong run shorter than 200 bp is no peak."""
+    truth = np.tile([1.0, 2.0, 3.0], 134)[:400]  # 400 bins of 10 bp on c1; the median positive value is 2
+    truth[100:125] = 50 + 2 * np.arange(25)  # 250 bp of 50 ... 98
+    truth[300:310] = 100  # 100 bp of 100: above the cutoff but shorter than MACS3's minimum length (200 bp)
+    track = truth + np.random.default_rng(3).integers(-12, 13, len(truth)) / 4.0
+    truth_path = write_bigwig(tmp_path / "truth.bw", {"c1": 4000}, {"c1": truth})
+    track_path = write_bigwig(tmp_path / "track.bw", {"c1": 4000}, {"c1": track})
     result = evaluate(truth_path, {"x": track_path}, tmp_path / "out", regions=["c1"], bin_size=10)
-    # the rule by hand: mean of the 40 truth bins, peaks where truth >= 5 x mean
-    threshold = PEAK_FOLD * truth.mean()
-    inside = truth >= threshold
-    assert inside.sum() == 4  # 70, 80, 90, 100 (threshold 64.6); 50 and 60 stay background
-    assert result["peaks"]["threshold"] == pytest.approx(threshold)
-    assert result["peaks"]["fraction"] == pytest.approx(4 / 40)
-    assert result["peaks"]["source"] == "called" and "5 x mean" in result["peaks"]["rule"]
+    # the rule by hand: mean 8.95, 5.5 x mean = 49.2 above the read floor (k x 2 for k <= 12 at 4.5 reads)
+    mean = truth.mean()
+    assert mean == pytest.approx(8.95)
+    inside = np.zeros(400, bool)
+    inside[100:125] = True  # 50 ... 98: one 250-bp run at or above 49.2; the 100-bp run is too short
+    assert result["peaks"]["threshold"] == pytest.approx(5.5 * mean)
+    assert result["peaks"]["fold"] == pytest.approx(5.5)
+    assert result["peaks"]["fraction"] == pytest.approx(25 / 400)
+    assert result["peaks"]["source"] == "called" and "5.5 x the mean 8.95" in result["peaks"]["rule"]
     rows = rows_of(result, "x", "c1")
-    for subset, m in {"all": np.ones(40, bool), "peaks": inside, "background": ~inside}.items():
+    for subset, m in {"all": np.ones(400, bool), "peaks": inside, "background": ~inside}.items():
         assert rows[subset]["n_bins"] == m.sum()
         assert rows[subset]["pearson"] == pytest.approx(np.corrcoef(track[m], truth[m])[0, 1], abs=1e-12)
         # MSE of fold enrichments: each track over its mean on all evaluated bins (units-free)
         fe_x, fe_y = track / track.mean(), truth / truth.mean()
         assert rows[subset]["mse"] == pytest.approx(np.mean((fe_x[m] - fe_y[m]) ** 2), abs=1e-12)
     assert rows_of(result, "x", "all") == {k: {**v, "chrom": "all"} for k, v in rows.items()}
-    assert call_peaks(truth)[0].sum() == 4
 
 
 def test_peaks_bed_per_chromosome_and_overall(hand_case, tmp_path):

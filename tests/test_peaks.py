@@ -1,4 +1,4 @@
-"""Issue 14: `chipsr peaks` (MACS3's track callers on a bigWig) and the peak metrics.
+"""`chipsr peaks` (MACS3's track callers on a bigWig), its default rule, and the peak metrics.
 
 Real data: the MOLM-13 H3K27ac fragments of chr22:30-32 Mb (tests/data/golden), piled up by
 `chipsr coverage` at full depth and at a 5 % subsample. Small hand-made bigWigs only where a case
@@ -16,11 +16,15 @@ from click.testing import CliRunner
 from conftest import one_line_error
 
 from chipsr.cli.main import cli
+from chipsr.errors import ChipsrInputError
+from chipsr.io.tracks import read_binned
 from chipsr.tasks.chipseq.peaks import (
     bin_scores,
     bp_jaccard,
+    default_cutoff,
     merge_intervals,
     peak_set_scores,
+    positive_median,
 )
 
 pytest.importorskip("MACS3", reason="MACS3 is not installed (pip install 'macs3>=3.0.4')")
@@ -159,6 +163,79 @@ def test_macs3_missing_is_one_line(tracks, tmp_path, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "MACS3.Signal.BedGraph", None)  # import fails as if not installed
     one_line_error(["peaks", tracks["full"], "-o", tmp_path / "x.narrowPeak"], "MACS3 is not installed", "pip install")
+
+
+def poisson_tail(k: int, lam: float) -> float:
+    """P(X >= k) for X ~ Poisson(lam), summed by hand."""
+    return 1 - sum(math.exp(-lam) * lam**i / math.factorial(i) for i in range(k))
+
+
+def rule_by_hand(mean: float, unit: float) -> tuple[float, int]:
+    """The default rule: max(5.5 x mean, k x unit), k >= 2 the fewest reads with P(X >= k) <= 0.01."""
+    k = 2
+    while poisson_tail(k, mean / unit) > 0.01:
+        k += 1
+    return max(5.5 * mean, k * unit), k
+
+
+def test_default_cutoff_by_hand():
+    low = default_cutoff(0.1, 1.0)  # the example's depth: one read is 10 x the mean, so the floor decides
+    assert poisson_tail(1, 0.1) > 0.01 >= poisson_tail(2, 0.1)
+    assert (low["cutoff"], low["reads"], low["fold"]) == (2.0, 2, pytest.approx(20.0))
+    assert "2 reads x 1" in low["rule"]
+    assert default_cutoff(0.001, 1.0)["cutoff"] == 2.0  # one read would pass the tail test: two at least
+    deep = default_cutoff(1.0, 0.5)  # a denoised track: 7 x 0.5 is below 5.5 x the mean
+    assert poisson_tail(6, 2.0) > 0.01 >= poisson_tail(7, 2.0)
+    assert (deep["cutoff"], deep["reads"], deep["fold"]) == (5.5, 7, 5.5)
+    none = default_cutoff(2.0, math.nan)  # no positive value to take a read from: the fold alone
+    assert (none["cutoff"], none["reads"]) == (11.0, None)
+    with pytest.raises(ChipsrInputError, match="mean"):
+        default_cutoff(0.0, 1.0)
+
+
+def test_positive_median_by_hand():
+    assert positive_median([(np.array([0, 1, 1, 2, 5, -1.0]), None)]) == 1.0  # of 1, 1, 2, 5
+    assert positive_median([(np.array([1.0, 3.0]), np.array([10, 30]))]) == 3.0  # weighted by length
+    assert positive_median([(np.array([1.0]), np.array([5])), (np.array([2.0]), np.array([6]))]) == 2.0
+    assert positive_median([(np.array([0.3, 0.3 + 1e-9, 7.0]), None)]) == pytest.approx(0.3, rel=2e-4)
+    assert math.isnan(positive_median([(np.zeros(3), None)]))
+
+
+@pytest.mark.parametrize("name", ["low", "full"])
+def test_default_rule_calls_what_it_says_on_real_tracks(tracks, tmp_path, name):
+    """`chipsr peaks TRACK` with no cutoff: the peaks of `--cutoff C`, C the rule computed here from the
+    track's own bins (chr22 is its only chromosome with signal, so the genome-wide mean is chr22's)."""
+    bins = read_binned(tracks[name], "chr22", 25)
+    cutoff, reads = rule_by_hand(bins.mean(), float(np.median(bins[bins > 0])))
+    if name == "low":  # a 5 % subsample: one read's signal (1) is ~200 x the mean, so 2 reads set the cutoff
+        assert (cutoff, reads) == (2.0, 2)
+    default, given = tmp_path / "default" / "x.narrowPeak", tmp_path / "given" / "x.narrowPeak"
+    default.parent.mkdir(), given.parent.mkdir()
+    res = run(["-v", "peaks", tracks[name], "-o", default])
+    assert res.exit_code == 0, res.output
+    assert "the default rule, the larger of 5.5 x the mean" in res.output and f" {reads} reads x " in res.output
+    assert run(["peaks", tracks[name], "-o", given, "--cutoff", repr(cutoff)]).exit_code == 0
+    assert len(read_rows(default)) > 10 and default.read_bytes() == given.read_bytes()
+
+
+def test_evaluate_in_peak_bins_are_the_default_peaks_of_the_truth(tracks, tmp_path):
+    """Without --truth-peaks, `chipsr evaluate`'s in-peak bins are the bins of the peaks `chipsr peaks`
+    calls on the truth at the default rule, the rule taken over the evaluated bins."""
+    import json
+
+    res = run(["evaluate", "--truth", tracks["full"], "--tracks", f"noisy={tracks['low']}", "-o", tmp_path / "ev",
+               "--region", REGION])
+    assert res.exit_code == 0, res.output
+    info = json.loads((tmp_path / "ev.json").read_text())["peaks"]
+    bins = read_binned(tracks["full"], "chr22", 25, 30_000_000, 32_000_000)
+    cutoff, _ = rule_by_hand(bins.mean(), float(np.median(bins[bins > 0])))
+    assert info["source"] == "called" and info["threshold"] == pytest.approx(cutoff, rel=1e-9)
+    out = tmp_path / "truth.narrowPeak"
+    assert run(["peaks", tracks["full"], "-o", out, "--cutoff", repr(info["threshold"]), "--region", REGION]).exit_code == 0
+    inside = set()
+    for row in read_rows(out):
+        inside.update(range(int(row[1]) // 25, -(-int(row[2]) // 25)))
+    assert len(inside) > 100 and info["n_bins"] == len(inside)
 
 
 def ivs(*pairs):

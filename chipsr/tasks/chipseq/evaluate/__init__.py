@@ -17,8 +17,9 @@ Nature Communications 12:1507, 2021, doi:10.1038/s41467-021-21765-5):
 * per chromosome and over all evaluated chromosomes together; bins overlapping a blacklist region
   (e.g. ENCODE blacklist v2) are excluded from every subset.
 
-Peaks are either given (``peaks=`` BED: bins overlapping a peak are "inside") or called from the
-truth by :data:`PEAK_RULE` (see :func:`call_peaks`). A Gaussian-smoothed copy of the noisy input,
+Peaks are either given (``peaks=`` BED: bins overlapping a peak are "inside") or called on the
+truth by ``chipsr peaks``' default rule (:func:`chipsr.tasks.chipseq.peaks.default_cutoff`: bins
+overlapping a peak are "inside"). A Gaussian-smoothed copy of the noisy input,
 its width chosen on a separate validation region, is added as the "smoothed input" row: the
 baseline every denoiser must beat (smoothing alone lifts r from 0.639 to 0.816 on the example's
 MOLM-13 H3K27ac: README, "Results on the example").
@@ -68,7 +69,7 @@ from chipsr.tasks.chipseq.evaluate.inputs import (
 )
 from chipsr.tasks.chipseq.evaluate.markdown import fmt, markdown_text, peak_lines
 from chipsr.tasks.chipseq.evaluate.metrics import SUBSETS, differential_entry, differential_r, metric_rows, nan_to_none
-from chipsr.tasks.chipseq.evaluate.peaks import PEAK_FOLD, PEAK_RULE, call_peaks, mark_peaks, none_for_nan, score_peaks
+from chipsr.tasks.chipseq.evaluate.peaks import mark_peaks, none_for_nan, score_peaks
 from chipsr.tasks.chipseq.evaluate.regions import evaluated_chroms, given_locus, validation_region
 from chipsr.tasks.chipseq.evaluate.smoothing import (
     SMOOTHED_NAME,
@@ -84,14 +85,11 @@ __all__ = [
     "DEPTH_NAME",
     "HEXBIN_MIN_POINTS",
     "LOCUS_BP",
-    "PEAK_FOLD",
-    "PEAK_RULE",
     "SEED_TRACK",
     "SMOOTHED_NAME",
     "SMOOTHED_REFERENCE_NAME",
     "SUBSETS",
     "TRUNCATE",
-    "call_peaks",
     "differential_r",
     "equivalent_depth",
     "evaluate",
@@ -150,7 +148,8 @@ def evaluate(
     the truth are computed per chromosome and over all chromosomes together (``chrom = "all"``),
     for all bins, bins inside peaks and bins outside peaks ("background"), as Coda (Koh et al.
     2017) and AtacWorks (Lal et al. 2021) report them. Peaks come from ``peaks`` (bins overlapping
-    a BED interval) or, without it, from :func:`call_peaks` (:data:`PEAK_RULE`) on the truth.
+    a BED interval) or, without it, from narrow peaks called on the truth by ``chipsr peaks``'
+    default rule (:func:`.peaks.mark_peaks`).
     MSE is between fold enrichments (each track and the truth divided by its own mean over all
     evaluated bins), so tracks in different units (raw depth, CPM, a model's fold enrichment)
     compare fairly; Pearson and Spearman r do not depend on scale.
@@ -223,7 +222,8 @@ def evaluate(
         metric is undefined, e.g. a constant track), ``track_order``, ``truth``, ``tracks``,
         ``regions``, ``bin_size``, ``n_bins``
         (evaluated, non-blacklisted), ``n_bins_blacklisted``, ``blacklist``, ``peaks`` (source,
-        file, rule, threshold, n_bins, fraction), ``smoothing`` (input, sigmas,
+        file, rule, fold, threshold, n_bins, fraction; fold and threshold, the cutoff over the truth's
+        mean and in its units, only when called), ``smoothing`` (input, sigmas,
         pearson_by_sigma, sigma, select_region; or ``None``), ``locus``, ``outputs``, and
         ``peak_scores`` (with a ``peaks`` file: ``by_track`` AUPRC / AUROC of every track's bins
         against the truth-peak bins, ``called`` the peak-level precision / recall / F1 / bp
@@ -272,7 +272,7 @@ def evaluate(
         read_bins(chroms, truth_bw, track_bws, bl_ivs, bin_size)
         all_truth = np.concatenate([c.truth for c in chroms])
         all_valid = np.concatenate([c.valid for c in chroms])
-        peak_info = mark_peaks(chroms, peaks, peak_ivs, all_truth, all_valid, bin_size)
+        peak_info = mark_peaks(chroms, peaks, peak_ivs, all_truth, all_valid, bin_size, bl_ivs)
         smoothings = add_smoothed(chroms, {SMOOTHED_NAME: smooth_input, SMOOTHED_REFERENCE_NAME: smooth_reference},
                                   track_bws, truth_bw, sel, bl_ivs, bin_size)
         order = [*track_bws, *smoothings]

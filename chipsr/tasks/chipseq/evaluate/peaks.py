@@ -11,76 +11,60 @@ import math
 import numpy as np
 
 from chipsr.tasks.chipseq.evaluate.inputs import SEED_TRACK
-from chipsr.tasks.chipseq.evaluate.metrics import nan_to_none
 from chipsr.tasks.chipseq.evaluate.regions import Chrom, Selection, bin_mask, range_offsets
 
 log = logging.getLogger(__name__)
 
 
-#: Fold enrichment over the mean of the evaluated bins above which a truth bin is a called peak.
-PEAK_FOLD = 5.0
+def evaluated_runs(chroms: list[Chrom], arrays: list[np.ndarray], bin_size: int) -> list[tuple]:
+    """One track's evaluated bins as the runs :func:`chipsr.tasks.chipseq.peaks.call_peaks` takes:
+    ``(chrom, ends, values)`` per evaluated range (:func:`chipsr.tasks.chipseq.peaks.bins_to_runs`).
 
-
-#: The peak-calling rule, as recorded in the outputs when no ``peaks`` BED is given.
-PEAK_RULE = (
-    f"truth >= {PEAK_FOLD:g} x mean(truth over the evaluated, non-blacklisted bins) "
-    "(fold enrichment over a uniform background, per bin)"
-)
-
-
-def call_peaks(truth: np.ndarray, valid: np.ndarray | None = None, fold: float = PEAK_FOLD) -> tuple[np.ndarray, float]:
-    """Call peak bins from the truth track by fold enrichment over its mean (:data:`PEAK_RULE`).
-
-    A bin is a peak when ``truth >= fold * mean(truth[valid])``. Why this rule: bigWig tracks hold
-    mean depth, CPM or fold change, not counts, so a Poisson test (MACS's) is not defined on them;
-    a fold enrichment over a uniform background (MACS's genome-wide lambda_BG, the background Coda
-    normalises by) is scale-free (the same calls for raw depth, CPM or fold change) and is what
-    ChIP-seq tools report as FE. At 5x it calls 2.0-2.7 % of the 25-bp bins of the MOLM-13
-    H3K27ac / H3K4me1 / H3K4me3 full-depth tracks (hg19 chr22), the order of the genome fraction
-    MACS2 peaks of histone marks cover. Coda (Koh et al. 2017) and AtacWorks (Lal et al. 2021)
-    split their metrics by MACS2 peaks of the full-depth data: to reproduce them, call peaks with
-    MACS and pass the BED as ``peaks=``.
-
-    Parameters
-    ----------
-    truth : ndarray of float, shape (n_bins,)
-        Truth bin values (any non-negative units).
-    valid : ndarray of bool, shape (n_bins,), optional
-        Bins that define the mean and may be called (e.g. not blacklisted); default all.
-    fold : float
-        Fold enrichment threshold (> 0).
-
-    Returns
-    -------
-    (ndarray of bool, float)
-        Peak mask of shape (n_bins,) (False outside ``valid``) and the threshold used (truth
-        units). No bin is called when the mean is <= 0 (threshold ``inf``).
+    ``arrays`` holds, per chromosome of ``chroms``, the track's bins over that chromosome's ranges
+    (concatenated, shape (n_bins,)); ends are bp, zero before each range's first bin.
     """
-    truth = np.asarray(truth, dtype=np.float64)
-    valid = np.ones(truth.shape, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
-    mean = float(truth[valid].mean()) if valid.any() else 0.0
-    if not mean > 0:
-        return np.zeros(truth.shape, dtype=bool), math.inf
-    threshold = fold * mean
-    return (truth >= threshold) & valid, threshold
+    from chipsr.tasks.chipseq import peaks as pk
+
+    return [(c.name, *pk.bins_to_runs(x[i0:i0 + (b - a)], a, bin_size, c.size))
+            for c, x in zip(chroms, arrays) for (a, b), i0 in zip(c.ranges, range_offsets(c.ranges))]
 
 
 def mark_peaks(chroms: list[Chrom], peaks, peak_ivs: dict | None, all_truth: np.ndarray, all_valid: np.ndarray,
-               bin_size: int) -> dict:
-    """Fill each chromosome's peak bins: those overlapping a peak of ``peaks`` or, without it, called
-    from the truth (:data:`PEAK_RULE`); blacklisted bins are never peaks. Returns the ``peaks`` entry
-    of the result (source, file, rule, threshold, n_bins, fraction)."""
+               bin_size: int, bl_ivs: dict | None = None) -> dict:
+    """Fill each chromosome's peak bins: those overlapping a peak of ``peaks`` or, without it, a peak
+    called on the truth track by ``chipsr peaks``' default rule (narrow peaks,
+    :func:`chipsr.tasks.chipseq.peaks.call_peaks` at
+    :func:`chipsr.tasks.chipseq.peaks.default_cutoff` of the truth's evaluated, non-blacklisted bins;
+    peaks overlapping ``bl_ivs`` dropped); blacklisted bins are never peaks. Returns the ``peaks``
+    entry of the result (source, file, rule, fold, threshold, n_bins, fraction).
+
+    Raises
+    ------
+    ChipsrInputError
+        MACS3 missing (peaks are called only without ``peaks``).
+    """
+    from chipsr.tasks.chipseq import peaks as pk
+
     if peak_ivs is not None:
         for c in chroms:
             c.peaks = bin_mask(peak_ivs, c.name, c.ranges, bin_size, c.size) & c.valid
         peak_info = {"source": "file", "file": str(peaks),
                      "rule": f"bins overlapping a peak of {peaks}", "threshold": None}
     else:
-        _, threshold = call_peaks(all_truth, all_valid)
+        values = all_truth[all_valid]
+        mean = float(values.mean()) if len(values) else 0.0
+        if mean > 0:
+            rule = pk.default_cutoff(mean, pk.positive_median([(values, None)]))
+            found = pk.call_peaks(evaluated_runs(chroms, [c.truth for c in chroms], bin_size), rule["cutoff"])
+            if bl_ivs is not None and len(found):
+                found = pk.drop_blacklisted(found, bl_ivs)
+            called = found.intervals()
+            text, fold, threshold = f"narrow peaks of the truth where it >= {rule['rule']}", rule["fold"], rule["cutoff"]
+        else:
+            called, text, fold, threshold = {}, "none: the truth is 0 over the evaluated bins", None, None
         for c in chroms:
-            c.peaks = (c.truth >= threshold) & c.valid
-        peak_info = {"source": "called", "file": None, "rule": PEAK_RULE, "fold": PEAK_FOLD,
-                     "threshold": nan_to_none(threshold)}
+            c.peaks = bin_mask(called, c.name, c.ranges, bin_size, c.size) & c.valid
+        peak_info = {"source": "called", "file": None, "rule": text, "fold": fold, "threshold": threshold}
     n_valid = int(all_valid.sum())
     n_peaks = int(sum(int(c.peaks.sum()) for c in chroms))
     peak_info.update(n_bins=n_peaks, fraction=n_peaks / n_valid if n_valid else 0.0)
@@ -127,13 +111,13 @@ def score_peaks(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, c
                 runs = pk.bins_to_runs(selection, s0, bin_size, sizes[select.chrom])
                 fold, _ = pk.calibrate_fold(lambda runs=runs: [(select.chrom, *runs)], mean, select_truth, **options)
             else:
-                fold = pk.DEFAULT_FOLD
-                how = "the default (no truth peak to calibrate on)"
-                log.warning("--peak-type: no truth peak in %s to calibrate %s's cutoff on: fold %g", select, name, fold)
+                fold = pk.default_cutoff(mean, pk.positive_median([(values[name], None)]))["fold"]
+                how = "the default rule (no truth peak to calibrate on)"
+                log.warning("--peak-type: no truth peak in %s to calibrate %s's cutoff on: the default rule, fold %g",
+                            select, name, fold)
             folds[name] = fold
-            found = pk.call_peaks([(c.name, *pk.bins_to_runs(c.tracks[name][i0:i0 + (b - a)], a, bin_size, c.size))
-                                   for c in chroms for (a, b), i0 in zip(c.ranges, range_offsets(c.ranges))],
-                                  fold * mean, **options)
+            found = pk.call_peaks(evaluated_runs(chroms, [c.tracks[name] for c in chroms], bin_size), fold * mean,
+                                  **options)
             scores = pk.peak_set_scores(pk.restrict(found.intervals(), region_list, sizes, bl_ivs), truth_ivs, overlap)
             sets[name] = {"source": f"{mode} peaks on the track, fold {fold:g} x its mean ({how})",
                           "fold": fold, **scores}
