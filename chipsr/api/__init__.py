@@ -27,6 +27,7 @@ from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
     TrainSettings,
     WORKFLOW_TRAIN_KEYS,
     check_chromosome_names,
+    check_splits,
     coverage,
     effective_genome_size,
     denoise,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from chipsr.api.common import command_settings
 from chipsr.errors import ChipsrInputError
+from chipsr.tasks.chipseq.data import check_splits  # noqa: F401 (re-exported: the workflow checks its splits)
 from chipsr.tasks.chipseq.genome import (  # noqa: F401 (re-exported: what the workflow reads of the genome)
     check_chromosome_names,
     effective_genome_size,

@@ -43,6 +43,8 @@ def test_effective_genome_size_leaves_out_the_blacklist_and_chromosomes_without_
 @pytest.mark.parametrize("extra, message", [
     ('denoise_regions: ["chr21"]\n', "config denoise_regions: region chr21: config/samples.tsv has no reads on chr21"),
     ("peaks:\n  genome_size: 2700000000\n", "config peaks.genome_size: 2700000000 bp is more than 2x from"),
+    ('splits:\n  valid: ["chr22:35000001-40000000"]\n', "config splits: train/valid regions overlap: "
+                                                       "chr22:16000001-36000000 and chr22:35000001-40000000"),
 ])
 def test_the_workflow_refuses_a_config_off_the_reads(tmp_path, extra, message):
     config = tmp_path / "extra.yaml"
@@ -68,3 +70,16 @@ def test_the_genome_wide_template_is_checked_against_the_reads():
                              "config/genome_wide.yaml"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode != 0
     assert "config splits.train: region chr5: config/samples.tsv has no reads on chr5" in result.stdout + result.stderr
+
+
+def test_check_splits_refuses_overlaps_between_and_within_splits():
+    from chipsr.api import check_splits
+    from chipsr.io.genome import parse_region
+
+    sizes = {"chr1": 1000, "chr2": 1000}
+    r = parse_region
+    check_splits({"train": [r("chr1")], "valid": [r("chr2:1-500")], "test": [r("chr2:501-1000")]}, sizes)
+    with pytest.raises(ChipsrInputError, match="valid/test regions overlap: chr2:1-500 and chr2:500-1000"):
+        check_splits({"train": [r("chr1")], "valid": [r("chr2:1-500")], "test": [r("chr2:500-1000")]}, sizes)
+    with pytest.raises(ChipsrInputError, match="train regions overlap"):
+        check_splits({"train": [r("chr1:1-600"), r("chr1:500-900")], "valid": [r("chr2")]}, sizes)

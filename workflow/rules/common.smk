@@ -22,6 +22,7 @@ def _config_error(key, message):
 def _validate_inputs_and_regions():
     """Every input file exists; regions parse, lie inside their chromosome and never overlap across
     the splits (checked when the workflow is parsed, so `snakemake -n` fails too)."""
+    from chipsr.api import check_splits
     from chipsr.errors import ChipsrInputError
     from chipsr.io.genome import parse_region, read_chrom_sizes
 
@@ -72,14 +73,11 @@ def _validate_inputs_and_regions():
                 _config_error(key, f"region {text}: chromosome {region.chrom} is not in {config['chrom_sizes']}")
             if region.end is not None and region.end > sizes[region.chrom]:
                 _config_error(key, f"region {text}: ends beyond {region.chrom} ({sizes[region.chrom]} bp)")
-            parsed.setdefault(key, []).append((str(text), region, *region.bounds(sizes[region.chrom])))
-    splits = [k for k in parsed if k.startswith("splits.")]
-    for i, a in enumerate(splits):
-        for b in splits[i:]:
-            for ta, ra, sa, ea in parsed[a]:
-                for tb, rb, sb, eb in parsed[b]:
-                    if (a, ta) != (b, tb) and ra.chrom == rb.chrom and sa < eb and sb < ea:
-                        _config_error(f"{a}/{b}", f"regions {ta} and {tb} overlap; splits must be disjoint")
+            parsed.setdefault(key, []).append(region)
+    try:  # the check chipsr train makes, before the first job
+        check_splits({k: parsed[f"splits.{k}"] for k in ("train", "valid", "test") if f"splits.{k}" in parsed}, sizes)
+    except ChipsrInputError as exc:
+        _config_error("splits", str(exc))
 
 
 _validate_inputs_and_regions()

@@ -688,6 +688,35 @@ def region_bins(region: Region, sizes: dict[str, int], bin_size: int) -> tuple[i
     return (start // bin_size) * bin_size, min(size, -(-end // bin_size) * bin_size)
 
 
+def check_splits(splits: dict[str, list[Region]], sizes: dict[str, int]) -> None:
+    """Refuse overlapping regions: between two splits (a window would be trained on and scored), or
+    within one (its bins would count twice).
+
+    Parameters
+    ----------
+    splits : dict of str to list of Region
+        Split name (``train``, ``valid``, ``test``) -> its regions.
+    sizes : dict of str to int
+        Chromosome sizes (bp) of the regions' chromosomes.
+
+    Raises
+    ------
+    ChipsrInputError
+        Naming both regions and their splits.
+    """
+    names = list(splits)
+    for i, a in enumerate(names):
+        own = list(splits[a])
+        for k, region in enumerate(own):
+            hit = regions_overlap([region], own[k + 1:], sizes)
+            if hit:
+                raise ChipsrInputError(f"{a} regions overlap: {hit[0]} and {hit[1]}; give each stretch once")
+        for b in names[i + 1:]:
+            hit = regions_overlap(own, list(splits[b]), sizes)
+            if hit:
+                raise ChipsrInputError(f"{a}/{b} regions overlap: {hit[0]} and {hit[1]}; splits must be disjoint")
+
+
 def regions_overlap(a: list[Region], b: list[Region], sizes) -> tuple[Region, Region] | None:
     """The first pair of overlapping regions between two lists, or None."""
     for ra in a:

@@ -27,12 +27,12 @@ from chipsr.tasks.chipseq.data import (
     ScalingSums,
     TiledWindows,
     cache_regions,
+    check_splits,
     check_tracks,
     load_bins,
     mark_sets,
     parse_named_tracks,
     region_bins,
-    regions_overlap,
     runs_to_starts,
     track_means,
 )
@@ -263,11 +263,7 @@ class TrainingInputs:
         every = {f"{n}@{i}": p for i, st in enumerate(sets, 1) for n, p in st.items()}
         every.update({f"reference {n}": p for n, p in references.items()})
         sizes = check_tracks(every, target, bin_size, chrom=train_regions[0].chrom)
-        for a, b, what in ((train_regions, valid_regions, "train/valid"), (train_regions, test_regions, "train/test"),
-                           (valid_regions, test_regions, "valid/test")):
-            hit = regions_overlap(list(a), list(b), sizes) if b else None
-            if hit:
-                raise ChipsrInputError(f"{what} regions overlap: {hit[0]} and {hit[1]}")
+        check_splits({"train": train_regions, "valid": valid_regions, "test": test_regions}, sizes)
         for r in [*train_regions, *valid_regions, *test_regions]:
             region_bins(r, sizes, bin_size)
         # depth-invariant units: every track over its own genome-wide mean
