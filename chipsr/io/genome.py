@@ -213,18 +213,31 @@ def read_bed_intervals(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, n
             if end <= start or start < 0:
                 raise ChipsrInputError(f"{p} line {lineno}: end ({end}) <= start ({start})")
             raw.setdefault(fields[0], []).append((start, end))
-    merged: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for chrom, ivs in raw.items():
-        ivs.sort()
-        starts, ends = [ivs[0][0]], [ivs[0][1]]
-        for s, e in ivs[1:]:
-            if s <= ends[-1]:
-                ends[-1] = max(ends[-1], e)
-            else:
-                starts.append(s)
-                ends.append(e)
-        merged[chrom] = (np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64))
-    return merged
+    return {chrom: merge_intervals(*np.asarray(ivs, dtype=np.int64).T) for chrom, ivs in raw.items()}
+
+
+def merge_intervals(starts, ends) -> tuple[np.ndarray, np.ndarray]:
+    """Sort half-open intervals ``[start, end)`` (bp, or bins) and merge overlapping or touching ones:
+    the one interval merger of chipsr (blacklists, peak sets, evaluated ranges).
+
+    Parameters
+    ----------
+    starts, ends : array-like of int, shape (n,)
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        int64 ``(starts, ends)`` of the merged intervals, sorted, shape (m,) with m <= n.
+    """
+    s, e = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
+    if len(s) == 0:
+        return s, e
+    order = np.argsort(s, kind="stable")
+    s, e = s[order], e[order]
+    run_end = np.maximum.accumulate(e)
+    new = np.ones(len(s), bool)
+    new[1:] = s[1:] > run_end[:-1]
+    return s[new], np.maximum.reduceat(e, np.flatnonzero(new))
 
 
 def overlaps_intervals(starts: np.ndarray, ends: np.ndarray, ivs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from chipsr.errors import ChipsrInputError
-from chipsr.io.genome import Region
+from chipsr.io.genome import Region, merge_intervals
 
 log = logging.getLogger(__name__)
 
@@ -108,19 +108,6 @@ class PeakSet:
             sel = chroms == c
             out[c] = merge_intervals(np.asarray(self.start)[sel], np.asarray(self.end)[sel])
         return out
-
-
-def merge_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort and merge overlapping or touching half-open intervals; int64 arrays ``(starts, ends)``."""
-    s, e = np.asarray(starts, np.int64), np.asarray(ends, np.int64)
-    if len(s) == 0:
-        return s, e
-    order = np.argsort(s, kind="stable")
-    s, e = s[order], e[order]
-    run_end = np.maximum.accumulate(e)
-    new = np.ones(len(s), bool)
-    new[1:] = s[1:] > run_end[:-1]
-    return s[new], np.maximum.reduceat(e, np.flatnonzero(new))
 
 
 def _int_array(values: np.ndarray) -> array:

@@ -81,13 +81,11 @@ def check_region(region: Region, sizes: Mapping[str, int], truth: Path, what: st
 
 def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Half-open ``(start, end)`` ranges (bins) sorted, overlapping or touching ones merged, empty ones dropped."""
-    merged: list[list[int]] = []
-    for a, b in sorted(ranges):
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return [(a, b) for a, b in merged if b > a]
+    from chipsr.io.genome import merge_intervals
+
+    kept = [(a, b) for a, b in ranges if b > a]
+    starts, ends = merge_intervals([a for a, _ in kept], [b for _, b in kept])
+    return list(zip(starts.tolist(), ends.tolist()))
 
 
 def bin_mask(ivs: dict | None, chrom: str, ranges: list[tuple[int, int]], bin_size: int, size: int) -> np.ndarray:
