@@ -1,6 +1,10 @@
-# Two entry points, each installing what it needs into .venv on first use:
-#   make example   run the workflow on the bundled real example (snakemake --cores 8)
-#   make test      run the test suite
+# Entry points, each installing what it needs into .venv on first use:
+#   make example    run the workflow on the bundled real example (snakemake --cores 8)
+#   make test       run the whole test suite (about 6 min on a 2-core CPU)
+#   make test-fast  the tests not marked slow (a slow test trains a model or starts snakemake, torchrun
+#                   or another process): about a minute on a 2-core CPU, for the edit-test loop.
+#                   tests/ mirrors the package (tests/core, io, chipseq, audio, impute, cli, workflow):
+#                   .venv/bin/python -m pytest tests/core runs one folder, slow tests included
 # and the benchmarks (timings, not tests):
 #   make bench     every benchmarks/bench_*.py in a quick setting
 # torch is installed first, pinned to 2.13.0, so that installing chipsr's dependencies never replaces
@@ -12,7 +16,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: example test bench clean
+.PHONY: example test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +29,9 @@ example: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 # Each benchmark in a quick setting: 5 s to 2 min each on a 2-core CPU, about 4 min in all. Run a
 # script with its defaults (see its --help) for the full-size numbers quoted in the README. Data:

@@ -248,6 +248,7 @@ def speech_dir(tmp_path):
     return d
 
 
+@pytest.mark.slow
 def test_train_cli_writes_checkpoint_tsv_splits_and_resumes(tmp_path, speech_dir):
     out = tmp_path / "m.pt"
     args = ["audio", "train", "--data", speech_dir, "-o", out, "--ratio", "4", "--patch", "2048", "--stride", "1024",
@@ -277,6 +278,7 @@ def test_train_cli_writes_checkpoint_tsv_splits_and_resumes(tmp_path, speech_dir
     assert len((tmp_path / "m.pt.epochs.tsv").read_text().splitlines()) == 4
 
 
+@pytest.mark.slow
 def test_train_with_a_seed_is_reproducible(tmp_path, speech_dir):
     """Issue 13: the same seed gives the same losses (the model is built after seeding)."""
     rows = []
@@ -315,6 +317,7 @@ def test_evaluate_refuses_a_low_rate_reference(tmp_path, ckpt):
     assert result.exit_code == 1 and "below the high-res rate 16000 Hz" in result.output
 
 
+@pytest.mark.slow
 def test_train_with_the_lwvd_loss_records_it(tmp_path, speech_dir):
     out = tmp_path / "w.pt"
     result = _invoke("audio", "train", "--data", speech_dir, "-o", out, "--patch", "2048", "--stride", "2048",
@@ -335,6 +338,7 @@ def test_tfr_cli_draws_a_png(tmp_path):
     assert result.exit_code == 1 and "has 2 channel(s)" in result.output and not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.slow
 def test_export_drops_the_training_state_and_keeps_the_output(tmp_path, speech_dir):
     from chipsr.io.checkpoint import load_checkpoint
 

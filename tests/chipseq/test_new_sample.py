@@ -82,6 +82,7 @@ def test_denoised_track_does_not_depend_on_the_input_depth(tiny_tracks, tiny_mod
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_depth_sets_and_model_card(tiny_tracks, tmp_path):
     t = tiny_tracks
     half = {m: scaled_copy(t[m], tmp_path / f"{m}.half.bw", 0.5) for m in ("K27ac", "K4me1")}
@@ -112,6 +113,7 @@ def test_depth_far_outside_the_training_range_warns_naming_the_file(tiny_tracks,
     assert "sparse.bw: depth" in res.output and "below the training range of K27ac" in res.output
 
 
+@pytest.mark.slow
 def test_reference_channels_are_recorded_and_must_match(tiny_tracks, tiny_model, related, with_ref, tmp_path):
     marks, model = named_marks(tiny_tracks), with_ref
     res = run(["info", str(model)])
@@ -129,6 +131,7 @@ def test_reference_channels_are_recorded_and_must_match(tiny_tracks, tiny_model,
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_reference_bad_inputs(tiny_tracks, related, tmp_path):
     t = tiny_tracks
     base = ["train", "--marks", named_marks(t), "--target", str(t["target"]), "-o", tmp_path / "x.pt", *SPLITS,
@@ -185,6 +188,7 @@ def test_evaluate_reference_baseline_and_differential_r(tiny_tracks, related, tm
                    "--smooth-reference 'nope' is not one of the --tracks names")
 
 
+@pytest.mark.slow
 def test_export_ships_a_small_model_that_denoises_the_same(tiny_tracks, related, with_ref, tmp_path):
     small = tmp_path / "small.pt"
     res = run(["export", with_ref, "-o", small, "--half"])

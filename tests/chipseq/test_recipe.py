@@ -115,6 +115,7 @@ class _Crops(torch.utils.data.Dataset):
         return self.x[self.idx[i]], self.y[self.idx[i]]
 
 
+@pytest.mark.slow
 def test_cosine_schedule_metric_selection_and_set_epoch():
     torch.manual_seed(0)
     model = tiny_net()
@@ -133,6 +134,7 @@ def test_cosine_schedule_metric_selection_and_set_epoch():
     assert result.best_epoch == best["epoch"]
 
 
+@pytest.mark.slow
 def test_resume_with_cosine_and_crops_is_exact(tmp_path):
     valid = toy_data(16, seed=1)
     cfg = TrainConfig(epochs=4, batch_size=8, lr=5e-3, patience=None, seed=3, device="cpu", lr_schedule="cosine",
@@ -163,6 +165,7 @@ def test_resume_with_cosine_and_crops_is_exact(tmp_path):
     assert result.best_epoch == full_result.best_epoch
 
 
+@pytest.mark.slow
 def test_seed_ensemble_is_the_mean_of_its_members(tmp_path, tiny_tracks):
     tracks = tiny_tracks
     models = []
@@ -188,6 +191,7 @@ def test_seed_ensemble_is_the_mean_of_its_members(tmp_path, tiny_tracks):
         assert bw.chroms() == SIZES
 
 
+@pytest.mark.slow
 def test_ensemble_refuses_models_of_another_target(tmp_path, tiny_tracks, tiny_model):
     """tiny_model's target is target.bw; b.pt is the same recipe with K27ac.bw as its target."""
     tracks, a, b = tiny_tracks, tiny_model, tmp_path / "b.pt"
@@ -258,6 +262,7 @@ def test_evaluate_depth_series(tmp_path):
     assert "raw 2x" in data["track_order"] and "Depth equivalence" in (tmp_path / "ev.md").read_text()
 
 
+@pytest.mark.slow
 def test_tfilm_variants_are_recorded_in_the_checkpoint(tmp_path, tiny_tracks):
     tracks = tiny_tracks
     model = tmp_path / "v.pt"

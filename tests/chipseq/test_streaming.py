@@ -105,6 +105,7 @@ def test_tiled_windows_stack_in_order():
     np.testing.assert_array_equal(ys[0], y[:, :100])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["tfilm", "linear"])
 def test_training_streamed_in_small_chunks_gives_the_same_model(tmp_path, arch):
     """The bins streamed 700 at a time train exactly the model one read trains, and the cache

@@ -15,6 +15,7 @@ from chipsr.tasks.chipseq.evaluate import read_binned
 from builders import BIN, SIZES, train_args, write_bins
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch, lr, must_beat_input", [("linear", "1e-2", True), ("tfilm", "1e-3", False)])
 def test_train_then_denoise(tmp_path, tiny_tracks, arch, lr, must_beat_input):
     """Both paths run end to end; the linear filter (15 Adam steps suffice) must beat the noisy
@@ -112,6 +113,7 @@ def test_least_squares_filter_recovers_a_known_filter():
     torch.testing.assert_close(fitted.conv.bias, true.conv.bias, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_base_pair_resolution(tmp_path):
     """--bin-size 1: 1000-bp windows at base-pair resolution."""
     sizes = {"chrA": 30_000}

@@ -56,6 +56,7 @@ def test_non_finite_values_in_a_bigwig_are_an_error_naming_file_and_position(tmp
     assert "Traceback" not in line
 
 
+@pytest.mark.slow
 def test_nan_as_zero_reads_non_finite_bins_as_zero_in_train_denoise_evaluate(tmp_path):
     """--nan-as-zero (train, denoise, evaluate): NaN bins read as 0, one warning naming the file and
     the number of bins, a finite output; without it the same command is one line naming the flag."""
@@ -127,6 +128,7 @@ def test_stale_temp_files_of_killed_runs_are_removed_by_the_next_run(tmp_path):
     assert not list(Path(tempfile.gettempdir()).glob(f"chipsr-coverage-pid{os.getpid()}-*"))
 
 
+@pytest.mark.slow
 def test_killed_train_leaves_no_model_and_resume_matches_an_uninterrupted_run(tmp_path):
     """SIGKILL mid-training: no file under the final name, denoise refuses the in-progress state,
     --resume with changed settings is refused, and --resume ends with the weights of a run that
@@ -237,11 +239,13 @@ def _assert_killed_then_rerun_matches(args, output, expected):
     assert not list(Path(tempfile.gettempdir()).glob(f"chipsr-coverage-pid{pid}-*"))
 
 
+@pytest.mark.slow
 def test_killed_coverage_leaves_no_output_and_a_rerun_matches(tmp_path, example_coverage):
     out = tmp_path / "H3K27ac.bw"
     _assert_killed_then_rerun_matches(_coverage_args("H3K27ac", out), out, example_coverage["H3K27ac"])
 
 
+@pytest.mark.slow
 def test_killed_denoise_leaves_no_output_and_a_rerun_matches(tmp_path, example_coverage):
     """The shipped H3K27ac TFiLM model on real coverage, chr22:20-30 Mb (about 1.5 s of inference)."""
     marks = ",".join(f"{m}={p}" for m, p in example_coverage.items())

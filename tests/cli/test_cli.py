@@ -78,6 +78,7 @@ def test_group_help_lists_commands():
     assert hidden.exit_code == 0 and _listed(hidden.output, "Commands") == list(CHIPSEQ)
 
 
+@pytest.mark.slow
 def test_help_is_fast_and_imports_nothing_heavy():
     code = (
         "import sys\n"
@@ -92,6 +93,7 @@ def test_help_is_fast_and_imports_nothing_heavy():
     assert "HEAVY []" in out
 
 
+@pytest.mark.slow
 def test_verbose_logs_to_stderr(tmp_path):
     bed = tmp_path / "r.bed"
     bed.write_text("chr1\t10\t60\n")

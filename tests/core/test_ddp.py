@@ -22,6 +22,7 @@ from builders import GOLDEN_BED, HG19_SIZES
 FRAGS = GOLDEN_BED
 SIZES = HG19_SIZES
 pytest.importorskip("torch.distributed")
+pytestmark = pytest.mark.slow  # every test starts torchrun
 
 
 def run(args):

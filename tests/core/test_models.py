@@ -281,6 +281,7 @@ def test_unet_input_errors():
         TFiLMUNet(in_channels=2, residual_channel=2)
 
 
+@pytest.mark.slow
 def test_small_tfilm_unet_overfits_a_tiny_batch():
     """MSE falls at least 10x in <= 300 Adam steps (seeded, CPU, one thread: ~1-2 s)."""
     threads = torch.get_num_threads()

@@ -31,6 +31,7 @@ def test_config_validation():
         TrainConfig(lr=0)
 
 
+@pytest.mark.slow
 def test_fit_lowers_loss_and_keeps_best(device):
     torch.manual_seed(0)
     model = tiny_net()
@@ -49,6 +50,7 @@ def test_fit_lowers_loss_and_keeps_best(device):
     assert r > 0.9
 
 
+@pytest.mark.slow
 def test_early_stopping():
     torch.manual_seed(0)
     model = tiny_net()
@@ -60,6 +62,7 @@ def test_early_stopping():
     assert len(result.history) - result.best_epoch == 2
 
 
+@pytest.mark.slow
 def test_resume_gives_identical_weights(tmp_path):
     x, y = toy_data()
     valid = toy_data(16, seed=1)
@@ -88,6 +91,7 @@ def test_resume_gives_identical_weights(tmp_path):
         assert torch.equal(v, resumed.state_dict()[k]), k
 
 
+@pytest.mark.slow
 def test_checkpoint_and_tsv_files(tmp_path):
     torch.manual_seed(0)
     model = tiny_net()
@@ -116,6 +120,7 @@ def test_checkpoint_round_trip_predicts_identically(tmp_path):
     assert torch.equal(model(x), rebuilt(x))
 
 
+@pytest.mark.slow
 def test_fit_dict_metric_custom_loss_and_samples_per_epoch(tmp_path):
     torch.manual_seed(0)
     x = torch.randn(40, 1, 16)
@@ -141,6 +146,7 @@ def test_fit_dict_metric_custom_loss_and_samples_per_epoch(tmp_path):
     assert header[-2:] == ["valid_a", "valid_b"]
 
 
+@pytest.mark.slow
 def test_fit_time_limit_stops_after_the_epoch():
     x = torch.randn(8, 1, 16)
     model = torch.nn.Conv1d(1, 1, 1)

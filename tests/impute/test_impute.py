@@ -180,6 +180,7 @@ def test_read_wide_csv_errors_name_file_and_column(tmp_path, case):
 # ------------------------------------------------------------------------------------ learned imputer
 
 
+@pytest.mark.slow
 def test_tiny_model_beats_zerofill_and_keeps_observed(tiny_imputer):
     X = smooth_series(T=600, F=4, seed=1)[480:]
     Xh, ind = D.mcar(X, 0.3, seed=5)
@@ -196,6 +197,7 @@ def test_tiny_model_beats_zerofill_and_keeps_observed(tiny_imputer):
         tiny_imputer.impute(Xh[:15])
 
 
+@pytest.mark.slow
 def test_learning_without_linear_channel_beats_zerofill():
     """The paper's setting (no linear channel: nothing to copy) must learn from scratch."""
     import torch
@@ -213,6 +215,7 @@ def test_learning_without_linear_channel_beats_zerofill():
     assert imp.history[-1]["valid_loss"] < imp.history[0]["valid_loss"]
 
 
+@pytest.mark.slow
 def test_dnn_imputer_trains_and_masked_loss_ignores_nan(tmp_path):
     import torch
 
@@ -230,6 +233,7 @@ def test_dnn_imputer_trains_and_masked_loss_ignores_nan(tmp_path):
     assert np.array_equal(Imputer.load(tmp_path / "dnn.pt").impute(X), out[0])
 
 
+@pytest.mark.slow
 def test_save_load_round_trip(tiny_imputer, tmp_path):
     from chipsr.tasks.impute.model import Imputer
 
@@ -264,6 +268,7 @@ def model_path(tiny_imputer, tmp_path):
     return p
 
 
+@pytest.mark.slow
 def test_fill_keeps_observed_cells_verbatim(cli, model_path, tmp_path):
     X = smooth_series(T=100, F=4, seed=4, missing=0.1)
     inp = write_wide(tmp_path / "in.csv", X)
@@ -287,6 +292,7 @@ def test_fill_keeps_observed_cells_verbatim(cli, model_path, tmp_path):
     assert np.abs(filled - np.nan_to_num(X, nan=5)).max() < 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["text", "all_missing", "short", "columns", "reordered"])
 def test_fill_bad_input_one_line_error_no_output(cli, model_path, tmp_path, case):
     X = smooth_series(T=40, F=4, seed=5, missing=0.1)
@@ -325,6 +331,7 @@ def test_every_subcommand_help_shows_output_option():
         assert r.exit_code == 0 and "-o, --output" in r.output, r.output
 
 
+@pytest.mark.slow
 def test_train_and_evaluate_cli_on_a_csv(cli, tmp_path):
     X = smooth_series(T=300, F=3, seed=6)
     data = write_wide(tmp_path / "d.csv", X)

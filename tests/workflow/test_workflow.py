@@ -12,6 +12,8 @@ import pytest
 
 from builders import GOLDEN_BAM, GOLDEN_BED, REPO
 
+pytestmark = pytest.mark.slow  # every test starts snakemake
+
 ROOT = REPO
 
 
@@ -66,7 +68,6 @@ model:
 """
 
 
-@pytest.mark.slow
 def test_example_run_end_to_end(tmp_path):
     """Every rule on the real example, with small splits and one epoch (the full run: make example)."""
     config = tmp_path / "small.yaml"
