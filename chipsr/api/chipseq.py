@@ -495,11 +495,9 @@ def evaluate(
         called_peaks = parse_tracks(called_peaks) if called_peaks else None
     if s.peak_type is not None and s.peak_type not in PEAK_TYPES:
         raise ChipsrInputError(f"--peak-type must be one of {', '.join(PEAK_TYPES)}, got {s.peak_type!r}")
-    return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, peaks=truth_peaks,
-                     bin_size=s.bin_size, smooth_input=smooth_input, smooth_sigmas=list(s.smooth_sigmas),
-                     smooth_select_region=s.valid_region, locus=s.locus, depth_series=depth_series,
-                     smooth_reference=smooth_reference, differential_reference=differential_reference,
-                     call_peaks_mode=s.peak_type, called_peaks=called_peaks, peak_overlap=s.peak_overlap)
+    return _evaluate(truth, tracks, prefix, regions=regions, blacklist=blacklist, truth_peaks=truth_peaks, settings=s,
+                     smooth_input=smooth_input, depth_series=depth_series, smooth_reference=smooth_reference,
+                     differential_reference=differential_reference, called_peaks=called_peaks)
 
 
 
@@ -594,10 +592,8 @@ def peaks(
         raise ChipsrInputError("--gapped-peak needs -o/--output")
     if s.peak_type not in PEAK_TYPES:
         raise ChipsrInputError(f"--peak-type must be one of {', '.join(PEAK_TYPES)}, got {s.peak_type!r}")
-    return run(track, output, cutoff=s.cutoff, fold=s.fold, broad=s.peak_type == "broad", low_cutoff=s.low_cutoff,
-               min_length=s.min_length, max_gap=s.max_gap, max_link_gap=s.max_link_gap, regions=regions,
-               blacklist=blacklist, truth=truth_peaks, calibrate_region=valid_region, gapped=gapped, name=s.name,
-               analysis_steps=cutoff_analysis, model=model)
+    return run(track, output, s, regions=regions, blacklist=blacklist, truth_peaks=truth_peaks,
+               valid_region=valid_region, gapped=gapped, analysis_steps=cutoff_analysis, model=model)
 
 
 def gather(shards: Sequence[str | os.PathLike], output: str | os.PathLike) -> dict:

@@ -38,6 +38,7 @@ import numpy as np
 
 from chipsr.errors import ChipsrInputError
 from chipsr.io.genome import Region, merge_intervals
+from chipsr.tasks.chipseq.config import PeaksSettings
 
 log = logging.getLogger(__name__)
 
@@ -564,15 +565,14 @@ def _regions(bw, regions: Sequence[str | Region] | None) -> list[tuple[str, int,
     return out
 
 
-def run(track, output: str | None = None, *, cutoff: float | None, fold: float | None, broad: bool,
-        low_cutoff: float | None, min_length: int, max_gap: int, max_link_gap: int,
-        regions: Sequence[str | Region] | None = None, blacklist=None, truth=None,
-        calibrate_region: str | Region | None = None, gapped=None, name: str | None,
-        analysis_steps: int | None = None, model=None) -> dict:
+def run(track, output: str | None = None, settings: PeaksSettings | None = None, *,
+        regions: Sequence[str | Region] | None = None, blacklist=None, truth_peaks=None,
+        valid_region: str | Region | None = None, gapped=None, analysis_steps: int | None = None,
+        model=None) -> dict:
     """``chipsr peaks``: call peaks on a bigWig track with MACS3 and write narrowPeak or broadPeak.
 
-    The cutoff, in this order: ``cutoff`` (a track value); else ``fold`` x the track's genome-wide
-    mean over non-blacklisted bins; else, with ``truth`` and ``calibrate_region``, the fold
+    The cutoff, in this order: ``settings.cutoff`` (a track value); else ``settings.fold`` x the
+    track's genome-wide mean over non-blacklisted bins; else, with ``truth_peaks`` and ``valid_region``, the fold
     :func:`calibrate_fold` picks there; else the fold stored in ``model``; else the default rule
     (:func:`default_cutoff`: the larger of :data:`DEFAULT_FOLD` x that mean and a read floor from
     the track's own values). Peaks overlapping the blacklist are dropped (ENCODE practice).
@@ -582,23 +582,24 @@ def run(track, output: str | None = None, *, cutoff: float | None, fold: float |
     track : path
         bigWig (any units: coverage, fold enrichment, a ``chipsr denoise`` output).
     output : path, optional
-        narrowPeak (or broadPeak with ``broad``) file; not needed with ``analysis_steps``.
-    broad, low_cutoff, min_length, max_gap, max_link_gap :
-        See :func:`call_peaks` (bp).
+        narrowPeak (or broadPeak with ``peak_type`` broad) file; not needed with ``analysis_steps``.
+    settings : PeaksSettings, optional
+        :class:`~chipsr.tasks.chipseq.config.PeaksSettings` (default: its defaults): ``peak_type``
+        (narrow / broad), ``cutoff``, ``fold``, and ``low_cutoff``, ``min_length``, ``max_gap``,
+        ``max_link_gap`` (bp; see :func:`call_peaks`), ``name`` (peak name prefix; default the output's
+        file stem).
     regions : sequence of str or Region, optional
         Call only inside these (non-overlapping) regions [default: every chromosome].
     blacklist : path, optional
         BED of regions left out of the mean and whose peaks are dropped.
-    truth, calibrate_region :
-        A peak file (e.g. ``macs3 callpeak`` on the full-depth reads) and the region where the fold
-        is calibrated against it; use a region that is not scored afterwards.
+    truth_peaks, valid_region :
+        A peak file (e.g. ``macs3 callpeak`` on the full-depth reads) and the validation region where
+        the fold is calibrated against it; use a region that is not scored afterwards.
     gapped : path, optional
-        With ``broad``, also write the gappedPeak file (strong sub-regions as blocks).
+        With broad peaks, also write the gappedPeak file (strong sub-regions as blocks).
     model : path, optional
         A chipsr model trained with ``--truth-peaks``: its stored fold and peak type (narrow / broad)
         are used (:func:`model_peak_rule`).
-    name : str, optional
-        Peak name prefix [default: the output's file stem].
     analysis_steps : int, optional
         Instead of calling: return MACS3's cutoff analysis (``analysis`` key) over that many
         cutoffs from 0 to the track's maximum in the regions.
@@ -612,13 +613,16 @@ def run(track, output: str | None = None, *, cutoff: float | None, fold: float |
     Raises
     ------
     ChipsrInputError
-        Both ``cutoff`` and ``fold``; ``truth`` without ``calibrate_region``; ``broad`` on a track
-        at 1-bp resolution; bad regions, files or values (named); MACS3 missing.
+        Both ``cutoff`` and ``fold``; ``truth_peaks`` without ``valid_region``; broad peaks on a
+        track at 1-bp resolution; bad regions, files or values (named); MACS3 missing.
     """
     from chipsr.io.genome import read_bed_intervals
     from chipsr.io.tracks import BigWigFile
 
-    fold, broad = _check_peak_options(model, cutoff, fold, broad, truth, calibrate_region, gapped)
+    s = settings if settings is not None else PeaksSettings()
+    cutoff, low_cutoff, name, truth, calibrate_region = s.cutoff, s.low_cutoff, s.name, truth_peaks, valid_region
+    min_length, max_gap, max_link_gap = s.min_length, s.max_gap, s.max_link_gap
+    fold, broad = _check_peak_options(model, cutoff, s.fold, s.peak_type == "broad", truth, calibrate_region, gapped)
     require_macs3()
     options = {"broad": broad, "min_length": min_length, "max_gap": max_gap, "max_link_gap": max_link_gap}
     bw = BigWigFile(track, "track")

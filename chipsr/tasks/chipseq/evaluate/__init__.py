@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from chipsr.io.genome import Region, read_bed_intervals
+from chipsr.tasks.chipseq.config import EvaluateSettings
 from chipsr.io.peaks import read_peak_intervals
 from chipsr.io.tables import json_text, tsv_text
 from chipsr.io.tracks import read_binned
@@ -126,19 +127,14 @@ def evaluate(
     prefix: str | os.PathLike,
     regions: Sequence[str | Region] | None = None,
     blacklist: str | os.PathLike | None = None,
-    peaks: str | os.PathLike | None = None,
+    truth_peaks: str | os.PathLike | None = None,
+    settings: EvaluateSettings | None = None,
     *,
-    bin_size: int,
     smooth_input: str | None = None,
-    smooth_sigmas: Sequence[float],
-    smooth_select_region: str | Region | None,
-    locus: str | Region | None,
     depth_series: Mapping[float, str | os.PathLike] | None = None,
     smooth_reference: str | None = None,
     differential_reference: str | None = None,
-    call_peaks_mode: str | None,
     called_peaks: Mapping[str, str | os.PathLike] | None = None,
-    peak_overlap: float | None,
 ) -> dict:
     """Score tracks against a deep-sequencing truth bigWig; write PREFIX.{tsv,json,md,png}.
 
@@ -147,7 +143,7 @@ def evaluate(
     TFiLM paper's metric, Birnbaum et al. 2019, Table 2), Spearman r and MSE of each track against
     the truth are computed per chromosome and over all chromosomes together (``chrom = "all"``),
     for all bins, bins inside peaks and bins outside peaks ("background"), as Coda (Koh et al.
-    2017) and AtacWorks (Lal et al. 2021) report them. Peaks come from ``peaks`` (bins overlapping
+    2017) and AtacWorks (Lal et al. 2021) report them. Peaks come from ``truth_peaks`` (bins overlapping
     a BED interval) or, without it, from narrow peaks called on the truth by ``chipsr peaks``'
     default rule (:func:`.peaks.mark_peaks`).
     MSE is between fold enrichments (each track and the truth divided by its own mean over all
@@ -157,8 +153,8 @@ def evaluate(
     With ``smooth_input``, the named track is also smoothed with a Gaussian
     (``scipy.ndimage.gaussian_filter1d``, ``mode="constant"``, i.e. zeros beyond the chromosome
     ends; the kernel sees the real signal beyond a region's edges) whose sigma (bins) is the one of
-    ``smooth_sigmas`` with the highest Pearson r against the truth on ``smooth_select_region`` (a
-    validation region disjoint from ``regions``; blacklisted bins excluded; the first of equal
+    ``settings.smooth_sigmas`` with the highest Pearson r against the truth on ``settings.valid_region``
+    (a validation region disjoint from ``regions``; blacklisted bins excluded; the first of equal
     bests); the smoothed track is scored as the extra row :data:`SMOOTHED_NAME`.
 
     Parameters
@@ -176,26 +172,26 @@ def evaluate(
         (overlaps merged). Default: every chromosome of the truth bigWig.
     blacklist : path, optional
         BED of regions whose overlapping bins are excluded from every metric.
-    peaks : path, optional
-        BED of peaks (e.g. MACS2 peaks of the full-depth data); bins overlapping one are "peaks".
-    bin_size : int
-        Bin width in bp, >= 1.
+    truth_peaks : path, optional
+        BED of peaks (e.g. ``macs3 callpeak`` on the full-depth reads); bins overlapping one are "peaks".
+    settings : EvaluateSettings, optional
+        :class:`~chipsr.tasks.chipseq.config.EvaluateSettings` (default: its defaults): ``bin_size``
+        (bp, >= 1), ``smooth_sigmas`` (candidate Gaussian sigmas in bins, > 0), ``valid_region``
+        (``CHR:START-END`` where sigma and peak cutoffs are chosen; required with ``smooth_input``; must
+        not share a bin with ``regions``), ``locus`` (drawn in the figure; default the ``LOCUS_BP``
+        (100-kb) window of the evaluated bins with the highest summed truth), ``peak_type`` (narrow or
+        broad: with ``truth_peaks``, also call peaks on every track with MACS3's track caller
+        (:mod:`chipsr.tasks.chipseq.peaks`), each with its own cutoff calibrated on ``valid_region``
+        (best peak F1 there), and score them on the evaluated regions), ``peak_overlap`` (a peak matches
+        when it overlaps by >= this fraction of both lengths; default >= 1 bp).
     smooth_input : str, optional
         Name of one of ``tracks`` (the noisy low-depth input) to add as a smoothed row.
-    smooth_sigmas : sequence of float
-        Candidate Gaussian sigmas, in bins (> 0).
     smooth_reference : str, optional
         Name of one of ``tracks`` (a related sample's deep track, the reference baseline) to add
         as the row :data:`SMOOTHED_REFERENCE_NAME`, its sigma chosen the same way.
     differential_reference : str, optional
         Name of one of ``tracks``: every track also gets its :func:`differential_r` against it
         over all evaluated bins (result key ``differential``).
-    smooth_select_region : str or Region, optional
-        ``CHR:START-END`` where sigma is chosen; required with ``smooth_input``; must not share a
-        bin with ``regions``.
-    locus : str or Region, optional
-        Region drawn in the figure; default the ``LOCUS_BP`` (100-kb) window of the evaluated bins
-        with the highest summed truth.
     depth_series : mapping of float to path, optional
         Raw (undenoised) coverage of the same sample at several depths, as multiples of the input's
         reads (e.g. ``{1: low.bw, 2: x2.bw, 4: x4.bw}``): each is scored as the row ``raw Kx``, and
@@ -203,16 +199,9 @@ def evaluate(
         which the raw track would correlate with the truth as well as it does (result key
         ``depth_equivalence``).
 
-    call_peaks_mode : {"narrow", "broad"}, optional
-        With ``peaks`` (a truth peak file): also call peaks on every track (MACS3's track caller,
-        :mod:`chipsr.tasks.chipseq.peaks`), each with its own cutoff calibrated on
-        ``smooth_select_region`` (best peak F1 against ``peaks`` there), and score them on the
-        evaluated regions.
     called_peaks : mapping of name to path, optional
-        Peak files to score against ``peaks`` as they are (e.g. ``macs3 callpeak`` on the low-depth
+        Peak files to score against ``truth_peaks`` as they are (e.g. ``macs3 callpeak`` on the low-depth
         reads at several thresholds).
-    peak_overlap : float, optional
-        A peak matches when it overlaps by >= this fraction of both lengths [default: >= 1 bp].
 
     Returns
     -------
@@ -225,7 +214,7 @@ def evaluate(
         file, rule, fold, threshold, n_bins, fraction; fold and threshold, the cutoff over the truth's
         mean and in its units, only when called), ``smoothing`` (input, sigmas,
         pearson_by_sigma, sigma, select_region; or ``None``), ``locus``, ``outputs``, and
-        ``peak_scores`` (with a ``peaks`` file: ``by_track`` AUPRC / AUROC of every track's bins
+        ``peak_scores`` (with a ``truth_peaks`` file: ``by_track`` AUPRC / AUROC of every track's bins
         against the truth-peak bins, ``called`` the peak-level precision / recall / F1 / bp
         Jaccard of each called or given peak set; else ``None``).
 
@@ -245,14 +234,17 @@ def evaluate(
         A missing or non-bigWig file (named); a track whose chromosome sizes differ from the
         truth's or that lacks an evaluated chromosome (both files and the chromosome named); a
         region whose chromosome is absent or whose END is beyond the chromosome; a bad track name;
-        ``smooth_input`` not among the tracks, without ``smooth_select_region``, or with a selection
+        ``smooth_input`` not among the tracks, without ``valid_region``, or with a selection
         region that overlaps an evaluated region; non-positive sigmas or bin size; a missing
         output directory. Nothing is written then.
     """
     from chipsr import __version__
 
+    s = settings if settings is not None else EvaluateSettings()
+    peaks, smooth_sigmas, smooth_select_region, locus = truth_peaks, list(s.smooth_sigmas), s.valid_region, s.locus
+    call_peaks_mode, peak_overlap = s.peak_type, s.peak_overlap
     bin_size, tracks, depth_tracks, multiples, called_ivs, outputs = checked_options(
-        bin_size, tracks, depth_series, smooth_input, smooth_sigmas, smooth_select_region, smooth_reference,
+        s.bin_size, tracks, depth_series, smooth_input, smooth_sigmas, smooth_select_region, smooth_reference,
         differential_reference, call_peaks_mode, called_peaks, peaks, prefix)
     with contextlib.ExitStack() as stack:
         # ---- inputs: every check that reads only headers and small files, before any bin is read

@@ -10,7 +10,7 @@ import pytest
 from chipsr import api
 from chipsr.io.tracks import read_track
 
-from conftest import GOLDEN, HG19_SIZES
+from builders import GOLDEN, HG19_SIZES
 
 CHR22 = 51_304_566
 BAM = GOLDEN / "wgEncodeBroadHistoneGm12878ControlStdAlnRep1.chr22_30000000_32000000.bam"

@@ -13,7 +13,7 @@ import numpy as np
 import pyBigWig
 import pytest
 from click.testing import CliRunner
-from conftest import one_line_error
+from builders import DATA, one_line_error
 
 from chipsr.cli.main import cli
 from chipsr.errors import ChipsrInputError
@@ -29,7 +29,7 @@ from chipsr.tasks.chipseq.peaks import (
 
 pytest.importorskip("MACS3", reason="MACS3 is not installed (pip install 'macs3>=3.0.4')")
 
-DATA = __import__("pathlib").Path(__file__).parent / "data"
+
 FRAGS = DATA / "golden" / "GSM2136938_MOLM13.H3K27ac.chr22.frag200.chr22_30000000_32000000.bed.gz"
 SIZES = DATA / "hg19.chrom.sizes"
 REGION = "chr22:30000001-32000000"
@@ -309,6 +309,7 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+@pytest.mark.slow
 def test_report_page_renders_in_a_real_browser(tracks, tmp_path):
     """`chipsr report --html`: one self-contained page; headless Chromium renders the igv.js tracks from the
     embedded data with no JavaScript error, and the screenshot shows them (issue 14, part 3)."""
@@ -369,6 +370,7 @@ def test_an_empty_truth_peak_set(tracks, tmp_path):
     assert scores["called"]["noisy"]["f1"] is None and scores["by_track"]["noisy"]["auprc"] is None
 
 
+@pytest.mark.slow
 def test_model_card_stores_the_calibrated_peak_rule(tracks, tmp_path):
     """`chipsr train --truth-peaks`: the model card gets the fold calibrated on the validation region, and
     `chipsr peaks --model` applies it to the model's denoised track (issue 14: a lab has no deep peaks)."""

@@ -18,7 +18,7 @@ from chipsr.tasks.chipseq import evaluate as ev
 from chipsr.api import evaluate  # the settings' defaults (EvaluateSettings); the task function has none
 from chipsr.tasks.chipseq.evaluate import SMOOTHED_NAME, parse_tracks, read_binned
 
-from conftest import DATA
+from builders import DATA
 
 
 def write_bigwig(path, sizes: dict[str, int], bins: dict[str, np.ndarray], bin_size: int = 10):
@@ -174,7 +174,7 @@ def test_peaks_bed_per_chromosome_and_overall(hand_case, tmp_path):
     _, truth_path, track_path, truth, track, c2_truth, c2_track = hand_case
     peaks = tmp_path / "peaks.bed"
     peaks.write_text("c1\t5\t25\nc2\t0\t100\n")  # c1 bins 0-2 (bin 2 = [20, 30) overlaps); c2 bins 0-9
-    result = evaluate(truth_path, {"x": track_path}, tmp_path / "out", peaks=peaks, bin_size=10)
+    result = evaluate(truth_path, {"x": track_path}, tmp_path / "out", truth_peaks=peaks, bin_size=10)
     assert result["peaks"]["source"] == "file" and result["peaks"]["n_bins"] == 3 + 10
     c1, c2, both = (rows_of(result, "x", c) for c in ("c1", "c2", "all"))
     assert (c1["peaks"]["n_bins"], c1["background"]["n_bins"]) == (3, 37)
@@ -234,7 +234,7 @@ def test_smoothing_picks_the_sigma_that_wins_on_the_selection_region(tmp_path):
     truth_path = write_bigwig(tmp_path / "truth.bw", sizes, truth)
     noisy_path = write_bigwig(tmp_path / "noisy.bw", sizes, spikes)
     result = evaluate(truth_path, {"noisy": noisy_path}, tmp_path / "out", regions=["c1"], bin_size=10,
-                      smooth_input="noisy", smooth_sigmas=(16, 8, 1, 4, 2), smooth_select_region="c2:1-20000")
+                      smooth_input="noisy", smooth_sigmas=(16, 8, 1, 4, 2), valid_region="c2:1-20000")
     s = result["smoothing"]
     assert s["sigma"] == 4.0 and s["input"] == "noisy" and s["select_region"] == "c2:1-20000"
     assert s["pearson_by_sigma"]["4"] > 0.9999 > max(r for k, r in s["pearson_by_sigma"].items() if k != "4")
@@ -367,9 +367,9 @@ def markdown_case(hand_case, tmp_path):
     given.write_text("c1\t200\t240\n")
     prefix = tmp_path / "res"
     evaluate(truth_path, {"noisy": noisy, "tfilm": track_path}, prefix, regions=["c1"], blacklist=None,
-             peaks=peaks, bin_size=10, smooth_input="noisy", smooth_sigmas=(1, 2), smooth_select_region="c2",
+             truth_peaks=peaks, bin_size=10, smooth_input="noisy", smooth_sigmas=(1, 2), valid_region="c2",
              locus=None, depth_series={1: noisy, 2: deeper}, smooth_reference=None, differential_reference="noisy",
-             call_peaks_mode=None, called_peaks={"macs3 0.01": given}, peak_overlap=None)
+             peak_type=None, called_peaks={"macs3 0.01": given}, peak_overlap=None)
     return prefix
 
 
