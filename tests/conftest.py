@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-# Names some test modules import from here (``from conftest import ...``); new code imports builders.
-from builders import DATA, GOLDEN, HG19_SIZES, SHARED_ROOT, make_tracks, one_line_error, train_args  # noqa: F401
+from builders import SHARED_ROOT, make_tracks, train_args
 
 # Optional full-size real ChIP-seq sets, not shipped, in a folder shared/data/chipseq beside the repository
 # (tests that use them are skipped without it). Each is public: the MOLM-13 histone marks of GEO GSE80779

@@ -1,7 +1,7 @@
 """Issue 15: `torchrun --nproc-per-node=2 -m chipsr train` on CPU (gloo), against one process.
 
 Real data: the MOLM-13 H3K27ac fragments of chr22:30-32 Mb (tests/data/golden), full depth and a 5 %
-subsample, as in tests/test_peaks.py.
+subsample, as in tests/chipseq/test_peaks.py.
 """
 
 from __future__ import annotations
