@@ -18,7 +18,6 @@ from pathlib import Path
 
 from chipsr.api.common import command_settings
 from chipsr.errors import ChipsrInputError
-from chipsr.tasks.chipseq.data import check_splits  # noqa: F401 (re-exported: the workflow checks its splits)
 from chipsr.tasks.chipseq.genome import (  # noqa: F401 (re-exported: what the workflow reads of the genome)
     check_chromosome_names,
     effective_genome_size,
@@ -94,6 +93,20 @@ def _renamed(overrides: dict) -> dict:
                       stacklevel=3)
         out[new] = value
     return out
+
+
+def check_splits(splits: dict, sizes: dict) -> None:
+    """Refuse overlapping regions between or within the splits (``{"train": [Region, ...], ...}``):
+    :func:`chipsr.tasks.chipseq.data.check_splits`, the check ``chipsr train`` makes, for the workflow.
+
+    Raises
+    ------
+    ChipsrInputError
+        Naming both regions and their splits.
+    """
+    from chipsr.tasks.chipseq.data import check_splits as _check_splits
+
+    _check_splits(splits, sizes)
 
 
 def parse_tracks(specs: Sequence[str]) -> dict[str, str]:

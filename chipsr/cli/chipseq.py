@@ -285,7 +285,8 @@ _evaluate_option = functools.partial(setting_option, EvaluateSettings)
 @group("Peaks")
 @grouped("--truth-peaks", type=click.Path(dir_okay=False), default=None,
          help="BED of peaks (e.g. `macs3 callpeak` on the full-depth reads); bins overlapping one are 'in peaks'. "
-              "[default: bins where the truth >= 5x its mean over the evaluated bins]")
+              "[default: bins in the narrow peaks `chipsr peaks` calls on the truth by its default rule, "
+              "taken over the evaluated bins]")
 @_evaluate_option("peak_type", type=click.Choice(PEAK_TYPES), option=grouped)
 @grouped("--called", "called_peaks", multiple=True, metavar="NAME=PEAKS[,NAME=PEAKS...]",
          help="Peak files scored against --truth-peaks as they are (e.g. macs3 callpeak on the low-depth reads).")

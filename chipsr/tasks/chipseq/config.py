@@ -241,9 +241,11 @@ class PeaksSettings:
     peak_type: str = setting("narrow", "narrow: MACS3 bdgpeakcall (narrowPeak); broad: bdgbroadcall, regions above "
                                        "the cutoff linked through regions above --low-cutoff (broadPeak), for broad "
                                        "marks such as H3K27me3, H3K36me3, H3K4me1.")
-    fold: float | None = setting(None, "Cutoff = FOLD x the track's genome-wide mean over non-blacklisted bins (one "
-                                       "fold serves tracks of any depth). [default: 4, or calibrated with "
-                                       "--truth-peaks]")
+    fold: float | None = setting(None, "Cutoff = FOLD x the track's genome-wide mean over non-blacklisted bins. "
+                                       "[default: calibrated with --truth-peaks, or the fold stored in --model; "
+                                       "else the larger of 5.5 x the mean and k reads (one read = the median of the "
+                                       "track's positive values; k >= 2, the fewest with Poisson P(X >= k) <= 0.01 "
+                                       "at the track's mean)]")
     cutoff: float | None = setting(None, "Cutoff as a track value (instead of --fold).")
     low_cutoff: float | None = setting(None, "--peak-type broad: the linking cutoff, a track value below the "
                                              "cutoff. [default: half the cutoff]")
