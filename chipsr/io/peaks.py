@@ -49,6 +49,33 @@ def read_peak_intervals(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, 
     return read_bed_intervals(path)
 
 
+def check_peak_chromosomes(ivs: dict, path, chroms, track) -> None:
+    """Refuse a peak set none of whose chromosomes is in a track's header (e.g. Ensembl's ``22``
+    against UCSC's ``chr22``): every score against it would silently be zero.
+
+    Parameters
+    ----------
+    ivs : dict
+        The peak set (:func:`read_peak_intervals`).
+    path : path
+        The peak file, for the message.
+    chroms : collection of str
+        The track's chromosome names.
+    track : path
+        The track, for the message.
+
+    Raises
+    ------
+    ChipsrInputError
+        Naming both files and an example of each naming style.
+    """
+    if not ivs or any(c in chroms for c in ivs):
+        return
+    theirs, ours = next(iter(ivs)), next(iter(chroms), "?")
+    raise ChipsrInputError(f"{path}: its peaks are on chromosomes named like {theirs!r}, {track}'s like {ours!r}: "
+                           f"no peak is on a chromosome of the track; use peaks of the same assembly and naming")
+
+
 def write_peaks(path: str | os.PathLike, fmt: str, chrom: Sequence[str], start: Sequence[int], end: Sequence[int],
                 value: Sequence[float], summit: Sequence[int] | None = None,
                 blocks: Sequence[Sequence[tuple[int, int]]] | None = None, name: str = "chipsr") -> int:

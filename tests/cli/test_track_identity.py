@@ -152,3 +152,18 @@ def test_gather_names_each_shards_bin_size(tmp_path):
     a, b = shard(tmp_path / "a.bw", "chr1", 25), shard(tmp_path / "b.bw", "chr2", 100)
     _one_line_error(["gather", a, b, "-o", tmp_path / "g.bw"], "b.bw: 100-bp bins, the other shards 25-bp bins")
     assert not (tmp_path / "g.bw").exists()
+
+
+def test_peaks_on_other_chromosome_names_are_refused(tmp_path, marks):
+    """Truth peaks named like Ensembl ('22') against a UCSC track ('chr22'): refused naming both
+    files and both styles (chipsr peaks calibrating, chipsr evaluate scoring); nothing written."""
+    truth = tmp_path / "ens.narrowPeak"
+    truth.write_text("".join(f"22\t{s}\t{s + 500}\tp{i}\t0\t.\t1\t-1\t-1\t250\n"
+                             for i, s in enumerate(range(1000, 300_000, 20_000))))
+    track = marks["H3K27ac"]
+    out = tmp_path / "p.narrowPeak"
+    _one_line_error(["peaks", track, "-o", out, "--truth-peaks", truth, "--valid-region", "chr22:1-200000"],
+                    "ens.narrowPeak", "like '22'", "like 'chr22'")
+    _one_line_error(["evaluate", "--truth", track, "--tracks", f"x={marks['H3K4me1']}", "-o", tmp_path / "ev",
+                     "--truth-peaks", truth], "ens.narrowPeak", "like '22'")
+    assert not out.exists() and not list(tmp_path.glob("ev.*"))

@@ -662,14 +662,16 @@ def _analysis(bw, covered, steps: int, min_length: int, max_gap: int) -> dict:
 def _write_peak_files(found: PeakSet, output, gapped, label: str, broad: bool, cutoff: float) -> None:
     """Write the peaks as narrowPeak or broadPeak (and gappedPeak to ``gapped``), names prefixed with
     ``label``; an empty set is valid, with a warning."""
+    from chipsr.io.atomic import all_or_none
     from chipsr.io.peaks import write_peaks
 
     fmt = "broadPeak" if broad else "narrowPeak"
-    write_peaks(output, fmt, found.chrom, found.start, found.end, found.value,
-                summit=None if broad else found.summit, name=label)
-    if gapped is not None:
-        write_peaks(gapped, "gappedPeak", found.chrom, found.start, found.end, found.value, blocks=found.blocks,
-                    name=label)
+    with all_or_none(output, gapped):  # the gappedPeak failing leaves no broadPeak either
+        write_peaks(output, fmt, found.chrom, found.start, found.end, found.value,
+                    summit=None if broad else found.summit, name=label)
+        if gapped is not None:
+            write_peaks(gapped, "gappedPeak", found.chrom, found.start, found.end, found.value, blocks=found.blocks,
+                        name=label)
     if not len(found):
         log.warning("no peak at cutoff %.4g: %s is empty (valid); try a lower --fold or --cutoff", cutoff, output)
     log.info("%d %s peaks -> %s", len(found), "broad" if broad else "narrow", output)
@@ -722,7 +724,7 @@ def _fold_cutoff(bw, covered, resolution: int, bl, fold, truth, calibrate_region
     the median of the positive values of the covered regions outside the blacklist). Returns
     (cutoff, fold, mean, calibration table or None, the default rule's dict or None)."""
     from chipsr.io.genome import parse_region
-    from chipsr.io.peaks import read_peak_intervals
+    from chipsr.io.peaks import check_peak_chromosomes, read_peak_intervals
     from chipsr.io.tracks import genome_mean
 
     calibration = None
@@ -730,7 +732,9 @@ def _fold_cutoff(bw, covered, resolution: int, bl, fold, truth, calibrate_region
     if truth is not None:
         reg = parse_region(calibrate_region) if isinstance(calibrate_region, str) else calibrate_region
         (c, s, e), = _regions(bw, [reg])
-        truth_ivs = restrict(read_peak_intervals(truth), [reg], bw.chroms, bl)
+        given = read_peak_intervals(truth)
+        check_peak_chromosomes(given, truth, bw.chroms, bw.path)
+        truth_ivs = restrict(given, [reg], bw.chroms, bl)
         fold, calibration = calibrate_fold(lambda: [(c, *bw.runs(c, s, e))], mean, truth_ivs, **options)
         best = next(row for row in calibration if row["fold"] == fold)
         log.info("calibrated on %s against %s: fold %g (cutoff %.4g), F1 %.3f", reg, truth, fold,

@@ -55,7 +55,7 @@ import numpy as np
 
 from chipsr.io.genome import Region, read_bed_intervals
 from chipsr.tasks.chipseq.config import EvaluateSettings
-from chipsr.io.peaks import read_peak_intervals
+from chipsr.io.peaks import check_peak_chromosomes, read_peak_intervals
 from chipsr.io.tables import json_text, tsv_text
 from chipsr.io.tracks import read_binned
 from chipsr.tasks.chipseq.evaluate.depth import DEPTH_NAME, depth_equivalence_entry, equivalent_depth, format_depth
@@ -259,6 +259,9 @@ def evaluate(
         check_track_chroms(track_bws, truth_bw, [c.name for c in chroms] + [r.chrom for r in extra if r is not None])
         bl_ivs = read_bed_intervals(blacklist) if blacklist is not None else None
         peak_ivs = read_peak_intervals(peaks) if peaks is not None else None
+        for path, ivs in [(peaks, peak_ivs), *called_ivs.values()]:
+            if ivs is not None:
+                check_peak_chromosomes(ivs, path, sizes, truth_bw.path)
 
         # ---- the bins, the peaks, the smoothed rows
         read_bins(chroms, truth_bw, track_bws, bl_ivs, bin_size)
