@@ -101,6 +101,8 @@ def test_another_tasks_model_is_named_as_such(tmp_path, marks):
     spec = ",".join(f"{m}={p}" for m, p in marks.items())
     _one_line_error(["denoise", "--marks", spec, "--model", AUDIO_MODEL, "-o", tmp_path / "d.bw"],
                     "is an audio super-resolution model, not a ChIP-seq model")
+    _one_line_error(["peaks", marks["H3K27ac"], "-o", tmp_path / "p.narrowPeak", "--model", AUDIO_MODEL],
+                    "is an audio super-resolution model, not a ChIP-seq model")
     card = CliRunner().invoke(cli, ["info", str(AUDIO_MODEL)])
     assert card.exit_code == 0, card.output
     assert "valid_pearson_r" not in card.output and "valid_snr_db: 13.37" in card.output

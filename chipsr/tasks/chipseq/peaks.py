@@ -538,7 +538,7 @@ def model_peak_rule(model) -> dict:
     """
     from chipsr.io.checkpoint import load_checkpoint
 
-    rule = (load_checkpoint(model).get("meta") or {}).get("peaks")
+    rule = (load_checkpoint(model, task="chipseq").get("meta") or {}).get("peaks")
     if not rule:
         raise ChipsrInputError(f"{model}: the model has no calibrated peak rule (train it with --truth-peaks "
                                f"FULL.narrowPeak), or give --fold / --cutoff")
