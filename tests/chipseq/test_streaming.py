@@ -115,7 +115,7 @@ def test_training_streamed_in_small_chunks_gives_the_same_model(tmp_path, arch):
     files = make_tracks(tmp_path)
     marks = [f"K27ac={files['K27ac']}", f"K4me1={files['K4me1']}"]
     kw = dict(train_regions=["chrA:1-100000"], valid_regions=["chrA:100001-150000"],
-              arch=arch, window=200, epochs=2, batch_size=8, samples_per_epoch=48, width=0.0625, depth=2,
+              arch=arch, window=200, epochs=2, batch_size=8, samples_per_epoch=48, width=0.0625, unet_depth=2,
               device="cpu", seed=4)
     states = []
     for chunk in (4_000_000, 700):
