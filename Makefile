@@ -40,8 +40,8 @@ test-fast: $(STAMP)
 # `make example`).
 # A script that fails (e.g. its data are missing) is named at the end and the others still run; so
 # is a benchmarks/bench_*.py that has no quick setting in BENCHMARKS yet. Not run here:
-# baseline_calibration.py and recipe_ablation.py (experiments that rebuild tracks or train models;
-# see their --help) and gpu_check.sh (for a machine with a GPU).
+# baseline_calibration.py, recipe_ablation.py and peak_default.py (experiments that rebuild tracks,
+# train models or call peaks; see their --help) and gpu_check.sh (for a machine with a GPU).
 BENCHMARKS := \
 	"bench_coverage.py --repeat 1 --scale 2" \
 	"bench_denoise.py --chroms chr22" \

@@ -145,7 +145,7 @@ def lsd(
     ``n_fft // 2`` on each side, no normalisation, one-sided; P is floored at ``floor`` before the
     log (``P.clamp(min=1e-8)``). With the defaults (n_fft 2048, hop 512, log10) this is the
     ``cal_lsd`` of AP-BWE (Lu et al., TASLP 2024, ``yxlu-0102/AP-BWE``), whose published VCTK
-    numbers it reproduces for NVSR and AP-BWE outputs (see ``tests/test_metrics.py``).
+    numbers it reproduces for NVSR and AP-BWE outputs (see ``tests/core/test_metrics.py``).
 
     ``log="ln"`` runs the same recipe with the natural log, so its value is exactly
     ln(10) ~= 2.3026 times the log10 value (ln P = ln(10) log10 P, floor included). The
