@@ -7,6 +7,7 @@ needs an exact layout (the bedGraph-gap trap, a 1-bp track).
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -128,6 +129,39 @@ def test_calibration_picks_the_fold_with_the_best_f1(tracks, tmp_path):
                 valid_region="chr22:30000001-31000000")
     best = max(row["f1"] for row in info["calibration"] if not math.isnan(row["f1"]))
     assert next(r for r in info["calibration"] if r["fold"] == info["fold"])["f1"] == best > 0.2
+
+
+def test_a_track_without_signal_on_the_validation_region_gets_the_default_rule(tracks, tmp_path):
+    """When no fold calls a peak that matches the truth on the validation region (the track is empty
+    there), calibration does not pick the highest fold (which calls nothing anywhere): chipsr peaks
+    and evaluate fall back to the default rule and say so."""
+    from chipsr.tasks.chipseq.peaks import calibrate_fold
+
+    truth_ivs = {"chr1": (np.array([100]), np.array([400]))}
+    empty = [("chr1", np.array([10_000]), np.array([0.0]))]
+    fold, table = calibrate_fold(lambda: empty, 1.0, truth_ivs)
+    assert fold is None and len(table) > 1
+    truth = tmp_path / "truth.narrowPeak"
+    assert run(["peaks", tracks["full"], "-o", truth, "--fold", "4"]).exit_code == 0
+    # the low-depth track with its validation region (chr22:30-31 Mb) emptied, as a track denoised on
+    # the test region only would be
+    cut = tmp_path / "cut.bw"
+    with pyBigWig.open(str(tracks["low"])) as src, pyBigWig.open(str(cut), "w") as dst:
+        dst.addHeader(list(src.chroms().items()))
+        ivs = [iv for iv in src.intervals("chr22") if iv[0] >= 31_000_000]
+        dst.addEntries(["chr22"] * len(ivs), [a for a, _, _ in ivs], ends=[b for _, b, _ in ivs],
+                       values=[v for _, _, v in ivs])
+    from chipsr.api import peaks as call
+
+    info = call(cut, tmp_path / "x.narrowPeak", truth_peaks=truth, valid_region="chr22:30000001-31000000")
+    assert info["calibration"] is not None and "default" in info["rule"]
+    assert info["n_peaks"] > 0  # the highest calibration fold called none
+    res = run(["evaluate", "--truth", tracks["full"], "--tracks", f"cut={cut}", "-o", tmp_path / "ev",
+               "--region", "chr22:31000001-32000000", "--truth-peaks", truth, "--peak-type", "narrow",
+               "--valid-region", "chr22:30000001-31000000"])
+    assert res.exit_code == 0, res.output
+    called = json.loads((tmp_path / "ev.json").read_text())["peak_scores"]["called"]["cut"]
+    assert "the default rule: no fold of cut matches a truth peak" in called["source"] and called["n_called"] > 0
 
 
 def test_cutoff_analysis_prints_macs3_table(tracks):

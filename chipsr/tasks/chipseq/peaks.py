@@ -459,7 +459,9 @@ def calibrate_fold(runs_of_region, mean: float, truth: dict, folds: Sequence[flo
     """The fold (x the track's genome-wide mean) whose peaks match ``truth`` best on a region.
 
     Rule: the fold with the highest peak F1 (>= 1 bp overlap) against ``truth`` on the calibration
-    region; ties go to the higher fold (fewer peaks).
+    region; ties go to the higher fold (fewer peaks). When no fold calls a peak that matches (the
+    track has no signal there, e.g. it was not denoised on that region), the fold is None: the highest
+    fold would call nothing anywhere, so callers fall back to the default rule and say so.
 
     Parameters
     ----------
@@ -477,8 +479,8 @@ def calibrate_fold(runs_of_region, mean: float, truth: dict, folds: Sequence[flo
     Returns
     -------
     (fold, table)
-        The chosen fold and one dict per candidate (``fold``, ``cutoff``, and the
-        :func:`peak_set_scores` keys).
+        The chosen fold (None when no fold matches a truth peak) and one dict per candidate
+        (``fold``, ``cutoff``, and the :func:`peak_set_scores` keys).
 
     Raises
     ------
@@ -493,7 +495,7 @@ def calibrate_fold(runs_of_region, mean: float, truth: dict, folds: Sequence[flo
         called = call_peaks(regions, fold * mean, **call_options)
         table.append({"fold": float(fold), "cutoff": fold * mean, **peak_set_scores(called.intervals(), truth)})
     best = max(table, key=lambda row: (-1.0 if math.isnan(row["f1"]) else row["f1"], row["fold"]))
-    return best["fold"], table
+    return (best["fold"] if best["f1"] > 0 else None), table
 
 
 def calibrate_prediction(prediction: np.ndarray, first_bin: int, bin_size: int, chrom: str, size: int,
@@ -521,8 +523,11 @@ def calibrate_prediction(prediction: np.ndarray, first_bin: int, bin_size: int, 
     """
     runs = bins_to_runs(prediction, first_bin, bin_size, size)
     fold, table = calibrate_fold(lambda: [(chrom, *runs)], 1.0, truth, broad=broad)
-    best = next(row for row in table if row["fold"] == fold)
     kind = "broad" if broad else "narrow"
+    if fold is None:
+        raise ChipsrInputError(f"--truth-peaks: the model's prediction on {chrom} matches no truth peak there at any "
+                               f"fold: no peak rule to store")
+    best = next(row for row in table if row["fold"] == fold)
     return {"type": kind, "fold": fold, "f1_valid": best["f1"], "n_truth": best["n_truth"],
             "rule": f"{kind} peaks where the denoised track >= {fold:g} x its genome-wide mean: the fold whose peaks "
                     f"matched the full-depth peaks best (peak F1 {best['f1']:.3f}) on the validation region"}
@@ -736,14 +741,18 @@ def _fold_cutoff(bw, covered, resolution: int, bl, fold, truth, calibrate_region
         check_peak_chromosomes(given, truth, bw.chroms, bw.path)
         truth_ivs = restrict(given, [reg], bw.chroms, bl)
         fold, calibration = calibrate_fold(lambda: [(c, *bw.runs(c, s, e))], mean, truth_ivs, **options)
-        best = next(row for row in calibration if row["fold"] == fold)
-        log.info("calibrated on %s against %s: fold %g (cutoff %.4g), F1 %.3f", reg, truth, fold,
-                 fold * mean, best["f1"])
+        if fold is None:
+            log.warning("%s: no fold calls a peak matching %s on %s (is the track empty there?): the default rule",
+                        bw.path, truth, reg)
+        else:
+            best = next(row for row in calibration if row["fold"] == fold)
+            log.info("calibrated on %s against %s: fold %g (cutoff %.4g), F1 %.3f", reg, truth, fold,
+                     fold * mean, best["f1"])
     if fold is not None:
         return fold * mean, fold, mean, calibration, None
     default = default_cutoff(mean, positive_median(_positive_runs(bw, covered, bl)) if covered else math.nan)
     log.info("default cutoff: %s", default["rule"])
-    return default["cutoff"], default["fold"], mean, None, default
+    return default["cutoff"], default["fold"], mean, calibration, default
 
 
 def _positive_runs(bw, covered, bl):

@@ -107,14 +107,19 @@ def score_peaks(chroms, names, peak_ivs, bl_ivs, region_list, sizes, bin_size, c
                 # a single-seed track written on the test region only (the workflow's denoised/seeds/):
                 # it takes its ensemble's calibrated fold
                 fold, how = folds[seed["base"]], f"the fold calibrated for {seed['base']} on {select}"
-            elif sum(len(a) for a, _ in select_truth.values()):
-                runs = pk.bins_to_runs(selection, s0, bin_size, sizes[select.chrom])
-                fold, _ = pk.calibrate_fold(lambda runs=runs: [(select.chrom, *runs)], mean, select_truth, **options)
             else:
-                fold = pk.default_cutoff(mean, pk.positive_median([(values[name], None)]))["fold"]
-                how = "the default rule (no truth peak to calibrate on)"
-                log.warning("--peak-type: no truth peak in %s to calibrate %s's cutoff on: the default rule, fold %g",
-                            select, name, fold)
+                fold = None
+                if sum(len(a) for a, _ in select_truth.values()):
+                    runs = pk.bins_to_runs(selection, s0, bin_size, sizes[select.chrom])
+                    fold, _ = pk.calibrate_fold(lambda runs=runs: [(select.chrom, *runs)], mean, select_truth,
+                                                **options)
+                    why = f"no fold of {name} matches a truth peak in {select} (no signal there?)"
+                else:
+                    why = f"no truth peak in {select} to calibrate {name}'s cutoff on"
+                if fold is None:
+                    fold = pk.default_cutoff(mean, pk.positive_median([(values[name], None)]))["fold"]
+                    how = f"the default rule: {why}"
+                    log.warning("--peak-type: %s: the default rule, fold %g", why, fold)
             folds[name] = fold
             found = pk.call_peaks(evaluated_runs(chroms, [c.tracks[name] for c in chroms], bin_size), fold * mean,
                                   **options)
