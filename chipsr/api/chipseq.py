@@ -549,9 +549,11 @@ def report(
     check_output_path(output)
     if peak_files:
         from chipsr.io.genome import require_file
+        from chipsr.io.peaks import read_peak_intervals
 
         for label, path in peak_files.items():
             require_file(path, f"peak file {label!r}")
+            read_peak_intervals(path)  # a file that is not a peak file fails here, naming its line
     return _report(evaluations, output, hub_dir=hub_dir, genome=s.genome, depth_evaluations=depth_evaluations,
                    peak_files=peak_files, html=html, training_logs=training_logs)
 

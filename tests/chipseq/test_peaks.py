@@ -391,7 +391,7 @@ def test_an_empty_truth_peak_set(tracks, tmp_path):
     empty.write_text("")
     out = tmp_path / "x.narrowPeak"
     one_line_error(["peaks", tracks["low"], "-o", out, "--truth-peaks", empty, "--valid-region", REGION],
-                   "no peak in the validation region")
+                   "no truth peak in the validation region")
     assert not out.exists()
     res = run(["evaluate", "--truth", tracks["full"], "--tracks", f"noisy={tracks['low']}", "-o", tmp_path / "ev",
                "--region", "chr22:31000001-32000000", "--truth-peaks", empty, "--smooth-input", "noisy",

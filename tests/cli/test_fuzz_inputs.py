@@ -1,4 +1,4 @@
-"""Issue 13's fuzz table: every input slot of every subcommand x every kind of bad file.
+"""The fuzz table: every input slot of every subcommand x every kind of bad file.
 
 Each case builds the bad file from nothing but bytes, puts it in one input slot of an otherwise
 valid command line (the other inputs are small real files), and asserts: non-zero exit, one output
@@ -61,8 +61,11 @@ def real(tmp_path_factory, tiny_tracks, tiny_model):
     soundfile.write(str(wav), np.zeros(8000, dtype=np.float32), 4000)
     csv = d / "in.csv"
     csv.write_text("time,a\n2020-01-01,1\n2020-01-02,\n")
+    peaks = d / "p.narrowPeak"
+    r = CliRunner().invoke(cli, ["peaks", str(bw), "-o", str(peaks), "--fold", "3"])
+    assert r.exit_code == 0, r.output
     return {"bw": bw, "model": tiny_model, "K27ac": tiny_tracks["K27ac"], "K4me1": tiny_tracks["K4me1"],
-            "json": Path(f"{ev}.json"), "wav": wav, "csv": csv}
+            "json": Path(f"{ev}.json"), "wav": wav, "csv": csv, "peaks": peaks}
 
 
 # (slot name, builder of the command line given the bad path X, the real inputs and the output folder)
@@ -91,6 +94,34 @@ SLOTS = {
                                              EXAMPLES / "audio" / "speech_r4_tfilm.pt", "-o", o / "u.wav"],
     "audio upsample --model": lambda x, r, o: ["audio", "upsample", r["wav"], "--model", x, "-o", o / "u.wav"],
     "impute fill --model": lambda x, r, o: ["impute", "fill", r["csv"], "--model", x, "-o", o / "f.csv"],
+    # the commands and options added later: peaks, gather, info, export, report's page, references,
+    # evaluate's peak options and depth series
+    "peaks TRACK": lambda x, r, o: ["peaks", x, "-o", o / "p.narrowPeak"],
+    "peaks --truth-peaks": lambda x, r, o: ["peaks", r["bw"], "-o", o / "p.narrowPeak", "--truth-peaks", x,
+                                            "--valid-region", "chr22:30000001-31000000"],
+    "peaks --model": lambda x, r, o: ["peaks", r["bw"], "-o", o / "p.narrowPeak", "--model", x],
+    "peaks --blacklist": lambda x, r, o: ["peaks", r["bw"], "-o", o / "p.narrowPeak", "--blacklist", x],
+    "gather SHARDS": lambda x, r, o: ["gather", x, "-o", o / "g.bw"],
+    "info MODEL": lambda x, r, o: ["info", x, "-o", o / "card.yaml"],
+    "export MODEL": lambda x, r, o: ["export", x, "-o", o / "small.pt"],
+    "report --training-log": lambda x, r, o: ["report", "--evaluation", f"H3K27ac={r['json']}", "-o", o / "r.md",
+                                              "--html", o / "r.html", "--training-log", f"H3K27ac.tfilm={x}"],
+    "report --peak-file": lambda x, r, o: ["report", "--evaluation", f"H3K27ac={r['json']}", "-o", o / "r.md",
+                                           "--peak-file", f"L={x}"],
+    "train --reference": lambda x, r, o: ["train", "--marks", f"k27ac={r['bw']}", "--reference", f"ref={x}",
+                                          "--target", r["bw"], "-o", o / "m.pt",
+                                          "--train-region", "chr22:30000001-31000000",
+                                          "--valid-region", "chr22:31000001-32000000"],
+    "train --truth-peaks": lambda x, r, o: ["train", "--marks", f"k27ac={r['bw']}", "--target", r["bw"],
+                                            "-o", o / "m.pt", "--truth-peaks", x,
+                                            "--train-region", "chr22:30000001-31000000",
+                                            "--valid-region", "chr22:31000001-32000000"],
+    "evaluate --called": lambda x, r, o: ["evaluate", "--truth", r["bw"], "--tracks", f"x={r['bw']}",
+                                          "--truth-peaks", r["peaks"], "--called", f"c={x}", "-o", o / "e",
+                                          "--region", "chr22:30000001-32000000"],
+    "evaluate --depth-series": lambda x, r, o: ["evaluate", "--truth", r["bw"], "--tracks", f"x={r['bw']}",
+                                                "--depth-series", f"1={r['bw']},2={x}", "-o", o / "e",
+                                                "--region", "chr22:30000001-32000000"],
 }
 
 
@@ -100,7 +131,8 @@ def _sha(path: Path) -> str | None:
 
 #: legitimate inputs among the "bad" ones: a non-UTF-8 byte in a BED *name* column is a valid read;
 #: an empty peak file is an empty peak set (a caller may call nothing; evaluate warns, issue 14)
-LEGIT = {("subsample READS", "not_utf8"), ("coverage READS", "not_utf8"), ("evaluate --peaks", "empty")}
+LEGIT = {("subsample READS", "not_utf8"), ("coverage READS", "not_utf8"), ("evaluate --peaks", "empty"),
+         ("evaluate --called", "empty")}
 
 
 @pytest.mark.parametrize("kind", KINDS)

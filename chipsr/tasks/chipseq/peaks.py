@@ -740,6 +740,9 @@ def _fold_cutoff(bw, covered, resolution: int, bl, fold, truth, calibrate_region
         given = read_peak_intervals(truth)
         check_peak_chromosomes(given, truth, bw.chroms, bw.path)
         truth_ivs = restrict(given, [reg], bw.chroms, bl)
+        if not sum(len(a) for a, _ in truth_ivs.values()):
+            raise ChipsrInputError(f"{truth}: no truth peak in the validation region {reg} (--valid-region) to "
+                                   f"calibrate the cutoff on")
         fold, calibration = calibrate_fold(lambda: [(c, *bw.runs(c, s, e))], mean, truth_ivs, **options)
         if fold is None:
             log.warning("%s: no fold calls a peak matching %s on %s (is the track empty there?): the default rule",

@@ -119,6 +119,14 @@ def train(
                                blacklist)
     if s.residual_mark is not None and s.residual_mark not in inp.marks:
         raise ChipsrInputError(f"--residual-mark {s.residual_mark!r} is not one of the marks: {', '.join(inp.marks)}")
+    if s.truth_peaks is not None:  # the peak rule is calibrated there after training: refuse now, not then
+        from chipsr.io.peaks import read_peak_intervals
+        from chipsr.tasks.chipseq.peaks import restrict
+
+        if not sum(len(a) for a, _ in restrict(read_peak_intervals(s.truth_peaks), valid_regions[:1],
+                                               inp.sizes).values()):
+            raise ChipsrInputError(f"{s.truth_peaks}: no truth peak in the validation region {valid_regions[0]}, "
+                                   f"where the model's peak rule is calibrated")
     train_lengths, valid_lengths = inp.lengths(train_regions, s.window), inp.lengths(valid_regions, s.window)
     # streaming training data: the regions' bins go to memory-mapped arrays beside the output, chunk
     # by chunk; crops and validation windows read only their own bins
