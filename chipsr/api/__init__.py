@@ -16,6 +16,7 @@ Example
 
 from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
     ARCHS,
+    CallpeakSettings,
     CoverageSettings,
     DenoiseSettings,
     EvaluateSettings,
@@ -26,6 +27,7 @@ from chipsr.api.chipseq import (  # noqa: F401 (the package's public names)
     SubsampleSettings,
     TrainSettings,
     WORKFLOW_TRAIN_KEYS,
+    callpeak,
     check_chromosome_names,
     check_splits,
     coverage,

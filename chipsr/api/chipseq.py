@@ -27,6 +27,7 @@ from chipsr.tasks.chipseq.genome import (  # noqa: F401 (re-exported: what the w
 from chipsr.tasks.chipseq.config import (  # noqa: F401 (re-exported: the settings of every command)
     ARCHS,
     DEFAULT_READS,
+    CallpeakSettings,
     PEAK_TYPES,
     CoverageSettings,
     DenoiseSettings,
@@ -609,6 +610,39 @@ def peaks(
         raise ChipsrInputError(f"--peak-type must be one of {', '.join(PEAK_TYPES)}, got {s.peak_type!r}")
     return run(track, output, s, regions=regions, blacklist=blacklist, truth_peaks=truth_peaks,
                valid_region=valid_region, gapped=gapped, analysis_steps=cutoff_analysis, model=model)
+
+
+def callpeak(
+    reads: Sequence[str | os.PathLike],
+    output: str | os.PathLike,
+    *,
+    chrom_sizes: str | os.PathLike | None = None,
+    blacklist: str | os.PathLike | None = None,
+    settings: CallpeakSettings | None = None,
+    **overrides,
+) -> dict:
+    """``macs3 callpeak`` on one mark's reads (replicates pooled), keeping only its peak file
+    (``chipsr callpeak``); see :func:`chipsr.tasks.chipseq.callpeak.callpeak`. ``settings``
+    (default :class:`CallpeakSettings`) holds MACS3's options; keyword ``overrides`` replace its fields.
+
+    Returns
+    -------
+    dict
+        ``peaks``, ``genome_size``, ``format``, ``command``.
+
+    Raises
+    ------
+    ChipsrInputError
+        Bad reads, cutoff or peak type; no way to derive the genome size; MACS3 missing or failing.
+    TypeError
+        An override that is not a field of :class:`CallpeakSettings`.
+    """
+    from chipsr.tasks.chipseq.callpeak import callpeak as _callpeak
+
+    s = replace(settings if settings is not None else CallpeakSettings(), **overrides)
+    return _callpeak(reads, output, peak_type=s.peak_type, cutoff=s.cutoff, genome_size=s.genome_size,
+                     chrom_sizes=chrom_sizes, blacklist=blacklist, fmt=s.format, broad_cutoff=s.broad_cutoff,
+                     name=s.name)
 
 
 def gather(shards: Sequence[str | os.PathLike], output: str | os.PathLike) -> dict:

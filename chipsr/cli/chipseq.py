@@ -15,6 +15,7 @@ import click
 from chipsr.api.chipseq import (
     ARCHS,
     PEAK_TYPES,
+    CallpeakSettings,
     CoverageSettings,
     DenoiseSettings,
     EvaluateSettings,
@@ -369,6 +370,35 @@ def peaks(track, output, regions, blacklist, truth_peaks, valid_region, gapped, 
         click.echo(result["analysis"].rstrip())
     else:
         click.echo(f"{result['n_peaks']} peaks: {result['rule']}", err=True)
+
+
+_callpeak_option = functools.partial(setting_option, CallpeakSettings)
+
+
+@click.command(cls=GuardedCommand)
+@click.argument("reads", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@output_option(metavar="PEAKS", help="narrowPeak (broadPeak with --peak-type broad), written atomically.")
+@_callpeak_option("peak_type", type=click.Choice(PEAK_TYPES))
+@_callpeak_option("cutoff", metavar="qVALUE|pVALUE")
+@_callpeak_option("genome_size", "-g", "--genome-size", type=click.IntRange(min=1))
+@click.option("--chrom-sizes", type=click.Path(dir_okay=False), default=None,
+              help="UCSC chrom sizes, for the derived --genome-size of BED reads.")
+@blacklist_option(help="BED of regions left out of the derived --genome-size.")
+@_callpeak_option("format", "-f", "--format")
+@_callpeak_option("broad_cutoff", type=click.FloatRange(min=0, min_open=True))
+@_callpeak_option("name", "-n", "--name")
+def callpeak(reads, output, chrom_sizes, blacklist, **options) -> None:
+    """Call peaks on READS (one mark: BAM or BED, replicates pooled) with `macs3 callpeak`.
+
+    MACS3 runs as a lab would run it on its reads, with the traps handled: BED reads are handed over
+    tab-separated, the format and the genome size come from the reads, duplicates are kept, and only
+    the peak file is kept (MACS3's other outputs go with its temporary folder).
+    """
+    from chipsr import api
+
+    result = api.callpeak(list(reads), output, chrom_sizes=chrom_sizes, blacklist=blacklist, **options)
+    click.echo(f"{result['peaks']} peaks (macs3 -f {result['format']} -g {result['genome_size']}) -> {output}",
+               err=True)
 
 
 def _mark_depth(key: str) -> tuple[str, str]:

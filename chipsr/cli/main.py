@@ -15,7 +15,8 @@ import click
 from chipsr._version import __version__
 
 #: the ChIP-seq commands (:mod:`chipsr.cli.chipseq`), listed flat and as ``chipsr chipseq ...``
-CHIPSEQ = ("subsample", "coverage", "train", "denoise", "gather", "evaluate", "peaks", "report", "info", "export")
+CHIPSEQ = ("subsample", "coverage", "train", "denoise", "gather", "evaluate", "peaks", "callpeak", "report", "info",
+           "export")
 #: subcommand name -> "module:function"
 COMMANDS = {
     **{name: f"chipsr.cli.chipseq:{name}" for name in CHIPSEQ},

@@ -703,3 +703,23 @@ def reads_per_chromosome(path: str | os.PathLike) -> dict[str, int]:
         for name, k in zip(names.tolist(), n.tolist()):
             counts[name] = counts.get(name, 0) + k
     return counts
+
+
+def write_tab_separated_reads(paths, dest: str | os.PathLike) -> Path:
+    """The data rows of BED reads files (plain or gzipped; header, ``track`` and ``#`` lines left out),
+    concatenated into one plain BED at ``dest`` with tab-separated fields (the files may use spaces):
+    what MACS3's BED parsers read. Returns ``dest``.
+
+    Raises
+    ------
+    ChipsrInputError
+        A missing or unreadable reads file (named).
+    """
+    dest = Path(dest)
+    with open(dest, "wb") as out:
+        for path in paths:
+            with open_binary(require_file(path, "reads")) as fh:
+                for line in fh:
+                    if line.strip() and not is_header_line(line):
+                        out.write(b"\t".join(line.split()) + b"\n")
+    return dest

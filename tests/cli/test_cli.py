@@ -146,6 +146,7 @@ SETTINGS = {
     ("denoise",): "chipsr.api.chipseq:DenoiseSettings",
     ("evaluate",): "chipsr.api.chipseq:EvaluateSettings",
     ("peaks",): "chipsr.api.chipseq:PeaksSettings",
+    ("callpeak",): "chipsr.api.chipseq:CallpeakSettings",
     ("report",): "chipsr.api.chipseq:ReportSettings",
     ("audio", "train"): "chipsr.api.audio:TrainSettings",
     ("audio", "upsample"): "chipsr.api.audio:UpsampleSettings",

@@ -438,24 +438,17 @@ def callpeak_reads(wildcards):
 
 
 def callpeak_args(wildcards):
-    """Cutoff (-q or -p) and, for broad marks, --broad with the config's broad cutoff."""
-    cut = wildcards.cutoff
-    args = f"-{cut[0]} {cut[1:]}"
+    """chipsr callpeak's cutoff and peak type (with the config's broad cutoff for broad marks)."""
+    args = f"--cutoff {wildcards.cutoff} --peak-type {peak_type(wildcards.mark)}"
     if peak_type(wildcards.mark) == "broad":
-        args += f" --broad --broad-cutoff {PEAKS['broad_cutoff']}"
+        args += f" --broad-cutoff {PEAKS['broad_cutoff']}"
     return args
 
 
-#: the shell of every `macs3 callpeak` rule. --keep-dup all: the coverage tracks keep duplicates too;
-#: MACS3's other outputs stay in a temporary folder, removed once the peak file is moved into place
-#: MACS3's BED parsers split on tabs only: BED reads (some published ones are space-separated) are
-#: handed over as one tab-separated copy in that folder (replicates concatenated)
-CALLPEAK = ("rm -rf {params.outdir} && mkdir -p {params.outdir} && "
-            "if [[ {params.fmt} == BAM* ]]; then reads='{input}'; "
-            "else zcat -f {input} | tr -s ' ' '\t' > {params.outdir}/reads.bed; reads={params.outdir}/reads.bed; fi && "
-            "macs3 callpeak -t $reads -f {params.fmt} -g {params.gsize} -n {params.name} "
-            "--outdir {params.outdir} --keep-dup all {params.args} 2> {log} && "
-            "mv {params.outdir}/{params.name}_peaks.{wildcards.ext} {output} && rm -rf {params.outdir}")
+#: the shell of every `macs3 callpeak` rule: chipsr callpeak (replicates pooled, BED handed over
+#: tab-separated, duplicates kept as the coverage tracks keep them, only the peak file kept)
+CALLPEAK = ("chipsr -v callpeak {input} -o {output} -f {params.fmt} -g {params.gsize} -n {params.name} "
+            "{params.args} 2> {log}")
 
 
 def truth_peaks(mark):

@@ -17,7 +17,6 @@ rule callpeak:
         fmt=lambda wc: macs3_format(reads_of(wc)[0]),  # the source reads: a subsample keeps their format
         args=callpeak_args,
         gsize=lambda wc: PEAKS["genome_size"],
-        outdir=lambda wc, output: f"{output[0]}.macs3",
         name=lambda wc: f"{wc.mark}.{wc.depth}.{wc.cutoff}",
     threads: 1
     log:

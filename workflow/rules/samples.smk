@@ -156,7 +156,6 @@ rule callpeak_sample:
         fmt=lambda wc: macs3_format(sample_reads(wc.sample, "truth" if wc.kind == "truth" else "reads", wc.mark)),
         args=callpeak_args,
         gsize=lambda wc: PEAKS["genome_size"],
-        outdir=lambda wc, output: f"{output[0]}.macs3",
         name=lambda wc: f"{wc.mark}.{wc.kind}.{wc.cutoff}",
     threads: 1
     log:

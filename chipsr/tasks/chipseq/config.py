@@ -256,6 +256,21 @@ class PeaksSettings:
 
 
 @dataclass
+class CallpeakSettings:
+    """The settings of ``chipsr callpeak`` (:func:`chipsr.tasks.chipseq.callpeak.callpeak`): MACS3
+    ``callpeak``'s own, under its names."""
+
+    peak_type: str = setting("narrow", "narrow: narrowPeak; broad: MACS3's --broad, a broadPeak.")
+    cutoff: str = setting("q0.05", "MACS3's cutoff: qVALUE (-q) or pVALUE (-p), e.g. q0.05, p1e-3.")
+    genome_size: int | None = setting(None, "MACS3's -g in bp. [default: the chromosomes with reads outside the "
+                                            "blacklist, from --chrom-sizes or the BAM header]")
+    format: str = setting("AUTO", "MACS3's -f. AUTO: BAMPE or BAM from the BAM, BEDPE for 3-column fragment BED, "
+                                  "BED for reads with a strand.")
+    broad_cutoff: float = setting(0.1, "MACS3's --broad-cutoff (--peak-type broad).")
+    name: str | None = setting(None, "MACS3's -n, the peaks' name prefix. [default: the output's file name]")
+
+
+@dataclass
 class EvaluateSettings:
     """The settings of ``chipsr evaluate`` (:func:`chipsr.tasks.chipseq.evaluate.evaluate`)."""
 
