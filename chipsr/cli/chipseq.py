@@ -196,7 +196,7 @@ _denoise_option = functools.partial(setting_option, DenoiseSettings)
 
 @click.command(cls=GuardedCommand)
 @group("Inputs and output")
-@grouped("--marks", multiple=True, required=True,
+@grouped("--marks", multiple=True, required=True, metavar="NAME=PATH[,NAME=PATH...]",
          help="Low-depth bigWigs, the model's marks in its order (comma-separated or repeated; NAME=path).")
 @grouped("--model", "models", required=True, multiple=True, type=CommaList(), metavar="MODEL[,MODEL...]",
          help="Checkpoint from `chipsr train`; repeat it (or comma-separate) for a seed ensemble of one "
@@ -332,7 +332,7 @@ _peaks_option = functools.partial(setting_option, PeaksSettings)
          help="BED of regions left out of the mean; peaks overlapping them are dropped.")
 @grouped("--gapped-peak", "gapped", type=OutputPath(), default=None, metavar="GAPPED",
          help="--peak-type broad: also write the gappedPeak file (strong sub-regions as blocks).")
-@_peaks_option("name", option=grouped)
+@_peaks_option("name", option=grouped, metavar="NAME")
 @nan_as_zero_option(option=grouped)
 @group("Peak rule")
 @_peaks_option("peak_type", type=click.Choice(PEAK_TYPES), option=grouped)
@@ -384,9 +384,9 @@ _callpeak_option = functools.partial(setting_option, CallpeakSettings)
 @click.option("--chrom-sizes", type=click.Path(dir_okay=False), default=None,
               help="UCSC chrom sizes, for the derived --genome-size of BED reads.")
 @blacklist_option(help="BED of regions left out of the derived --genome-size.")
-@_callpeak_option("format", "-f", "--format")
+@_callpeak_option("format", "-f", "--format", metavar="FORMAT")
 @_callpeak_option("broad_cutoff", type=click.FloatRange(min=0, min_open=True))
-@_callpeak_option("name", "-n", "--name")
+@_callpeak_option("name", "-n", "--name", metavar="NAME")
 def callpeak(reads, output, chrom_sizes, blacklist, **options) -> None:
     """Call peaks on READS (one mark: BAM or BED, replicates pooled) with `macs3 callpeak`.
 
@@ -420,7 +420,7 @@ def _mark_depth(key: str) -> tuple[str, str]:
 @click.option("--hub-dir", type=OutputDir(("hub.txt", "genomes.txt", "igv_session.xml", "{genome}/trackDb.txt")),
               default=None,
               help="Also write a UCSC track hub and an IGV session of all tracks here.")
-@setting_option(ReportSettings, "genome")
+@setting_option(ReportSettings, "genome", metavar="ASSEMBLY")
 @click.option("--peak-file", "peak_files", multiple=True, type=NamedPath("LABEL=PEAKS"),
               help="A peak file (e.g. `chipsr peaks` of a denoised track) added to the IGV session; repeatable. "
                    "The evaluations' truth and MACS3 peak files are added anyway.")

@@ -120,7 +120,7 @@ def seed_option(settings: type, option=click.option):
 
 def device_option(settings: type, option=click.option):
     """``--device`` from field ``device`` of ``settings``, checked where it is parsed (:func:`device_callback`)."""
-    return setting_option(settings, "device", callback=device_callback, option=option)
+    return setting_option(settings, "device", callback=device_callback, option=option, metavar="DEVICE")
 
 
 def threads_option(settings: type, *decls: str, option=click.option):
