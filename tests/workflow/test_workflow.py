@@ -200,13 +200,20 @@ def check_small_report(report: str) -> None:
     assert all(row["tfilm mean / 1x"] == "1.00" for row in inputs if row["input depth"] == "1x")
 
 
-def test_example_run_end_to_end(tmp_path):
-    """Every rule on the real example, with small splits and one epoch (the full run: make example)."""
-    config = tmp_path / "small.yaml"
-    config.write_text(SMALL.format(results=tmp_path / "results"))
-    res = tmp_path / "results"
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory) -> Path:
+    """The small config run once, uninterrupted: its results folder."""
+    folder = tmp_path_factory.mktemp("small")
+    config = folder / "small.yaml"
+    config.write_text(SMALL.format(results=folder / "results"))
     result = snakemake("--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stderr[-3000:]
+    return folder / "results"
+
+
+def test_example_run_end_to_end(small_run):
+    """Every rule on the real example, with small splits and one epoch (the full run: make example)."""
+    res = small_run
     for depth in ("lowdepth", "fulldepth"):
         with pyBigWig.open(str(res / "coverage" / f"H3K27ac.{depth}.bw")) as bw:
             assert bw.chroms("chr22") == 51_304_566
@@ -237,7 +244,7 @@ def test_example_run_end_to_end(tmp_path):
     assert card["marks"] == ["H3K27ac", "H3K4me1", "H3K4me3"] and card["target"] == "H3K27ac"
     assert card["depth_sets"] == 2 and card["units"].startswith("fold enrichment")
     # nothing changed: a second run has nothing to do
-    again = snakemake("-n", "--cores", "2", "--configfile", str(config))
+    again = snakemake("-n", "--cores", "2", "--configfile", str(res.parent / "small.yaml"))
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
@@ -350,3 +357,38 @@ def test_denoise_scatter_dry_run_shards_by_chromosome_and_gathers(tmp_path):
                and option(job["shell"], "-o") == [f"{tmp_path}/denoised/H3K27ac.tfilm.bw"]]
     assert len(gathers) == 1 and gathers[0][:3] == ["chipsr", "-v", "gather"]
     assert positional(gathers[0], "gather") == [f"{folder}chr22.bw"]
+
+
+def test_a_run_stopped_mid_way_and_restarted_gives_the_same_outputs(small_run, tmp_path):
+    """A run stopped while it trains (SIGTERM, as a scheduler stops a job) and started again with the
+    same command finishes with the outputs of the uninterrupted run: tracks, denoised tracks, peaks
+    and evaluation tables byte for byte, and the models' weights."""
+    import signal
+    import time
+
+    import torch
+
+    config = tmp_path / "small.yaml"
+    config.write_text(SMALL.format(results=tmp_path / "results"))
+    res = tmp_path / "results"
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    run = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", str(config)], cwd=ROOT,
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list(res.glob("models/*/*.pt")) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert run.poll() is None, "the run ended before the first model was written"
+    os.killpg(run.pid, signal.SIGTERM)
+    run.wait(timeout=120)
+    assert not (res / "report.md").exists()
+    again = snakemake("--cores", "2", "--configfile", str(config))
+    assert again.returncode == 0, again.stderr[-3000:]
+    files = [p.relative_to(small_run) for pattern in ("coverage/*.bw", "denoised/**/*.bw", "peaks/*", "evaluation/**/*.tsv")
+             for p in small_run.glob(pattern)]
+    assert len(files) > 40
+    for name in files:
+        assert (res / name).read_bytes() == (small_run / name).read_bytes(), name
+    for model in small_run.glob("models/*/*.pt"):
+        ours = torch.load(res / model.relative_to(small_run), weights_only=False)["state_dict"]
+        theirs = torch.load(model, weights_only=False)["state_dict"]
+        assert all(torch.equal(ours[k], theirs[k]) for k in theirs), model
