@@ -1,6 +1,6 @@
 """Memory-mapped ``.npy`` arrays: a folder of arrays written once and read lazily by any process.
 
-The streaming training data of issue 15 lives here: a whole genome's bins (124M per track at
+The streaming training data lives here: a whole genome's bins (124M per track at
 25 bp on hg19) are written chunk by chunk to ``.npy`` files and read back as ``numpy.memmap``
 views, so a training process holds only the pages it touches, and a ``DataLoader`` worker
 receives a path rather than a pickled copy of the array.

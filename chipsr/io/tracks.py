@@ -610,7 +610,7 @@ def read_binned(
         return bw.binned(chrom, int(bin_size), *bin_range(start, end, int(bin_size)))
 
 
-#: the units of every track a chipsr model reads or writes (issue 12): see :func:`genome_mean`
+#: the units of every track a chipsr model reads or writes: see :func:`genome_mean`
 FE_UNITS = ("fold enrichment over the track's own genome-wide mean (1 = the average bin; the mean is taken "
             "over the non-blacklisted bins of the chromosomes with signal)")
 
@@ -725,7 +725,7 @@ def bin_sections(bw: BigWigFile, chrom: str) -> tuple[int | None, list[tuple[int
 
 
 def gather_bigwigs(shards, output: str | os.PathLike) -> dict:
-    """Gather per-chromosome shards of one binned track into one bigWig (issue 15: a genome
+    """Gather per-chromosome shards of one binned track into one bigWig (a genome
     denoised chromosome by chromosome, e.g. on a cluster, then merged).
 
     Every shard must carry the same header (chromosome names, sizes and order: ``chipsr denoise

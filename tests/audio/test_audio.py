@@ -266,7 +266,7 @@ def test_train_cli_writes_checkpoint_tsv_splits_and_resumes(tmp_path, speech_dir
     ckpt = torch.load(out, weights_only=True)
     assert ckpt["meta"]["lowres"] == "decimate" and ckpt["meta"]["resampler"] == aio.RESAMPLER
     before = out.read_bytes()
-    for option, value in (("--ratio", "2"), ("--width", "0.0625")):  # issue 13: these would train another model
+    for option, value in (("--ratio", "2"), ("--width", "0.0625")):  # these would train another model
         changed = list(args)
         changed[changed.index(option) + 1] = value
         result = _invoke(*changed, "--resume")

@@ -1,4 +1,4 @@
-"""Sharded denoising (issue 15): `chipsr denoise --region CHR` per chromosome, then `chipsr gather`,
+"""Sharded denoising: `chipsr denoise --region CHR` per chromosome, then `chipsr gather`,
 is byte-for-byte one unsharded `chipsr denoise`."""
 
 from __future__ import annotations

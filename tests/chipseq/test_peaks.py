@@ -346,7 +346,7 @@ def chromium() -> str | None:
 @pytest.mark.slow
 def test_report_page_renders_in_a_real_browser(tracks, tmp_path):
     """`chipsr report --html`: one self-contained page; headless Chromium renders the igv.js tracks from the
-    embedded data with no JavaScript error, and the screenshot shows them (issue 14, part 3)."""
+    embedded data with no JavaScript error, and the screenshot shows them."""
     import subprocess
 
     truth = tmp_path / "truth.narrowPeak"
@@ -407,7 +407,7 @@ def test_an_empty_truth_peak_set(tracks, tmp_path):
 @pytest.mark.slow
 def test_model_card_stores_the_calibrated_peak_rule(tracks, tmp_path):
     """`chipsr train --truth-peaks`: the model card gets the fold calibrated on the validation region, and
-    `chipsr peaks --model` applies it to the model's denoised track (issue 14: a lab has no deep peaks)."""
+    `chipsr peaks --model` applies it to the model's denoised track (a lab has no deep peaks)."""
     import yaml
 
     truth = tmp_path / "truth.broadPeak"

@@ -1,4 +1,4 @@
-"""The training recipe of issue 11: random crops, reversal, peak-enriched sampling, cosine
+"""The training recipe: random crops, reversal, peak-enriched sampling, cosine
 schedule, selection by validation Pearson r, seed ensembles and their report."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Streaming training data (issue 15): usable windows as runs, memory-mapped bins read lazily by
+"""Streaming training data: usable windows as runs, memory-mapped bins read lazily by
 crops and DataLoader workers, and chunked streaming that trains the same model as one read."""
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def test_empty_windows_are_not_run_but_get_the_empty_window_output():
 
 @pytest.mark.parametrize("bin_size", [1, 7, 25])
 def test_binned_reads_the_same_through_values_and_through_intervals(tmp_path, bin_size):
-    """BigWigFile.binned's path for dense tracks (per-base numpy values, issue 15) gives the bins of
+    """BigWigFile.binned's path for dense tracks (per-base numpy values) gives the bins of
     the interval path: gaps as 0, intervals across bin and chunk edges, the chromosome's short last
     bin; a chromosome holding NaN stays on the interval path (which names it)."""
     import pyBigWig

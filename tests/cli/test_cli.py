@@ -109,7 +109,7 @@ def test_verbose_logs_to_stderr(tmp_path):
 
 
 def test_chipseq_group_aliases_the_flat_commands():
-    """`chipsr chipseq COMMAND` is `chipsr COMMAND` (issue 16: every task has a group)."""
+    """`chipsr chipseq COMMAND` is `chipsr COMMAND` (every task has a group)."""
     from click.testing import CliRunner
 
     from chipsr.cli.main import CHIPSEQ, cli

@@ -130,7 +130,7 @@ def _sha(path: Path) -> str | None:
 
 
 #: legitimate inputs among the "bad" ones: a non-UTF-8 byte in a BED *name* column is a valid read;
-#: an empty peak file is an empty peak set (a caller may call nothing; evaluate warns, issue 14)
+#: an empty peak file is an empty peak set (a caller may call nothing; evaluate warns)
 LEGIT = {("subsample READS", "not_utf8"), ("coverage READS", "not_utf8"), ("evaluate --peaks", "empty"),
          ("evaluate --called", "empty")}
 

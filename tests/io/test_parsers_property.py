@@ -1,4 +1,4 @@
-"""Property-based tests (hypothesis) of the region and BED-reads parsers (issue 13)."""
+"""Property-based tests (hypothesis) of the region and BED-reads parsers."""
 
 from __future__ import annotations
 

@@ -256,7 +256,7 @@ def test_example_run_end_to_end(small_run):
      "'test': ['chr22:40000001-99000000']}", "beyond chr22"),
     ("blacklist=no/such/blacklist.bed", "config blacklist"),
     ("chrom_sizes=no/such.sizes", "config chrom_sizes"),
-    # issue 12: a new sample without reads for a mark, a missing file, references that differ from training's
+    # a new sample without reads for a mark, a missing file, references that differ from training's
     ("new_samples={'S': {'reads': {'H3K27ac': 'examples/data/hg19.chrom.sizes'}}}",
      "config new_samples.S.reads: no reads for H3K4me1, H3K4me3"),
     ("new_samples={'S': {'reads': {'H3K27ac': 'no/such.bed', 'H3K4me1': 'x', 'H3K4me3': 'y'}}}",

@@ -14,8 +14,12 @@ MARKS = list(SAMPLES.index)
 RESULTS = config["results"]
 
 
+#: reads per chromosome of every reads file, counted once (chipsr.api.reads_chromosomes)
+READS_CACHE = os.path.join(".snakemake", "chipsr", "reads_chromosomes.json")
+
+
 def _config_error(key, message):
-    """Stop before the first job with one message naming the config key (issue 13)."""
+    """Stop before the first job with one message naming the config key."""
     raise WorkflowError(f"config {key}: {message}")
 
 
@@ -94,7 +98,7 @@ def _check_genome():
     from chipsr.io.genome import parse_region, read_bed_intervals, read_chrom_sizes
 
     sizes = read_chrom_sizes(config["chrom_sizes"])
-    cache = os.path.join(".snakemake", "chipsr", "reads_chromosomes.json")
+    cache = READS_CACHE
     with_reads = {}
     try:
         for mark, reads in SAMPLES["reads"].items():
@@ -158,7 +162,7 @@ def reads_total(mark):
     from chipsr.api import reads_chromosomes
 
     paths = [p.strip() for p in SAMPLES.loc[mark, "reads"].split(",")]
-    return sum(reads_chromosomes(paths, os.path.join(".snakemake", "chipsr", "reads_chromosomes.json")).values())
+    return sum(reads_chromosomes(paths, READS_CACHE).values())
 
 
 def depth_multiples(mark):
@@ -351,7 +355,7 @@ def model_tracks(folder, mark):
     return items
 
 
-# ---- references and new samples (issue 12; config/brain_h3k36me3.yaml uses both)
+# ---- references and new samples (config/brain_h3k36me3.yaml uses both)
 REFERENCES = dict(config.get("references") or {})
 NEW_SAMPLES = dict(config.get("new_samples") or {})
 

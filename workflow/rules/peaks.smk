@@ -1,4 +1,4 @@
-# Peaks (issue 14): the full-depth truth and the low-depth baseline from `macs3 callpeak` on reads;
+# Peaks: the full-depth truth and the low-depth baseline from `macs3 callpeak` on reads;
 # peaks of each denoised track from `chipsr peaks` (MACS3's track caller, cutoff calibrated on the
 # validation split against the truth). `chipsr evaluate` scores them all on the test split.
 

@@ -1,4 +1,4 @@
-# New samples (issue 12): coverage of their own reads (optionally subsampled to keep_reads), of their
+# New samples: coverage of their own reads (optionally subsampled to keep_reads), of their
 # deep truth (evaluation only) and of their references; denoised with every target's seed ensemble;
 # scored against the truth beside the reference baseline and its smoothing, with the differential r.
 

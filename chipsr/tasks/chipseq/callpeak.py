@@ -125,7 +125,7 @@ def callpeak(reads: Sequence[str | os.PathLike], output: str | os.PathLike, *, p
         produced = Path(work) / f"{name}_peaks.{ext}"
         with atomic_output(out) as tmp:
             shutil.copyfile(produced, tmp)
-        n = sum(1 for _ in open(out))
+        n = len(out.read_text().splitlines())
     log.info("%d %s peaks -> %s", n, peak_type, out)
     return {"peaks": n, "genome_size": int(genome_size), "format": fmt, "command": ["macs3", *args]}
 

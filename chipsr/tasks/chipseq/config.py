@@ -150,11 +150,6 @@ class TrainSettings(ModelSettings, RecipeSettings):
         """The network part (:class:`ModelSettings`)."""
         return ModelSettings(**{f.name: getattr(self, f.name) for f in fields(ModelSettings)})
 
-    def recipe(self) -> RecipeSettings:
-        """The training part (:class:`RecipeSettings`), with the architecture's ``epochs`` and ``lr``."""
-        s = self.resolved()
-        return RecipeSettings(**{f.name: getattr(s, f.name) for f in fields(RecipeSettings)})
-
 
 #: TrainSettings fields the workflow sets itself (from other config keys or per job), so they may not
 #: appear in its ``train:`` map: field -> where the workflow takes it from
@@ -214,13 +209,6 @@ def train_settings_from_map(mapping: dict[str, Any] | None, arch: str, where: st
             value = value[arch]
         values[key] = value
     return TrainSettings(arch=arch, **values).resolved()
-
-
-def changed_fields(settings: Any) -> dict[str, Any]:
-    """The fields of a settings dataclass whose value differs from the class default: ``{name: value}``."""
-    default = type(settings)()
-    return {f.name: getattr(settings, f.name) for f in fields(settings)
-            if getattr(settings, f.name) != getattr(default, f.name)}
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Training data for the ChIP-seq denoiser: signal scaling and seeded random crops of regions.
 
-The training recipe (issue 11; measured in the README's ablation table):
+The training recipe (measured in the README's ablation table):
 
 - **Random crops re-drawn every epoch.** Each epoch draws ``n_per_epoch`` fresh windows of
   ``window`` bins at random positions of the training regions (seeded by (seed, epoch), so a run
@@ -37,7 +37,7 @@ INPUT_TRANSFORMS = ("scaled", "log1p")
 class Scaling:
     """Signal transform and per-channel scaling, fitted on the training region.
 
-    Since issue 12 the tracks reaching it are already in depth-invariant units (each divided by
+    The tracks reaching it are already in depth-invariant units (each divided by
     its own genome-wide mean: :func:`track_means`), so the constants
     below are properties of the model, not of the training sample's depth.
 
@@ -109,7 +109,7 @@ class Scaling:
 
 class ScalingSums:
     """Running sums that fit a :class:`Scaling` chunk by chunk, so the training bins of a whole
-    genome never have to sit in memory at once (issue 15). Sums are kept in float64.
+    genome never have to sit in memory at once. Sums are kept in float64.
 
     Parameters
     ----------
@@ -272,8 +272,8 @@ class RandomCrops:
     ----------
     xs : list of array-likes, each (k, n_i) or (D, k, n_i)
         Inputs of each training region: numpy arrays or memory-mapped
-        :class:`chipsr.io.arrays.LazyArray` (issue 15: a genome's bins stay on disk and each crop
-        reads only its window). With a leading axis of D depth sets (issue 12: the same marks
+        :class:`chipsr.io.arrays.LazyArray` (a genome's bins stay on disk and each crop
+        reads only its window). With a leading axis of D depth sets (the same marks
         subsampled to several depths), every crop draws its input set uniformly at random (seeded;
         a separate stream, so D = 1 draws the same crops).
     ys : list of array-likes, each (1, n_i)
@@ -475,7 +475,7 @@ class CachedRegion:
 
 def cache_regions(store, tag: str, lengths: list[int], load_chunk, window: int, sums: ScalingSums | None = None,
                   chunk_bins: int = 4_000_000) -> list[CachedRegion]:
-    """Write regions' bins to memory-mapped arrays chunk by chunk (issue 15: streaming training
+    """Write regions' bins to memory-mapped arrays chunk by chunk (streaming training
     data), find their usable windows, and optionally add their non-blacklisted bins to ``sums``.
 
     Peak memory is one chunk of every track plus two bool masks per region (n bytes each), not

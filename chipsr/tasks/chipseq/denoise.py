@@ -39,7 +39,7 @@ def denoise(
 ) -> dict:
     """Denoise genome-wide: stream chromosome by chromosome through tiled inference into a bigWig.
 
-    Models trained since issue 12 read and write depth-invariant units: each input track is
+    Models read and write depth-invariant units: each input track is
     divided by its own genome-wide mean (over the non-blacklisted bins of the chromosomes it
     covers, whatever ``regions`` are denoised), and the output is a fold enrichment over the
     average bin (:data:`chipsr.io.tracks.FE_UNITS`), so two samples' tracks are comparable. The

@@ -110,7 +110,7 @@ def _overall(data: dict, subset: str = "all", key: str = "pearson") -> dict[str,
 
 
 def depth_robustness_lines(loaded: dict[str, dict], depth_loaded: dict[str, dict[str, dict]]) -> list[str]:
-    """The report's input-depth table (issue 12): each model applied, unchanged, to the marks
+    """The report's input-depth table: each model applied, unchanged, to the marks
     subsampled to other depths, against the best Gaussian smoothing of that same input.
 
     Parameters
@@ -161,7 +161,7 @@ def depth_robustness_lines(loaded: dict[str, dict], depth_loaded: dict[str, dict
 
 
 def peak_table_lines(loaded: dict[str, dict], ordered: list[str]) -> list[str]:
-    """Markdown tables of peak F1 and AUPRC per mark and method (issue 14), from evaluations that
+    """Markdown tables of peak F1 and AUPRC per mark and method, from evaluations that
     scored peaks (``chipsr evaluate --truth-peaks ... --peak-type``); empty when none did.
 
     Methods are the Pearson table's columns (mean ± sd over seeds where there are seeds); the

@@ -47,8 +47,8 @@ class ImputerConfig:
         After the main run, continue from its best weights for this many epochs at ``lr / 10``
         (a single learning-rate drop; 0 = none).
 
-    ``width`` 0.25 and ``batch_size`` 16 are the values ``chipsr impute train`` always used; until
-    issue 16 this class said 0.5 and 32, so Python and CLI users trained different models.
+    ``width`` 0.25 and ``batch_size`` 16 are the values ``chipsr impute train`` uses: Python and CLI
+    users train the same model.
     """
 
     arch: str = "tfilm"
